@@ -1,0 +1,27 @@
+# make test: set up .venv (when missing or stale) and run every test, core and plugins.
+# make demo: a short run that shows what toolkit does.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PLUGINS := $(sort $(wildcard plugins/*))
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench clean
+
+$(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[test]' $(foreach plugin,$(PLUGINS),-e $(plugin))
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+demo: $(STAMP)
+	$(PY) examples/embedded_evaluate.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_metrics.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info

@@ -1,0 +1,1 @@
+"""toolkit-metrics: the standard classification metrics, computed from the core's statistics."""

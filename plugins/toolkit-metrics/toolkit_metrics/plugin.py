@@ -1,0 +1,53 @@
+"""The toolkit-metrics plugin: registers every metric of DESIGN.md's metric table."""
+
+from __future__ import annotations
+
+from toolkit.plugin import MetricSpec, hookimpl
+
+from toolkit_metrics import counting, ranking
+
+BINARY = ("binary",)
+MULTICLASS = ("multiclass",)
+_FULL_NAMES = {"precision": "precision", "recall": "recall", "f1": "F1"}
+
+
+def _matrix(confusion):
+    return confusion
+
+
+@hookimpl
+def toolkit_register_metrics() -> list[MetricSpec]:
+    specs = [
+        MetricSpec("accuracy", counting.accuracy, ("confusion",), True,
+                   description="fraction of examples predicted right (weighted)"),
+        MetricSpec("example_count", lambda count: float(count), ("count",), None,
+                   description="number of examples evaluated"),
+    ]
+    for name, title in _FULL_NAMES.items():
+        specs += [
+            MetricSpec(f"{name}_macro", counting.macro(name), ("confusion", "labels"), True,
+                       description=f"unweighted mean of per-class {title}"),
+            MetricSpec(f"{name}_micro", counting.micro, ("confusion",), True,
+                       description=f"{title} over all examples pooled"),
+            MetricSpec(f"{name}_weighted", counting.weighted(name), ("confusion", "labels"), True,
+                       description=f"per-class {title} averaged by support"),
+            MetricSpec(name, counting.positive_class(name), ("confusion", "labels"), True, tasks=BINARY,
+                       description=f"{title} of the positive class, labels[1]"),
+            MetricSpec(f"{name}_per_class", counting.by_class(name), ("confusion", "labels"), True,
+                       description=f"{title} of each class, as {name}/<label>"),
+        ]
+    specs += [
+        MetricSpec("support_per_class", counting.by_class("support"), ("confusion", "labels"), None,
+                   description="true examples of each class (weighted), as support/<label>"),
+        MetricSpec("roc_auc", ranking.roc_auc, ("scores", "labels"), True, tasks=BINARY,
+                   description="exact area under the ROC curve of labels[1]"),
+        MetricSpec("roc_auc_ovr_macro", ranking.roc_auc_ovr_macro, ("scores", "labels"), True,
+                   tasks=MULTICLASS, description="one-vs-rest AUROC, unweighted mean over classes"),
+        MetricSpec("roc_auc_ovr_weighted", ranking.roc_auc_ovr_weighted, ("scores", "labels"), True,
+                   tasks=MULTICLASS, description="one-vs-rest AUROC, mean weighted by support"),
+        MetricSpec("log_loss", ranking.log_loss, ("scores",), False,
+                   description="mean negative log probability of the true class"),
+        MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
+                   description="K x K counts, rows = true label, columns = predicted label"),
+    ]
+    return specs

@@ -1,0 +1,268 @@
+"""The metric engine: batches update shared statistics once, then every metric is computed from them."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from toolkit.evaluation import inputs
+from toolkit.evaluation.result import EvaluationResult
+from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
+
+_ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
+
+
+def task_of(labels: Sequence) -> str:
+    """ "binary" for two labels, "multiclass" otherwise."""
+    return "binary" if len(labels) == 2 else "multiclass"
+
+
+class Evaluator:
+    """Streaming evaluation: ``update`` with any number of batches, ``merge`` other evaluators'
+    states, then ``compute`` the result. States are the registered statistics, so a batch costs
+    one pass however many metrics need it.
+    """
+
+    def __init__(
+        self,
+        labels: Sequence,
+        metrics: Optional[Iterable[str]] = None,
+        *,
+        plugin_manager: Optional[ToolkitPluginManager] = None,
+    ) -> None:
+        self.labels = inputs.check_labels(labels)
+        self.task = task_of(self.labels)
+        manager = plugin_manager or get_plugin_manager()
+        self._metric_specs = manager.get_metrics()
+        self._statistic_specs = manager.get_statistics()
+        self._selected = self._select(metrics)
+        candidates = self._selected if self._selected is not None else [
+            spec for spec in self._metric_specs.values() if self.task in spec.tasks
+        ]
+        needs = {need for spec in candidates for need in spec.needs}
+        self._raw_needed = sorted(needs & set(RAW_INPUTS))
+        self._statistics = [
+            name for name in self._statistic_specs if name in needs or name in _ALWAYS_KEPT
+        ]
+        self._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
+        self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
+        self._has_scores: Optional[bool] = None
+        self._has_weights: Optional[bool] = None
+
+    def _select(self, metrics: Optional[Iterable[str]]) -> Optional[list[MetricSpec]]:
+        if metrics is None:
+            return None
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        names = list(metrics)
+        unknown = [name for name in names if name not in self._metric_specs]
+        if unknown:
+            raise ValueError(
+                f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
+            )
+        selected = [self._metric_specs[name] for name in dict.fromkeys(names)]
+        wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
+        if wrong_task:
+            raise ValueError(
+                f"metrics {wrong_task} do not apply to a {self.task} task with "
+                f"{len(self.labels)} labels"
+            )
+        missing = sorted(
+            f"{spec.name} needs {need}" for spec in selected for need in spec.needs
+            if need not in RAW_INPUTS and need not in self._statistic_specs
+        )
+        if missing:
+            raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
+        return selected
+
+    # --- accumulating -----------------------------------------------------------------------------
+
+    def update(
+        self,
+        y_true: Any,
+        y_pred: Any = None,
+        y_score: Any = None,
+        *,
+        sample_weight: Any = None,
+    ) -> "Evaluator":
+        """Add one batch; everything is validated before any state changes."""
+        batch, raw = self._validate(y_true, y_pred, y_score, sample_weight)
+        for name in self._statistics:
+            spec = self._statistic_specs[name]
+            if all(getattr(batch, need) is not None for need in spec.requires if need != "labels"):
+                self._states[name] = spec.update(self._states[name], batch)
+        for name in self._raw_needed:
+            if name != "labels" and raw[name] is not None:
+                self._raw[name].append(raw[name])
+        return self
+
+    def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
+        true_values = inputs.as_label_array(y_true, "y_true")
+        n = true_values.shape[0]
+        if y_pred is None and y_score is None:
+            raise ValueError("give y_pred or y_score (or both): there is nothing to compare y_true with")
+        scores = None if y_score is None else inputs.check_scores(y_score, n, self.labels)
+        weights = inputs.check_weights(sample_weight, n)
+        for flag, present, argument in (("_has_scores", scores is not None, "y_score"),
+                                        ("_has_weights", weights is not None, "sample_weight")):
+            previous = getattr(self, flag)
+            if previous is not None and previous != present:
+                raise ValueError(f"{argument} must be given for every batch or for none")
+        true_codes = inputs.encode(true_values, self.labels, "y_true")
+        if y_pred is not None:
+            pred_values = inputs.as_label_array(y_pred, "y_pred")
+            if pred_values.shape[0] != n:
+                raise ValueError(f"y_pred has {pred_values.shape[0]} values but y_true has {n}")
+            pred_codes = inputs.encode(pred_values, self.labels, "y_pred")
+        else:
+            # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
+            pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
+            pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
+        self._has_scores, self._has_weights = scores is not None, weights is not None
+        raw = {"y_true": true_values, "y_pred": pred_values, "sample_weight": weights,
+               "y_score": None if y_score is None else np.asarray(y_score)}
+        return Batch(true_codes, pred_codes, scores, weights), raw
+
+    def merge(self, other: "Evaluator") -> "Evaluator":
+        """Fold another evaluator's states (same labels and metrics) into this one."""
+        if not isinstance(other, Evaluator):
+            raise ValueError(f"other must be an Evaluator, got {type(other).__name__}")
+        if other.labels != self.labels:
+            raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
+        if other._statistics != self._statistics or other._raw_needed != self._raw_needed:
+            raise ValueError("other was made with different metrics; merge evaluators made alike")
+        for flag in ("_has_scores", "_has_weights"):
+            mine, theirs = getattr(self, flag), getattr(other, flag)
+            if None not in (mine, theirs) and mine != theirs:
+                raise ValueError(f"cannot merge: {flag[5:]} were given to one evaluator and not the other")
+            setattr(self, flag, mine if mine is not None else theirs)
+        for name in self._statistics:
+            self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
+        for name in self._raw_needed:
+            self._raw[name].extend(other._raw[name])
+        return self
+
+    # --- computing --------------------------------------------------------------------------------
+
+    def compute(self) -> EvaluationResult:
+        """Every selected metric from the statistics gathered so far."""
+        if self._has_scores is None:
+            raise ValueError("no batch was given: call update() before compute()")
+        available = {name for name in self._statistics
+                     if all(self._available(need) for need in self._statistic_specs[name].requires)}
+        available |= {name for name in self._raw_needed if self._available(name)}
+        if self._selected is None:
+            specs = [spec for spec in self._metric_specs.values()
+                     if self.task in spec.tasks and all(need in available for need in spec.needs)]
+        else:
+            missing = [f"{spec.name} needs {need}" for spec in self._selected
+                       for need in spec.needs if need not in available]
+            if missing:
+                raise ValueError(f"metrics: {', '.join(missing)}, which this evaluation was not given")
+            specs = self._selected
+        values = self._values({need for spec in specs for need in spec.needs} | set(_ALWAYS_KEPT))
+        metrics: dict[str, float] = {}
+        artifacts: dict[str, Any] = {}
+        notes: list[str] = []
+        for spec in specs:
+            arguments = {need: values[need] for need in spec.needs}
+            outcome = _run_metric(spec, arguments, notes)
+            if spec.kind == "artifact":
+                artifacts[spec.name] = outcome
+                continue
+            produced = outcome if isinstance(outcome, Mapping) else {spec.name: outcome}
+            for key, value in produced.items():
+                if key in metrics:
+                    notes.append(f"{spec.name}: key {key!r} was already produced by another metric; kept the first")
+                    continue
+                metrics[key] = float(value)
+                if math.isnan(metrics[key]) and not any(note.startswith(f"{spec.name}:") for note in notes):
+                    notes.append(f"{key} is undefined for this data (nan)")
+        return EvaluationResult(
+            metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
+            warnings=notes, artifacts=artifacts, task=self.task,
+        )
+
+    def _available(self, need: str) -> bool:
+        if need == "y_score":
+            return bool(self._has_scores)
+        if need == "sample_weight":
+            return bool(self._has_weights)
+        return True
+
+    def _values(self, needs: set) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in needs:
+            if name in self._states:
+                spec = self._statistic_specs[name]
+                values[name] = spec.finalize(self._states[name]) if spec.finalize else self._states[name]
+            elif name == "labels":
+                values[name] = list(self.labels)
+            elif name in self._raw:
+                chunks = self._raw[name]
+                values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        return values
+
+
+def _was_binary(y_score: Any) -> bool:
+    shape = np.shape(y_score)
+    return len(shape) == 1 or shape[1] == 1
+
+
+def _mixed(labels: tuple) -> bool:
+    return len({type(label) for label in labels}) > 1
+
+
+def _run_metric(spec: MetricSpec, arguments: dict, notes: list[str]) -> Any:
+    """One metric's value; its warnings become notes, and a failure is nan plus a note."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = spec.compute(**arguments)
+        except Exception as error:  # one broken metric must not lose the others
+            outcome = math.nan
+            notes.append(f"{spec.name}: failed with {type(error).__name__}: {error}")
+    for warning in caught:
+        note = f"{spec.name}: {warning.message}"
+        if note not in notes:
+            notes.append(note)
+    return outcome
+
+
+def evaluate(
+    y_true: Any,
+    y_pred: Any = None,
+    y_score: Any = None,
+    *,
+    labels: Optional[Sequence] = None,
+    sample_weight: Any = None,
+    metrics: Optional[Iterable[str]] = None,
+    trackers: Iterable[str] = (),
+    run_name: Optional[str] = None,
+    params: Optional[Mapping[str, Any]] = None,
+    plugin_manager: Optional[ToolkitPluginManager] = None,
+) -> EvaluationResult:
+    """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
+
+    Every input is checked before anything is computed or logged. With ``trackers``, the result
+    is recorded as one run in each named tracker.
+    """
+    from toolkit.run import Run
+
+    if labels is None:
+        true_values = inputs.as_label_array(y_true, "y_true")
+        pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
+        score_array = None if y_score is None else np.asarray(y_score)
+        labels = inputs.infer_labels(true_values, pred_values, score_array)
+    manager = plugin_manager or get_plugin_manager()
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager)
+    evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
+    run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
+    result = evaluator.compute()
+    with run:
+        run.log_evaluation(result)
+    return result

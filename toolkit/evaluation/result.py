@@ -1,0 +1,43 @@
+"""EvaluationResult: what the metric engine returns, the same for evaluate, Evaluator and Trainer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Metric values, the class labels in order, the confusion matrix and any warnings.
+
+    ``confusion_matrix`` has rows = true label and columns = predicted label, in the order of
+    ``labels``; counts are integers, or floats when sample weights were given.
+    """
+
+    metrics: dict[str, float]
+    labels: list
+    confusion_matrix: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    task: str = "multiclass"
+
+    def __getitem__(self, key: str) -> float:
+        return self.metrics[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (NaN becomes None, as JSON has no NaN)."""
+        return {
+            "task": self.task,
+            "labels": list(self.labels),
+            "metrics": {key: None if math.isnan(value) else value for key, value in self.metrics.items()},
+            "confusion_matrix": self.confusion_matrix.tolist(),
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{key}={value:.4g}" for key, value in list(self.metrics.items())[:6])
+        more = f", ... {len(self.metrics) - 6} more" if len(self.metrics) > 6 else ""
+        return f"EvaluationResult({self.task}, {len(self.labels)} labels: {shown}{more})"

@@ -1,0 +1,103 @@
+"""The core's built-in statistics (``confusion``, ``scores``, ``count``), registered as plugin "core"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from toolkit.plugin.markers import hookimpl
+from toolkit.plugin.types import Batch, StatisticSpec
+
+
+# --- confusion: K x K counts, rows = true label, columns = predicted label -------------------------
+
+def _confusion_init(labels: Sequence) -> np.ndarray:
+    return np.zeros((len(labels), len(labels)), dtype=np.int64)
+
+
+def _confusion_update(state: np.ndarray, batch: Batch) -> np.ndarray:
+    k = state.shape[0]
+    cells = batch.y_true * k + batch.y_pred
+    if batch.sample_weight is None:
+        counts = np.bincount(cells, minlength=k * k)
+    else:
+        counts = np.bincount(cells, weights=batch.sample_weight, minlength=k * k)
+        state = state.astype(np.float64, copy=False)  # weighted counts are floats, as in scikit-learn
+    return state + counts.reshape(k, k)
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+# --- scores: what exact AUROC, curves and log loss need ---------------------------------------
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """Every example's true label position, score row and weight, joined over batches."""
+
+    y_true: np.ndarray
+    y_score: np.ndarray
+    sample_weight: Optional[np.ndarray]
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: str, compute: Callable[["ScoreTable"], Any]) -> Any:
+        """``compute(self)``, computed once per table: metrics that share work (per-class AUROC
+        for the macro and the weighted mean) ask for it by the same key."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_score.shape[1])
+
+
+def _scores_init(labels: Sequence) -> list:
+    return []
+
+
+def _scores_update(state: list, batch: Batch) -> list:
+    state.append((batch.y_true, batch.y_score, batch.sample_weight))
+    return state
+
+
+def _scores_finalize(state: list) -> ScoreTable:
+    y_true = np.concatenate([chunk[0] for chunk in state])
+    y_score = state[0][1] if len(state) == 1 else np.concatenate([chunk[1] for chunk in state])
+    weighted = [chunk[2] is not None for chunk in state]
+    if any(weighted) and not all(weighted):
+        raise ValueError("sample_weight was given for some batches and not for others")
+    weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
+    return ScoreTable(y_true, y_score, weights)
+
+
+# --- count: the number of examples (unweighted) -----------------------------------------------
+
+def _count_init(labels: Sequence) -> int:
+    return 0
+
+
+def _count_update(state: int, batch: Batch) -> int:
+    return state + len(batch)
+
+
+@hookimpl
+def toolkit_register_statistics() -> list[StatisticSpec]:
+    return [
+        StatisticSpec(
+            name="confusion", init=_confusion_init, update=_confusion_update, merge=_add,
+            description="K x K counts (weighted by sample_weight), rows = true, columns = predicted",
+        ),
+        StatisticSpec(
+            name="scores", init=_scores_init, update=_scores_update, merge=_add,
+            finalize=_scores_finalize, requires=("y_score",),
+            description="true labels, score columns and weights of every example",
+        ),
+        StatisticSpec(
+            name="count", init=_count_init, update=_count_update, merge=_add,
+            description="the number of examples",
+        ),
+    ]

@@ -1,0 +1,15 @@
+"""The one API that plugins import: markers, spec dataclasses and the plugin manager."""
+
+from toolkit.plugin.manager import (
+    BrokenPlugin,
+    PluginError,
+    create_plugin_manager,
+    get_plugin_manager,
+)
+from toolkit.plugin.markers import hookimpl, hookspec
+from toolkit.plugin.types import Batch, MetricSpec, StatisticSpec, TrackerSpec
+
+__all__ = [
+    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "StatisticSpec", "TrackerSpec",
+    "create_plugin_manager", "get_plugin_manager", "hookimpl", "hookspec",
+]

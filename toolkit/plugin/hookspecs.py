@@ -1,0 +1,213 @@
+"""Every hook a toolkit plugin can implement, in one class: registration first, then the run's life.
+
+Hooks are always called with keyword arguments, so an implementation may accept fewer arguments
+than its spec names, and a spec may grow new arguments without breaking existing plugins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
+from toolkit.plugin.markers import hookspec
+
+if TYPE_CHECKING:  # imported for type hints only: the core must stay light at import time
+    from toolkit.evaluation.result import EvaluationResult
+    from toolkit.plugin.types import MetricSpec, StatisticSpec, TrackerSpec
+    from toolkit.run import Run
+
+
+class ToolkitHookspecs:
+    """The hook specifications of the ``toolkit`` project."""
+
+    # --- registration: return dataclasses, compute nothing -------------------------------------
+
+    @hookspec
+    def toolkit_register_metrics(self) -> Sequence["MetricSpec"]:
+        """Declare the metrics this plugin provides.
+
+        Called once per plugin manager, when its registry is first read. Must be cheap: import
+        heavy libraries inside ``compute``, not here.
+
+        :return: a sequence of :class:`~toolkit.MetricSpec`. Results of all plugins are
+            flattened into one registry; a metric name that two distributions register is an
+            error naming both.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_register_metrics():
+                return [toolkit.MetricSpec(
+                    name="error_rate", needs=("confusion",), higher_is_better=False,
+                    compute=lambda confusion: 1 - confusion.trace() / confusion.sum())]
+        """
+
+    @hookspec
+    def toolkit_register_statistics(self) -> Sequence["StatisticSpec"]:
+        """Declare mergeable sufficient statistics that metrics can name in ``needs``.
+
+        Called once per plugin manager. The core registers ``confusion`` (K x K counts, rows =
+        true label, weighted when sample weights are given), ``scores`` (true labels, scores and
+        weights joined over batches: what exact AUROC and log loss need) and ``count`` (the
+        number of examples).
+
+        :return: a sequence of :class:`~toolkit.StatisticSpec`; names must be unique across
+            all plugins.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_register_statistics():
+                return [toolkit.StatisticSpec(
+                    name="positives", init=lambda labels: 0,
+                    update=lambda state, batch: state + int((batch.y_true == 1).sum()),
+                    merge=lambda a, b: a + b)]
+        """
+
+    @hookspec
+    def toolkit_register_trackers(self) -> Sequence["TrackerSpec"]:
+        """Declare experiment trackers (MLflow, W&B, ...) that runs can be recorded to.
+
+        Called once per plugin manager. Import the tracker's client library inside the
+        factory, never at module level.
+
+        :return: a sequence of :class:`~toolkit.TrackerSpec`; names must be unique.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_register_trackers():
+                return [toolkit.TrackerSpec(name="jsonl", factory=JsonLinesTracker)]
+        """
+
+    @hookspec(firstresult=True)
+    def toolkit_model_adapter(self, model: Any) -> Optional[Any]:
+        """Return an adapter that knows how to fit and predict ``model``, or None.
+
+        Called by the trainer with the user's model. Stops at the first non-None result, so
+        an adapter plugin must return None for models it does not know.
+
+        :param model: the object given to ``toolkit.Trainer``.
+        :return: an adapter object, or None.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_model_adapter(model):
+                if hasattr(model, "fit") and hasattr(model, "predict_proba"):
+                    return EstimatorAdapter(model)
+                return None
+        """
+
+    # --- lifecycle: called for every run, return None ------------------------------------------
+
+    @hookspec
+    def toolkit_run_started(self, run: "Run") -> None:
+        """A run has started and every tracker has opened it.
+
+        Called by ``toolkit.evaluate`` and by the trainer, before any params or metrics.
+
+        :param run: the :class:`~toolkit.run.Run` (its ``name`` and ``params``).
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_run_started(run):
+                print(f"started {run.name}")
+        """
+
+    @hookspec
+    def toolkit_params_logged(self, run: "Run", params: Mapping[str, Any]) -> None:
+        """Params were recorded for the run (flattened, secrets already redacted).
+
+        :param run: the current run.
+        :param params: the params as every tracker received them.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_params_logged(run, params):
+                assert "optimizer" in params
+        """
+
+    @hookspec
+    def toolkit_epoch_ended(self, run: "Run", epoch: int, logs: Mapping[str, float]) -> None:
+        """A training epoch ended; ``logs`` are the framework's own values (loss, accuracy, ...).
+
+        Fired by the trainer only. Raising here fails the run (an early-stopping plugin should
+        instead set a flag on ``run``).
+
+        :param run: the current run.
+        :param epoch: the epoch number, starting at 0.
+        :param logs: the framework's values for this epoch.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_epoch_ended(run, epoch, logs):
+                print(epoch, logs.get("loss"))
+        """
+
+    @hookspec
+    def toolkit_evaluation_ended(
+        self, run: "Run", result: "EvaluationResult", step: Optional[int]
+    ) -> None:
+        """The metric engine produced a result for the run.
+
+        Fired once by ``toolkit.evaluate`` (``step`` None) and after every epoch's validation
+        by the trainer (``step`` = epoch).
+
+        :param run: the current run.
+        :param result: the :class:`~toolkit.EvaluationResult`.
+        :param step: the training step or epoch, or None.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_evaluation_ended(run, result, step):
+                if result.metrics["accuracy"] < 0.5:
+                    print("worse than chance?")
+        """
+
+    @hookspec
+    def toolkit_artifact_logged(self, run: "Run", name: str, path: str) -> None:
+        """A file was recorded as an artifact of the run.
+
+        :param run: the current run.
+        :param name: the artifact's name (for example ``"confusion_matrix"``).
+        :param path: the local file that was logged.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_artifact_logged(run, name, path):
+                print("saved", name, "from", path)
+        """
+
+    @hookspec
+    def toolkit_run_ended(self, run: "Run", status: str) -> None:
+        """The run ended normally; every tracker has marked it ``status`` ("FINISHED").
+
+        :param run: the run that ended.
+        :param status: "FINISHED".
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_run_ended(run, status):
+                notify(f"{run.name}: {status}")
+        """
+
+    @hookspec
+    def toolkit_run_failed(self, run: "Run", error: BaseException, status: str) -> None:
+        """The run failed; every tracker has marked it ``status`` and kept what was logged.
+
+        :param run: the run that failed.
+        :param error: the exception that ended it.
+        :param status: "FAILED" for an exception, "KILLED" for SIGTERM/SIGINT.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_run_failed(run, error, status):
+                notify(f"{run.name}: {status}: {error}")
+        """

@@ -1,0 +1,281 @@
+"""Builds the plugin manager: built-in plugins and entry points, blocking, validation, typed getters.
+
+Nothing here runs at import time: callers ask for a manager with :func:`create_plugin_manager`
+(a fresh one) or :func:`get_plugin_manager` (the process-wide one, built on first use).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Iterable, Optional
+
+import pluggy
+
+from toolkit.plugin import hookspecs
+from toolkit.plugin.markers import PROJECT_NAME
+from toolkit.plugin.types import MetricSpec, StatisticSpec, TrackerSpec
+
+ENTRY_POINT_GROUP = "toolkit.plugins"
+DISABLE_ENVIRONMENT_VARIABLE = "TOOLKIT_DISABLE_PLUGINS"
+# Built into the core and registered through the same call as any other plugin.
+BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
+
+_REGISTRATION_HOOKS = {
+    "toolkit_register_metrics": ("metric", MetricSpec),
+    "toolkit_register_statistics": ("statistic", StatisticSpec),
+    "toolkit_register_trackers": ("tracker", TrackerSpec),
+}
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or contradicts another one (raised in strict mode)."""
+
+
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A plugin that was left out, with its distribution and the reason."""
+
+    name: str
+    distribution: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} from {self.distribution}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``toolkit plugins`` shows for one loaded plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple
+    metrics: tuple
+    statistics: tuple
+    trackers: tuple
+
+
+class ToolkitPluginManager(pluggy.PluginManager):
+    """A pluggy manager with the toolkit's hooks and typed getters for what plugins register."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        self.add_hookspecs(hookspecs.ToolkitHookspecs)
+        self.broken: list[BrokenPlugin] = []
+        self._distributions: dict[str, tuple[str, str]] = {}
+        self._registry: Optional[dict[str, dict[str, tuple[Any, str]]]] = None
+
+    # --- registration ---------------------------------------------------------------------------
+
+    def register(self, plugin: object, name: Optional[str] = None) -> Optional[str]:
+        """Register ``plugin`` and check it; a contradiction raises :class:`PluginError`."""
+        plugin_name = super().register(plugin, name)
+        if plugin_name is None:  # blocked
+            return None
+        try:
+            self._check_plugin(plugin)
+        except PluginError:
+            super().unregister(plugin)
+            raise
+        self._registry = None
+        return plugin_name
+
+    def unregister(self, plugin: object = None, name: Optional[str] = None) -> Any:
+        removed = super().unregister(plugin, name)
+        self._registry = None
+        return removed
+
+    def register_distribution(
+        self, plugin: object, name: str, distribution: str, version: str, strict: bool = False
+    ) -> None:
+        """Register a plugin that came from ``distribution``; a failure is reported, not raised."""
+        self._distributions[name] = (distribution, version)
+        try:
+            self.register(plugin, name)
+        except (PluginError, pluggy.PluginValidationError) as error:
+            self._distributions.pop(name, None)
+            self._report(BrokenPlugin(name, distribution, str(error)), strict)
+
+    def _report(self, broken: BrokenPlugin, strict: bool) -> None:
+        if strict:
+            raise PluginError(str(broken))
+        self.broken.append(broken)
+
+    def distribution_of(self, plugin_name: str) -> str:
+        """The distribution a plugin came from ("toolkit" for built-ins, "<local>" for others)."""
+        if plugin_name in BUILTIN_PLUGINS:
+            return "toolkit"
+        return self._distributions.get(plugin_name, ("<local>", ""))[0]
+
+    def _check_plugin(self, plugin: object) -> None:
+        name = self.get_name(plugin)
+        for caller in self.get_hookcallers(plugin) or ():
+            if not caller.has_spec():
+                known = [hook for hook in dir(self.hook) if hook.startswith("toolkit_")]
+                close = difflib.get_close_matches(caller.name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise PluginError(f"implements {caller.name}, which is not a toolkit hook{hint}")
+        registry = self._collect()
+        for hook_name, (kind, spec_type) in _REGISTRATION_HOOKS.items():
+            for spec in self._specs_of(plugin, hook_name, kind, spec_type):
+                taken = registry[kind].get(spec.name)
+                if taken is not None and taken[1] != name:
+                    raise PluginError(
+                        f"{kind} {spec.name!r} is registered by both "
+                        f"{self.distribution_of(taken[1])} (plugin {taken[1]!r}) and "
+                        f"{self.distribution_of(name)} (plugin {name!r})"
+                    )
+
+    def _specs_of(self, plugin: object, hook_name: str, kind: str, spec_type: type) -> list:
+        implementation = getattr(plugin, hook_name, None)
+        caller = getattr(self.hook, hook_name)
+        if implementation is None or not any(
+            impl.plugin is plugin for impl in caller.get_hookimpls()
+        ):
+            return []
+        try:
+            specs = list(implementation() or ())
+        except Exception as error:
+            raise PluginError(f"{hook_name} raised {type(error).__name__}: {error}") from error
+        wrong = [spec for spec in specs if not isinstance(spec, spec_type)]
+        if wrong:
+            raise PluginError(
+                f"{hook_name} returned {wrong[0]!r}, not a {spec_type.__name__}"
+            )
+        names = [spec.name for spec in specs]
+        repeated = sorted({spec_name for spec_name in names if names.count(spec_name) > 1})
+        if repeated:
+            raise PluginError(f"{hook_name} returned the {kind} name(s) {repeated} more than once")
+        return specs
+
+    # --- typed getters --------------------------------------------------------------------------
+
+    def _collect(self) -> dict[str, dict[str, tuple[Any, str]]]:
+        """kind -> spec name -> (spec, plugin name), over every registered plugin."""
+        if self._registry is None:
+            registry: dict[str, dict[str, tuple[Any, str]]] = {
+                kind: {} for kind, _ in _REGISTRATION_HOOKS.values()
+            }
+            # Registration order (built-ins first), so an earlier plugin keeps a contested name.
+            for plugin_name, plugin in self.list_name_plugin():
+                if plugin is None:
+                    continue
+                for hook_name, (kind, spec_type) in _REGISTRATION_HOOKS.items():
+                    for spec in self._specs_of(plugin, hook_name, kind, spec_type):
+                        registry[kind].setdefault(spec.name, (spec, plugin_name))
+            self._registry = registry
+        return self._registry
+
+    def get_metrics(self) -> dict[str, MetricSpec]:
+        """Every registered metric by name."""
+        return {name: spec for name, (spec, _) in self._collect()["metric"].items()}
+
+    def get_statistics(self) -> dict[str, StatisticSpec]:
+        """Every registered statistic by name."""
+        return {name: spec for name, (spec, _) in self._collect()["statistic"].items()}
+
+    def get_trackers(self) -> dict[str, TrackerSpec]:
+        """Every registered tracker by name."""
+        return {name: spec for name, (spec, _) in self._collect()["tracker"].items()}
+
+    def get_model_adapter(self, model: Any) -> Any:
+        """The first adapter a plugin offers for ``model``, or None."""
+        return self.hook.toolkit_model_adapter(model=model)
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """One entry per loaded plugin: its distribution, version, hooks and what it provides."""
+        registry = self._collect()
+        infos = []
+        for name, plugin in self.list_name_plugin():
+            if plugin is None:
+                continue
+            distribution, version = self._distributions.get(name, (self.distribution_of(name), ""))
+            if name in BUILTIN_PLUGINS:
+                version = _version_of("toolkit")
+            hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or ()))
+
+            def provided(kind: str) -> tuple:
+                return tuple(spec for spec, (_, owner) in registry[kind].items() if owner == name)
+
+            infos.append(PluginInfo(name, distribution, version, hooks,
+                                    provided("metric"), provided("statistic"), provided("tracker")))
+        return infos
+
+
+def _version_of(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def disabled_plugin_names(environ: Optional[dict] = None) -> set[str]:
+    """Plugin names listed in ``TOOLKIT_DISABLE_PLUGINS`` (comma separated)."""
+    value = (environ if environ is not None else os.environ).get(DISABLE_ENVIRONMENT_VARIABLE, "")
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def create_plugin_manager(
+    *,
+    strict: bool = False,
+    load_entry_points: bool = True,
+    disabled: Optional[Iterable[str]] = None,
+) -> ToolkitPluginManager:
+    """A fresh plugin manager holding the built-in plugins and every installed plugin.
+
+    :param strict: raise :class:`PluginError` for a plugin that fails to import or contradicts
+        another one, instead of reporting it in ``manager.broken`` and loading the rest.
+    :param load_entry_points: load the ``toolkit.plugins`` entry points (False: built-ins only).
+    :param disabled: plugin names to block; defaults to ``TOOLKIT_DISABLE_PLUGINS``.
+    """
+    import importlib
+
+    manager = ToolkitPluginManager()
+    blocked = set(disabled) if disabled is not None else disabled_plugin_names()
+    for name in blocked:
+        manager.set_blocked(name)
+    for name, module_name in BUILTIN_PLUGINS.items():
+        manager.register(importlib.import_module(module_name), name)
+    if load_entry_points:
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        for entry_point in entry_points:
+            if entry_point.name in blocked or manager.has_plugin(entry_point.name):
+                continue
+            distribution = entry_point.dist.name if entry_point.dist else "<unknown>"
+            version = entry_point.dist.version if entry_point.dist else ""
+            try:
+                plugin = entry_point.load()
+            except Exception as error:  # an import error of one plugin must not stop the rest
+                manager._report(
+                    BrokenPlugin(entry_point.name, distribution,
+                                 f"failed to import: {type(error).__name__}: {error}"),
+                    strict,
+                )
+                continue
+            manager.register_distribution(plugin, entry_point.name, distribution, version, strict)
+    return manager
+
+
+_default_manager: Optional[ToolkitPluginManager] = None
+_default_lock = threading.Lock()
+
+
+def get_plugin_manager() -> ToolkitPluginManager:
+    """The process-wide plugin manager, built on first use (never at import time)."""
+    global _default_manager
+    with _default_lock:
+        if _default_manager is None:
+            _default_manager = create_plugin_manager()
+        return _default_manager
+
+
+def reset_plugin_manager() -> None:
+    """Forget the process-wide manager, so the next use rediscovers installed plugins."""
+    global _default_manager
+    with _default_lock:
+        _default_manager = None

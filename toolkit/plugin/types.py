@@ -1,0 +1,132 @@
+"""Frozen dataclasses that registration hooks return: they describe a capability, computing nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+TASKS = ("binary", "multiclass")
+METRIC_KINDS = ("scalar", "artifact")
+# Raw inputs a metric may ask for besides statistics; "as the user gave them, all batches joined".
+RAW_INPUTS = ("y_true", "y_pred", "y_score", "sample_weight", "labels")
+# The characters both MLflow and W&B accept in a key; names outside it would be renamed on the way out.
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-./ ]*$")
+
+
+def _check_name(kind: str, name: object) -> None:
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise ValueError(
+            f"{kind} name {name!r} is not valid: use letters, digits and _ - . / or space, "
+            "starting with a letter, digit or underscore"
+        )
+
+
+def _as_tuple(value: object, what: str) -> tuple:
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"{what} must be a sequence of strings, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One validated batch, as statistics receive it.
+
+    ``y_true`` and ``y_pred`` are integer positions into the evaluation's labels; ``y_score`` is
+    a float array of shape (n, K), one column per label (binary (n,) scores arrive as
+    ``[1 - p, p]``), or None; ``sample_weight`` is a float array of shape (n,) or None.
+    """
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    y_score: Optional[np.ndarray] = None
+    sample_weight: Optional[np.ndarray] = None
+
+    def __len__(self) -> int:
+        return int(self.y_true.shape[0])
+
+
+@dataclass(frozen=True)
+class StatisticSpec:
+    """A mergeable sufficient statistic that metrics are computed from.
+
+    ``init(labels)`` makes an empty state, ``update(state, batch)`` returns the state with one
+    :class:`Batch` added, ``merge(a, b)`` returns the union of two states (from other batches,
+    processes or machines), and ``finalize(state)`` turns a state into the value that metric
+    ``compute`` functions receive (identity when omitted). ``requires`` names the raw inputs a
+    batch must carry for this statistic to be kept (for example ``("y_score",)``).
+    """
+
+    name: str
+    init: Callable[[Sequence[Any]], Any]
+    update: Callable[[Any, Batch], Any]
+    merge: Callable[[Any, Any], Any]
+    finalize: Optional[Callable[[Any], Any]] = None
+    requires: tuple = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("statistic", self.name)
+        for attribute in ("init", "update", "merge"):
+            if not callable(getattr(self, attribute)):
+                raise ValueError(f"statistic {self.name!r}: {attribute} must be callable")
+        if self.finalize is not None and not callable(self.finalize):
+            raise ValueError(f"statistic {self.name!r}: finalize must be callable or None")
+        requires = _as_tuple(self.requires, f"statistic {self.name!r}: requires")
+        unknown = [need for need in requires if need not in RAW_INPUTS]
+        if unknown:
+            raise ValueError(
+                f"statistic {self.name!r}: requires {unknown} are not raw inputs; "
+                f"choose from {list(RAW_INPUTS)}"
+            )
+        object.__setattr__(self, "requires", requires)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric: ``compute`` receives the statistics and raw inputs named in ``needs`` as keyword
+    arguments and returns a float, or a dict of full metric key -> float for several values
+    (per-class results). An ``"artifact"`` metric returns any object (a matrix, a curve) that
+    lands in ``EvaluationResult.artifacts`` instead of ``metrics``.
+    """
+
+    name: str
+    compute: Callable[..., Any]
+    needs: tuple
+    higher_is_better: Optional[bool]
+    kind: str = "scalar"
+    tasks: tuple = TASKS
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("metric", self.name)
+        if not callable(self.compute):
+            raise ValueError(f"metric {self.name!r}: compute must be callable")
+        object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
+        tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")
+        if not tasks or any(task not in TASKS for task in tasks):
+            raise ValueError(f"metric {self.name!r}: tasks {tasks} must be a non-empty subset of {TASKS}")
+        object.__setattr__(self, "tasks", tasks)
+        if self.kind not in METRIC_KINDS:
+            raise ValueError(f"metric {self.name!r}: kind {self.kind!r} must be one of {METRIC_KINDS}")
+        if self.higher_is_better not in (True, False, None):
+            raise ValueError(f"metric {self.name!r}: higher_is_better must be True, False or None")
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """A tracker backend: ``factory(**options)`` returns an object that records one run."""
+
+    name: str
+    factory: Callable[..., Any]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("tracker", self.name)
+        if not callable(self.factory):
+            raise ValueError(f"tracker {self.name!r}: factory must be callable")
