@@ -39,8 +39,22 @@ class Run:
             self.hook.toolkit_params_logged(run=self, params=self.params)
         return self
 
+    def log_metrics(self, metrics: Mapping[str, float], step: Optional[int] = None) -> None:
+        """Record scalar values (for example a framework's epoch logs) at ``step``."""
+
+    def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Record one training epoch's framework values, then tell the plugins."""
+        self.log_metrics(logs, step=epoch)
+        self.hook.toolkit_epoch_ended(run=self, epoch=epoch, logs=logs)
+
     def log_evaluation(self, result: Any, step: Optional[int] = None) -> None:
+        """Record an EvaluationResult (metrics and its artifacts), then tell the plugins."""
+        self.log_metrics(result.metrics, step=step)
         self.hook.toolkit_evaluation_ended(run=self, result=result, step=step)
+
+    def log_artifact(self, name: str, path: str) -> None:
+        """Record a local file as an artifact of the run, then tell the plugins."""
+        self.hook.toolkit_artifact_logged(run=self, name=name, path=path)
 
     def end(self) -> None:
         self.status = "FINISHED"
