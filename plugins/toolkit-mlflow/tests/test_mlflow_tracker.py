@@ -91,8 +91,11 @@ def test_keys_outside_the_shared_set_are_renamed_and_reported(mlflow_store):
     from mlflow.utils.validation import _validate_metric_name
 
     with Run("keys", trackers=["mlflow"]) as run:
-        with pytest.warns(TrackingWarning, match="recorded as 'val_acc_top5_'"):
+        with pytest.warns(TrackingWarning) as caught:
             run.log_metrics({"val:acc@top5%": 0.9, "/lead//slash/": 1.0}, step=0)
+    assert [str(warning.message).split(": trackers")[0] for warning in caught] == [
+        "metric key 'val:acc@top5%' is recorded as 'val_acc_top5_'",
+        "metric key '/lead//slash/' is recorded as 'lead/slash'"]
     assert run.renamed_keys == {"val:acc@top5%": "val_acc_top5_", "/lead//slash/": "lead/slash"}
     (stored,) = mlflow_store.runs()
     assert stored.data.metrics == {"val_acc_top5_": 0.9, "lead/slash": 1.0}
