@@ -147,7 +147,7 @@ class BucketMap:
 
     def buckets(self, offsets: np.ndarray) -> np.ndarray:
         """Bucket ids (intp, which bincount and take use without converting) of 32-bit offsets."""
-        coarse = offsets >> np.uint32(self.shift)
+        coarse = (offsets >> np.uint32(self.shift)).astype(np.intp)
         bucket = offsets >> self._sub_shift.take(coarse)
         bucket += self._adjust.take(coarse)
         return bucket.astype(np.intp)
@@ -225,41 +225,65 @@ def _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, r
     """U of the pairs inside buckets holding both classes (twice U, an exact int, when unweighted).
 
     ``rows`` are the positives sharing their bucket with a negative, ``row_bucket`` their buckets
-    and ``negatives_in_bucket`` the negative weight (or count) there.
+    and ``negatives_in_bucket`` the negative weight (or count) there. A bucket with one positive,
+    or with one negative, is settled by comparing every member with that one score; only buckets
+    with several of each are sorted.
     """
-    positives_in_bucket = np.zeros(n_buckets + 1, dtype=np.int64)  # (add.at is slow on int32)
-    np.add.at(positives_in_bucket, row_bucket, 1)
-    alone = positives_in_bucket.take(row_bucket) == 1
-    # 1: a bucket with one positive, 2: with several; 0: nothing to resolve
+    ONE_POSITIVE, ONE_NEGATIVE, SEVERAL = 1, 2, 3  # (0: a bucket with nothing to settle)
     kind = np.zeros(n_buckets + 1, dtype=np.int8)
-    kind[row_bucket] = np.where(alone, 1, 2)
+    kind[row_bucket] = ONE_POSITIVE
+    # "owner" keeps one member of each bucket, whichever was written last: the others lose.
+    owner = np.empty(n_buckets + 1, dtype=np.int32)
+    _mark_shared(owner, kind, row_bucket, ONE_NEGATIVE)
     member_kind = kind.take(bucket)
     members = np.flatnonzero(member_kind)
     kinds = member_kind.take(members)
+    member_positive = positive.take(members)
 
-    # One positive in the bucket (most of them): compare each negative there with it, no sorting.
-    lone_score = np.empty(n_buckets + 1, dtype=np.float64)
-    lone_score[row_bucket[alone]] = scores.take(rows[alone])
-    negatives = members[(kinds == 1) & ~positive.take(members)]
-    negative_scores = scores.take(negatives)
+    # one positive in the bucket: compare each negative there with it
+    negatives = members[(kinds == ONE_POSITIVE) & ~member_positive]
+    total = _against_one(scores, weights, negatives, rows.take(owner.take(bucket.take(negatives))), True)
+
+    # several positives: if the bucket has one negative, compare each positive with it
+    negatives = members[(kinds == ONE_NEGATIVE) & ~member_positive]
     negatives_bucket = bucket.take(negatives)
-    opponent = lone_score.take(negatives_bucket)
-    below, tied = negative_scores < opponent, negative_scores == opponent
-    if weights is None:
-        total = 2 * int(np.count_nonzero(below)) + int(np.count_nonzero(tied))
-    else:
-        lone_weight = np.empty(n_buckets + 1, dtype=np.float64)
-        lone_weight[row_bucket[alone]] = weights.take(rows[alone])
-        pair_weight = weights.take(negatives) * lone_weight.take(negatives_bucket)
-        total = float(np.dot(pair_weight, below + 0.5 * tied))
+    _mark_shared(owner, kind, negatives_bucket, SEVERAL)
+    positives = members[(kinds == ONE_NEGATIVE) & member_positive]
+    positives_bucket = bucket.take(positives)
+    alone = kind.take(positives_bucket) == ONE_NEGATIVE
+    total += _against_one(scores, weights, positives[alone],
+                          negatives.take(owner.take(positives_bucket[alone])), False)
 
-    # Several positives in the bucket: sort the members of those buckets.
-    shared = members[kinds == 2]
-    if shared.shape[0]:
-        total += _sorted_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, shared,
-                                 row_bucket[~alone], negatives_in_bucket[~alone],
-                                 None if weights is None else weights.take(rows[~alone]))
+    # several of each: sort them
+    several = kind.take(row_bucket) == SEVERAL
+    if several.any():
+        total += _sorted_buckets(scores, positive, weights, bucket, n_buckets, bucket_map,
+                                 members[kind.take(bucket.take(members)) == SEVERAL],
+                                 row_bucket[several], negatives_in_bucket[several],
+                                 None if weights is None else weights.take(rows[several]))
     return total
+
+
+def _mark_shared(owner: np.ndarray, kind: np.ndarray, member_bucket: np.ndarray, shared_kind: int) -> None:
+    """Let ``owner[b]`` name one of the members in bucket b, and set ``kind[b] = shared_kind``
+    for every bucket with more than one of them."""
+    slot = np.arange(member_bucket.shape[0], dtype=np.int32)
+    owner[member_bucket] = slot
+    kind[member_bucket[owner.take(member_bucket) != slot]] = shared_kind
+
+
+def _against_one(scores, weights, members, opponents, members_are_negative: bool):
+    """U (twice U when unweighted) of the pairs (member, its bucket's one opponent)."""
+    member_scores, opponent_scores = scores.take(members), scores.take(opponents)
+    if members_are_negative:
+        wins = member_scores < opponent_scores
+    else:
+        wins = member_scores > opponent_scores
+    ties = member_scores == opponent_scores
+    if weights is None:
+        return 2 * int(np.count_nonzero(wins)) + int(np.count_nonzero(ties))
+    pair_weight = weights.take(members) * weights.take(opponents)
+    return float(np.dot(pair_weight, wins + 0.5 * ties))
 
 
 def _sorted_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, members, row_bucket,
