@@ -51,16 +51,18 @@ def mann_whitney(
     positive: np.ndarray,
     weights: Optional[np.ndarray] = None,
     positive_index: Optional[np.ndarray] = None,
+    scratch: Optional["Scratch"] = None,
 ) -> MannWhitney:
     """U of ``scores`` (float (n,)) for the examples flagged by ``positive`` (bool (n,)).
 
-    ``positive_index`` (``np.flatnonzero(positive)``) may be passed when the caller has it.
+    ``positive_index`` (``np.flatnonzero(positive)``) may be passed when the caller has it, and
+    ``scratch`` (a :class:`Scratch`) when it scores many columns one after the other.
     """
     if scores.shape[0] < BUCKETED_MIN_EXAMPLES:
         return mann_whitney_sorted(scores, positive, weights)
     if positive_index is None:
         positive_index = np.flatnonzero(positive)
-    return mann_whitney_bucketed(scores, positive, positive_index, weights)
+    return mann_whitney_bucketed(scores, positive, positive_index, weights, scratch)
 
 
 def mann_whitney_sorted(scores: np.ndarray, positive: np.ndarray, weights: Optional[np.ndarray] = None) -> MannWhitney:
@@ -132,33 +134,61 @@ class BucketMap:
         self.n_buckets = int(sizes.sum())
 
     @classmethod
-    def for_scores(cls, scores: np.ndarray, sample_stride: int = _SAMPLE_STRIDE,
+    def for_scores(cls, scores: np.ndarray, sample_stride: int = _SAMPLE_STRIDE, scratch: Optional["Scratch"] = None,
                    **options) -> tuple["BucketMap", np.ndarray]:
         """A map fitted to ``scores``, and the scores' 32-bit key offsets (what ``buckets`` takes)."""
         low_score, high_score = scores.min(), scores.max()
         keys = sortable_keys(scores, low_score)
         lowest, highest = (int(key) for key in sortable_keys(np.array([low_score, high_score], dtype=np.float64)))
         pre_shift = max(0, (highest - lowest).bit_length() - _KEY_BITS)
-        offsets = _offsets(keys, lowest, pre_shift)
+        offsets = _offsets(keys, lowest, pre_shift, scratch or Scratch())
         return cls(lowest, highest, offsets[::sample_stride], sample_stride, **options), offsets
 
     def offsets(self, keys: np.ndarray) -> np.ndarray:
-        return _offsets(keys, self.lowest, self.pre_shift)
+        return _offsets(keys, self.lowest, self.pre_shift, Scratch())
 
-    def buckets(self, offsets: np.ndarray) -> np.ndarray:
+    def buckets(self, offsets: np.ndarray, scratch: Optional["Scratch"] = None) -> np.ndarray:
         """Bucket ids (intp, which bincount and take use without converting) of 32-bit offsets."""
-        coarse = (offsets >> np.uint32(self.shift)).astype(np.intp)
-        bucket = offsets >> self._sub_shift.take(coarse)
-        bucket += self._adjust.take(coarse)
-        return bucket.astype(np.intp)
+        scratch = scratch or Scratch()
+        n = offsets.shape[0]
+        coarse = scratch.get("coarse", n, np.intp)
+        np.copyto(coarse, offsets >> np.uint32(self.shift), casting="unsafe")
+        bucket = self._sub_shift.take(coarse, out=scratch.get("sub_shift", n, np.uint32))
+        np.right_shift(offsets, bucket, out=bucket)
+        bucket += self._adjust.take(coarse, out=scratch.get("adjust", n, np.uint32))
+        return scratch.cast("bucket", bucket, np.intp)
 
 
-def _offsets(keys: np.ndarray, lowest: int, pre_shift: int) -> np.ndarray:
+class Scratch:
+    """Work arrays reused from one score column to the next (by one thread at a time).
+
+    A fresh large array costs more than most arithmetic on it: the operating system hands its
+    memory out zero-filled, page by page. Reusing a few buffers pays that once, not per column.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict = {}
+
+    def get(self, role: str, size: int, dtype) -> np.ndarray:
+        """An uninitialized array of ``size`` elements, the same memory each time for ``role``."""
+        array = self._arrays.get(role)
+        if array is None or array.shape[0] < size or array.dtype != dtype:
+            array = self._arrays[role] = np.empty(size, dtype=dtype)
+        return array[:size]
+
+    def cast(self, role: str, values: np.ndarray, dtype) -> np.ndarray:
+        """``values.astype(dtype)``, written into the ``role`` array."""
+        out = self.get(role, values.shape[0], dtype)
+        np.copyto(out, values, casting="unsafe")
+        return out
+
+
+def _offsets(keys: np.ndarray, lowest: int, pre_shift: int, scratch: Scratch) -> np.ndarray:
     # keys - lowest can exceed the int64 range; read as uint64 the wrapped result is right.
-    offsets = np.subtract(keys, np.int64(lowest)).view(np.uint64)
+    offsets = np.subtract(keys, np.int64(lowest), out=scratch.get("keys", keys.shape[0], np.int64)).view(np.uint64)
     if pre_shift:
         offsets >>= np.uint64(pre_shift)
-    return offsets.astype(np.uint32)
+    return scratch.cast("offsets", offsets, np.uint32)
 
 
 def mann_whitney_bucketed(
@@ -166,13 +196,16 @@ def mann_whitney_bucketed(
     positive: np.ndarray,
     positive_index: np.ndarray,
     weights: Optional[np.ndarray] = None,
+    scratch: Optional[Scratch] = None,
     **bucket_options,
 ) -> MannWhitney:
     """U by bucketing (see the module docstring); equal to ``mann_whitney_sorted`` exactly.
 
-    ``positive_index`` is ``np.flatnonzero(positive)``. ``bucket_options`` (``sample_stride``,
-    ``buckets_per_score``, ``coarse_bits``) only tune speed; tests use them to force crowded buckets.
+    ``positive_index`` is ``np.flatnonzero(positive)``. ``scratch`` lends work arrays when many
+    columns are scored in a row. ``bucket_options`` (``sample_stride``, ``buckets_per_score``,
+    ``coarse_bits``) only tune speed; tests use them to force crowded buckets.
     """
+    scratch = scratch or Scratch()
     n = scores.shape[0]
     n_positive = positive_index.shape[0]
     if weights is None:
@@ -185,9 +218,8 @@ def mann_whitney_bucketed(
     if positive_total <= 0 or negative_total <= 0:
         return MannWhitney(0.0, positive_total, negative_total)
 
-    bucket_map, offsets = BucketMap.for_scores(scores, **bucket_options)
-    bucket = bucket_map.buckets(offsets)
-    del offsets
+    bucket_map, offsets = BucketMap.for_scores(scores, scratch=scratch, **bucket_options)
+    bucket = bucket_map.buckets(offsets, scratch)
     n_buckets = bucket_map.n_buckets
     positive_bucket = bucket.take(positive_index)
 
@@ -209,7 +241,7 @@ def mann_whitney_bucketed(
     # pairs inside a bucket that holds both classes
     crowded = negatives_in_bucket > 0
     if crowded.any():
-        within = _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map,
+        within = _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, scratch,
                                   positive_index[crowded], positive_bucket[crowded], negatives_in_bucket[crowded])
         if weights is None:
             twice_u += int(within)
@@ -220,7 +252,7 @@ def mann_whitney_bucketed(
     return MannWhitney(u, positive_total, negative_total)
 
 
-def _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, rows, row_bucket,
+def _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, scratch, rows, row_bucket,
                      negatives_in_bucket):
     """U of the pairs inside buckets holding both classes (twice U, an exact int, when unweighted).
 
@@ -230,12 +262,13 @@ def _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, r
     with several of each are sorted.
     """
     ONE_POSITIVE, ONE_NEGATIVE, SEVERAL = 1, 2, 3  # (0: a bucket with nothing to settle)
-    kind = np.zeros(n_buckets + 1, dtype=np.int8)
+    kind = scratch.get("kind", n_buckets + 1, np.int8)
+    kind.fill(0)
     kind[row_bucket] = ONE_POSITIVE
     # "owner" keeps one member of each bucket, whichever was written last: the others lose.
-    owner = np.empty(n_buckets + 1, dtype=np.int32)
+    owner = scratch.get("owner", n_buckets + 1, np.int32)
     _mark_shared(owner, kind, row_bucket, ONE_NEGATIVE)
-    member_kind = kind.take(bucket)
+    member_kind = kind.take(bucket, out=scratch.get("member_kind", bucket.shape[0], np.int8))
     members = np.flatnonzero(member_kind)
     kinds = member_kind.take(members)
     member_positive = positive.take(members)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from toolkit_metrics.mann_whitney import MannWhitney, mann_whitney
+from toolkit_metrics.mann_whitney import MannWhitney, Scratch, mann_whitney
 
 # Below this many examples a thread pool costs more than it saves.
 _PARALLEL_MIN_EXAMPLES = 100_000
@@ -60,9 +61,12 @@ def _one_vs_rest(score_table) -> OneVsRest:
     n_classes = y_score.shape[1]
     members = _indices_by_class(y_true, n_classes)
     score_columns = columns(y_score)
+    per_thread = threading.local()
 
     def one_class(k: int) -> MannWhitney:
-        return mann_whitney(score_columns[k], y_true == k, weights, members[k])
+        if not hasattr(per_thread, "scratch"):
+            per_thread.scratch = Scratch()
+        return mann_whitney(score_columns[k], y_true == k, weights, members[k], per_thread.scratch)
 
     workers = min(n_classes, os.cpu_count() or 1)
     if workers > 1 and y_true.shape[0] >= _PARALLEL_MIN_EXAMPLES:
