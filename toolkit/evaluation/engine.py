@@ -121,7 +121,9 @@ class Evaluator:
         else:
             # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
             pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
-            pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
+            pred_values = None
+            if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
+                pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
         self._has_scores, self._has_weights = scores is not None, weights is not None
         raw = {"y_true": true_values, "y_pred": pred_values, "sample_weight": weights,
                "y_score": None if y_score is None else np.asarray(y_score)}
