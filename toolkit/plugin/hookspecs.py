@@ -113,7 +113,8 @@ class ToolkitHookspecs:
 
     @hookspec(firstresult=True)
     def toolkit_build_model(
-        self, framework: str, spec: Mapping[str, Any], input_shape: tuple, labels: Sequence
+        self, framework: str, spec: Mapping[str, Any], input_shape: tuple, labels: Sequence,
+        seed: Optional[int],
     ) -> Optional[Any]:
         """Build a model from the ``model:`` section of a config, or return None.
 
@@ -126,6 +127,7 @@ class ToolkitHookspecs:
         :param spec: the rest of the ``model:`` section (layers, optimizer, loss, ...).
         :param input_shape: the shape of one example, for example (8, 8, 1).
         :param labels: the class labels of the data, in order.
+        :param seed: the config's ``seed``, or None; seed the framework's random numbers with it.
         :return: a model that some ``toolkit_model_adapter`` accepts, or None.
 
         Example::

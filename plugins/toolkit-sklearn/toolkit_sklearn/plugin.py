@@ -24,7 +24,7 @@ def toolkit_model_adapter(model: Any) -> Optional[EstimatorAdapter]:
 
 
 @hookimpl
-def toolkit_build_model(framework: str, spec: Mapping[str, Any]) -> Any:
+def toolkit_build_model(framework: str, spec: Mapping[str, Any], seed: Optional[int]) -> Any:
     if framework != "sklearn":
         return None
     unknown = [key for key in spec if key not in _SPEC_KEYS]
@@ -40,6 +40,8 @@ def toolkit_build_model(framework: str, spec: Mapping[str, Any]) -> Any:
     if not isinstance(options, Mapping):
         raise ValueError(f"model.options must be a mapping of parameter to value, got {options!r}")
     estimator_class = _import_class(path)
+    if seed is not None and "random_state" not in options and "random_state" in _parameters(estimator_class):
+        options = {**options, "random_state": seed}
     try:
         return estimator_class(**options)
     except TypeError as error:
@@ -59,3 +61,12 @@ def _import_class(path: str) -> type:
         raise ValueError(f"model.estimator {path!r}: {module_name} has no class {class_name}{hint}")
     return found
 
+
+
+def _parameters(estimator_class: type) -> set:
+    import inspect
+
+    try:
+        return set(inspect.signature(estimator_class).parameters)
+    except (TypeError, ValueError):
+        return set()
