@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "toolkit.plugins"
 DISABLE_ENVIRONMENT_VARIABLE = "TOOLKIT_DISABLE_PLUGINS"
 # Built into the core and registered through the same call as any other plugin.
 BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
+FIRST_PARTY_PREFIX = "toolkit-"
 
 _REGISTRATION_HOOKS = {
     "toolkit_register_metrics": ("metric", MetricSpec),
@@ -116,7 +117,7 @@ class ToolkitPluginManager(pluggy.PluginManager):
         name = self.get_name(plugin)
         for caller in self.get_hookcallers(plugin) or ():
             if not caller.has_spec():
-                known = [hook for hook in dir(self.hook) if hook.startswith("toolkit_")]
+                known = [hook for hook in vars(self.hook) if getattr(self.hook, hook).has_spec()]
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise PluginError(f"implements {caller.name}, which is not a toolkit hook{hint}")
@@ -250,7 +251,7 @@ def create_plugin_manager(
     for name, module_name in BUILTIN_PLUGINS.items():
         manager.register(importlib.import_module(module_name), name)
     if load_entry_points:
-        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_load_order)
         for entry_point in entry_points:
             if entry_point.name in blocked or manager.has_plugin(entry_point.name):
                 continue
@@ -267,6 +268,14 @@ def create_plugin_manager(
                 continue
             manager.register_distribution(plugin, entry_point.name, distribution, version, strict)
     return manager
+
+
+def _load_order(entry_point: metadata.EntryPoint) -> tuple:
+    """The project's own distributions (``toolkit-*``) first, then the rest by name: when two
+    plugins claim one metric name, the earlier keeps it, so a third-party plugin cannot silently
+    replace a built-in metric; it is reported instead."""
+    distribution = entry_point.dist.name if entry_point.dist else ""
+    return (not distribution.startswith(FIRST_PARTY_PREFIX), distribution, entry_point.name)
 
 
 _default_manager: Optional[ToolkitPluginManager] = None
