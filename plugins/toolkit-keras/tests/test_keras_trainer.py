@@ -102,6 +102,7 @@ def test_every_epoch_has_keras_values_and_an_engine_evaluation(trained):
     assert recorder.calls[-1] == ("ended", "FINISHED")
 
 
+@pytest.mark.filterwarnings("ignore:The y_prob values do not sum to one")  # float32 softmax rows
 def test_the_final_evaluation_equals_scikit_learn_on_keras_predictions(trained):
     model, dataset, history, _ = trained
     scores = model.predict(dataset.x_val, verbose=0).astype(np.float64)
