@@ -154,7 +154,10 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     if not isinstance(params, Mapping):
         raise ValueError(f"{where}: params must be a mapping of name to value, got {params!r}")
     if plugin_manager is not None:
-        _check_installed("trackers", trackers, plugin_manager.get_trackers(), where, "tracker")
+        installed_trackers = plugin_manager.get_trackers()
+        _check_installed("trackers", trackers, installed_trackers, where, "tracker")
+        for tracker_name, options in trackers.items():
+            _check_options(tracker_name, options, installed_trackers[tracker_name].factory, where)
         if metrics is not None:
             _check_installed("metrics", metrics, plugin_manager.get_metrics(), where, "metric")
     return TrainConfig(
@@ -247,4 +250,26 @@ def _check_installed(key: str, names: Iterable[str], installed: Mapping[str, Any
             raise ValueError(
                 f"{where}: {key} names {name!r}, but no installed plugin provides that {kind}; "
                 f"{hint}installed: {', '.join(sorted(installed)) or 'none'}"
+            )
+
+
+def _check_options(tracker_name: str, options: Mapping[str, Any], factory: Any, where: str) -> None:
+    """Each option must be a keyword the tracker's factory accepts."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return  # a factory without a readable signature says so itself when called
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return
+    accepted = [name for name, parameter in parameters.items()
+                if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    for option in options:
+        if option not in accepted:
+            close = difflib.get_close_matches(str(option), accepted, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(
+                f"{where}: trackers.{tracker_name}.{option} is not an option of the {tracker_name} "
+                f"tracker; {hint}its options: {', '.join(accepted) or 'none'}"
             )

@@ -58,20 +58,3 @@ def final_metrics_block(metrics: Mapping[str, float], keys: Iterable[str] = ()) 
     wanted = list(dict.fromkeys(wanted)) or [key for key in metrics if "/" not in key]
     width = max(len(key) for key in wanted)
     return "\n".join(f"  {key.ljust(width)}  {format_value(metrics[key])}" for key in wanted)
-
-
-def where_to_look(run: Any) -> list[str]:
-    """One line per tracker saying where the run went and how to open it.
-
-    Each tracker says it itself (``location()`` on the tracker object), so nothing here names
-    a tracker.
-    """
-    lines = []
-    for tracker_name, tracker in getattr(run, "trackers", {}).items() if isinstance(
-        getattr(run, "trackers", None), Mapping) else ():
-        location = getattr(tracker, "location", None)
-        if callable(location):
-            text = location()
-            if text:
-                lines.append(f"  {tracker_name}: {text}")
-    return lines

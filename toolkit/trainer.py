@@ -51,6 +51,11 @@ class Trainer:
     :param run_name: the run's name in every tracker.
     :param plugin_manager: the plugin manager to use (default: the process-wide one).
     :param progress: print one line per epoch.
+    :param tracker_options: options per tracker name, given to its factory (for example
+        ``{"mlflow": {"experiment_name": "digits"}}``).
+    :param charts_every_epoch: render the evaluation's charts (confusion matrix, ROC/PR curves)
+        in the trackers after every epoch, not only after the last one. The metrics, AUROC
+        included, and the confusion matrix given to plugins come every epoch either way.
     """
 
     def __init__(
@@ -63,6 +68,8 @@ class Trainer:
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
         progress: bool = True,
+        charts_every_epoch: bool = False,
+        tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
     ) -> None:
         self._manager = plugin_manager or get_plugin_manager()
         adapter = self._manager.get_model_adapter(model)
@@ -81,6 +88,8 @@ class Trainer:
         self.params = dict(params or {})
         self.run_name = run_name
         self.progress = progress
+        self.charts_every_epoch = charts_every_epoch
+        self.tracker_options = dict(tracker_options or {})
         self.labels: Optional[list] = None
         self.history: Optional[TrainingHistory] = None
 
@@ -122,10 +131,11 @@ class Trainer:
             "validation_examples": 0 if y_val is None else int(len(y_val)),
             **self.params,
         }
-        run = Run(self.run_name, params, trackers=self.trackers, plugin_manager=self._manager)
+        run = Run(self.run_name, params, trackers=self.trackers, plugin_manager=self._manager,
+                  tracker_options=self.tracker_options or None)
         history = TrainingHistory(run=run, labels=list(labels))
         self.labels, self.history = list(labels), history
-        line = EpochLine(epochs) if self.progress else None
+        line: Optional[EpochLine] = None
         started = time.perf_counter()
         last_scores: list = [None]
 
@@ -141,18 +151,27 @@ class Trainer:
                 )
             result = None
             if x_val is not None:
-                result, last_scores[0] = self._evaluate(x_val, y_val, labels, batch_size)
-                run.log_evaluation(result, step=epoch)
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, batch_size, epoch=epoch)
+                # Charts (confusion matrix, curves) are rendered for the last epoch only unless
+                # asked for every epoch: rendering costs more than the epoch itself on small data.
+                charts = self.charts_every_epoch or epoch == epochs - 1
+                run.log_evaluation(result, step=epoch, artifacts=charts)
                 history.evaluations.append(result)
             if line is not None:
                 line.print(epoch, values, result)
 
         with tempfile.TemporaryDirectory(prefix="toolkit-artifacts-") as folder, run:
-            self.adapter.fit(x, y, epochs=epochs, batch_size=batch_size, epoch_ended=epoch_ended)
-            sample_x, sample_y = (x, y) if x_val is None else (x_val, y_val)
-            scores = last_scores[0] if x_val is not None else self.adapter.predict_proba(x)
-            for name, path in dict(self.adapter.artifacts(sample_x, sample_y, scores, labels, folder)).items():
-                run.log_artifact(name, path)
+            try:
+                line = EpochLine(epochs) if self.progress else None  # timed from here, not from run start
+                self.adapter.fit(x, y, epochs=epochs, batch_size=batch_size, epoch_ended=epoch_ended)
+                sample_x, sample_y = (x, y) if x_val is None else (x_val, y_val)
+                scores = last_scores[0] if x_val is not None else self.adapter.predict_proba(x)
+                for name, path in dict(self.adapter.artifacts(sample_x, sample_y, scores, labels, folder)).items():
+                    run.log_artifact(name, path)
+            except BaseException as error:
+                # The reason goes with the run, so a FAILED run in any tracker says why.
+                run.set_tags({"toolkit.error": _reason(error)})
+                raise
         history.seconds = time.perf_counter() - started
         return history
 
@@ -166,12 +185,27 @@ class Trainer:
         result, _ = self._evaluate(x, y, labels, batch_size)
         return result
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, batch_size: int) -> tuple:
+    def _evaluate(
+        self, x: np.ndarray, y: np.ndarray, labels: Sequence, batch_size: int, epoch: Optional[int] = None
+    ) -> tuple:
         scores = self.adapter.predict_proba(x)
+        if epoch is not None and scores is not None and not np.isfinite(scores).all():
+            # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the
+            # weights are already NaN: the predictions tell.
+            row = int(np.argwhere(~np.isfinite(np.asarray(scores)))[0][0])
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch + 1}: the model predicts NaN or inf for validation "
+                f"example {row}; lower the learning rate or check the inputs for NaN"
+            )
         predictions = self.adapter.predict(x) if scores is None else None
         evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager)
         evaluator.update(y, y_pred=predictions, y_score=scores)
         return evaluator.compute(), scores
+
+
+def _reason(error: BaseException) -> str:
+    text = (str(error).strip().splitlines() or [""])[0][:500]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _check_positive_int(value: Any, argument: str) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 from toolkit import config as configs
 from toolkit.commands import train as training
-from toolkit.commands.signals import terminate_on_sigterm
 from toolkit.plugin.manager import get_plugin_manager
 from toolkit.progress import metrics_table
 
@@ -88,22 +87,21 @@ def run(args: argparse.Namespace) -> int:
     variants = load_variants(args.sweep, args.overrides, manager, args.only)
     prepared = {name: training.prepare(config, manager) for name, config in variants}  # every model builds
     rows, failed = [], []
-    with terminate_on_sigterm():
-        for number, (name, config) in enumerate(variants, start=1):
-            base_name = config.run_name or "run"
-            print(f"\n== variant {number}/{len(variants)}: {name} ==", flush=True)
-            try:
-                history = training.train(
-                    config, manager, run_name=f"{base_name}-{name}",
-                    extra_params={"variant": name}, prepared=prepared.pop(name),
-                )
-            except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
-                print(f"variant {name} failed: {type(error).__name__}: {error}", flush=True)
-                failed.append(name)
-                continue
-            metrics = dict(history.final.metrics) if history.final is not None else {}
-            metrics["seconds"] = history.seconds
-            rows.append((name, metrics))
+    for number, (name, config) in enumerate(variants, start=1):
+        base_name = config.run_name or "run"
+        print(f"\n== variant {number}/{len(variants)}: {name} ==", flush=True)
+        try:
+            history = training.train(
+                config, manager, run_name=f"{base_name}-{name}",
+                extra_params={"variant": name}, prepared=prepared.pop(name),
+            )
+        except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
+            print(f"variant {name} failed: {type(error).__name__}: {error}", flush=True)
+            failed.append(name)
+            continue
+        metrics = dict(history.final.metrics) if history.final is not None else {}
+        metrics["seconds"] = history.seconds
+        rows.append((name, metrics))
     rows.sort(key=lambda row: -row[1].get(RANK_METRIC, float("-inf")))
     print(f"\nsweep {args.sweep}: {len(rows)} variant(s), best {RANK_METRIC} first")
     if rows:

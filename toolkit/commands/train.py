@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, Mapping, Optional
 
 from toolkit import config as configs
-from toolkit.commands.signals import terminate_on_sigterm
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
-from toolkit.progress import final_metrics_block, where_to_look
+from toolkit.progress import final_metrics_block
+from toolkit.run import TrackerError
+
+# Failures of the training itself (not of the program): reported in one line, exit code 1.
+TRAINING_FAILURES = (FloatingPointError, TrackerError)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,8 +31,13 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     manager = get_plugin_manager()
     config = configs.load(args.config, args.overrides, manager)
-    with terminate_on_sigterm():
+    # SIGTERM/SIGINT during the run end it KILLED in every tracker (toolkit.tracking.interrupts)
+    # and exit non-zero; a training that fails ends FAILED and says why in one line.
+    try:
         history = train(config, manager)
+    except TRAINING_FAILURES as error:
+        print(f"toolkit train: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     print_summary(history)
     return 0
 
@@ -65,6 +74,7 @@ def train(
         model, metrics=config.metrics, trackers=list(config.trackers),
         params={**config.hyperparameters(), **dict(extra_params or {})},
         run_name=run_name or config.run_name, plugin_manager=manager,
+        tracker_options={name: options for name, options in config.trackers.items() if options},
     )
     return trainer.fit(
         dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
@@ -73,14 +83,29 @@ def train(
 
 
 def print_summary(history: Any) -> None:
-    """The final validation metrics, then where each tracker put the run."""
+    """The final validation metrics, then how to look at the run in each tracker."""
     name = history.run.name or "run"
     print()
     if history.final is not None:
         print(f"{name}: final validation metrics after {len(history.epochs)} epoch(s), {history.seconds:.1f} s")
         print(final_metrics_block(history.final.metrics))
-    lines = where_to_look(history.run)
+    lines = where_to_look(history.run.links.values())
     if lines:
         print("where to look:")
         for line in lines:
-            print(line)
+            print(f"  {line}")
+
+
+def where_to_look(links: Any) -> list[str]:
+    """The command that opens each tracker's copy of the run."""
+    lines = []
+    for link in links:
+        if link.url:
+            lines.append(f"{link.tracker}: {link.url}")
+        elif link.tracker == "mlflow":
+            lines.append(f"mlflow: mlflow ui --backend-store-uri {link.location}   (then open http://127.0.0.1:5000)")
+        elif link.tracker == "wandb":
+            lines.append(f"wandb: offline run in {link.location}; upload it with: wandb sync {link.location}")
+        else:
+            lines.append(f"{link.tracker}: {link.location}")
+    return lines

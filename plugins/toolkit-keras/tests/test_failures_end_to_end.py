@@ -44,23 +44,27 @@ class FailInSecondEpoch:
 
 manager = create_plugin_manager()
 manager.register(FailInSecondEpoch(), "fail-in-second-epoch")
-spec = yaml.safe_load(open({example!r}))["model"]
+spec = yaml.safe_load(open(EXAMPLE_PATH))["model"]
 spec.pop("framework")
 dataset = data.load("digits")
 
-def train(name, x, epochs):
-    model = manager.build_model("keras", spec, dataset.input_shape, dataset.labels, seed=0)
+def train(name, x, epochs, first_layer=None):
+    layers = ([first_layer] if first_layer else []) + spec["layers"][1 if first_layer else 0:]
+    model = manager.build_model("keras", {**spec, "layers": layers}, dataset.input_shape, dataset.labels, seed=0)
     trainer = toolkit.Trainer(model, metrics=["accuracy", "roc_auc_ovr_macro"], trackers=("mlflow", "wandb"),
                               run_name=name, plugin_manager=manager)
     try:
         trainer.fit(x, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val), epochs=epochs, batch_size=64)
     except Exception as error:
-        print(f"{{name}} raised {{type(error).__name__}}: {{error}}", flush=True)
+        print(f"{name} raised {type(error).__name__}: {error}", flush=True)
 
 train("planted-exception", dataset.x_train, 4)
 poisoned = dataset.x_train.copy()
 poisoned[0, 0, 0, 0] = np.nan  # one NaN pixel: the loss is NaN from the first batch on
-train("nan-loss", poisoned, 3)
+# tanh passes NaN on (ReLU would turn it into 0 and keep the loss finite): the sweep's tanh layer.
+train("nan-loss", poisoned, 3, {"Conv2D": {"filters": 64, "kernel_size": [5, 5], "activation": "tanh"}})
+# With the ReLU CNN the loss stays finite, but the weights are NaN: the predictions tell.
+train("nan-predictions", poisoned, 3)
 """
 
 
@@ -93,7 +97,7 @@ def steps(client, run, key: str) -> list[int]:
 @pytest.fixture(scope="module")
 def failed_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("failures")
-    script = FAILING_RUNS.format(example=str(EXAMPLE))
+    script = FAILING_RUNS.replace("EXAMPLE_PATH", repr(str(EXAMPLE)))
     completed = subprocess.run([sys.executable, "-c", script], cwd=folder, env=environment(folder),
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -122,7 +126,11 @@ def test_a_nan_loss_fails_both_runs_with_the_reason(failed_runs):
     assert "training diverged at epoch 1: loss is nan" in run.data.tags["toolkit.error"]
     offline = wandb["nan-loss"]
     assert offline.exit_code not in (None, 0)
-    assert "training diverged at epoch 1" in str(offline.summary.get("toolkit.error", offline.config.get("toolkit.error")))
+    assert "training diverged at epoch 1: loss is nan" in offline.config["toolkit.error"]
+    assert "nan-predictions raised FloatingPointError: training diverged at epoch 1: the model predicts NaN" in stdout
+    run, _ = mlflow["nan-predictions"]
+    assert run.info.status == "FAILED" and "the model predicts NaN" in run.data.tags["toolkit.error"]
+    assert wandb["nan-predictions"].exit_code not in (None, 0)
 
 
 def test_sigterm_during_toolkit_train_kills_both_runs(tmp_path):

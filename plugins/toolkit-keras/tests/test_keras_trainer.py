@@ -122,7 +122,7 @@ def test_artifacts_are_the_keras_summary_and_a_sample_grid(trained):
     png = recorder.files["sample_predictions"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert (width, height) == (832, 240)  # 8 x 2 images at 1.3 x 1.5 inches, 80 dpi
+    assert (width, height) == (768, 256)  # 8 x 2 tiles of 1.2 x 1.6 inches (image + caption), 80 dpi
 
 
 def test_targets_follow_the_loss(manager):
