@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from toolkit import config as configs
 from toolkit.commands.sweep import load_variants
-from toolkit.plugin import create_plugin_manager
+from toolkit.plugin import TrackerSpec, create_plugin_manager, hookimpl
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -136,3 +136,38 @@ def test_sweep_mistakes_are_named(tmp_path):
     sweep.write_text("base: base.yaml\nvariants:\n  - name: a\n    set: {epochs: -1}\n")
     with pytest.raises(ValueError, match=r"variant a\): epochs must be a positive integer, got -1"):
         load_variants(str(sweep), [], None)
+
+
+def test_tracker_options_are_checked_against_the_trackers_factory(base):
+    manager = create_plugin_manager()
+    if "mlflow" not in manager.get_trackers():
+        pytest.skip("needs the toolkit-mlflow tracker plugin")
+    base["trackers"] = {"mlflow": {"experiment_name": "digits"}}
+    assert configs.validate(base, manager).trackers == {"mlflow": {"experiment_name": "digits"}}
+    base["trackers"] = {"mlflow": {"experiment": "digits"}}
+    with pytest.raises(ValueError, match=r"trackers.mlflow options \['experiment'\] are not accepted: "
+                                         ".*unexpected keyword argument 'experiment'"):
+        configs.validate(base, manager)
+    base["trackers"] = {"mlflow": {"flush_every": 0}}
+    with pytest.raises(ValueError, match="flush_every must be between 1 and 1000, got 0"):
+        configs.validate(base, manager)
+
+
+class LabelledTracker:
+    def __init__(self, label: str = "default") -> None:
+        self.label = label
+
+
+class LabelledTrackerPlugin:
+    @hookimpl
+    def toolkit_register_trackers(self):
+        return [TrackerSpec("memory", LabelledTracker)]
+
+
+def test_options_of_a_tracker_with_named_parameters_get_a_suggestion(base):
+    manager = create_plugin_manager()
+    manager.register(LabelledTrackerPlugin(), "memory-tracker")
+    base["trackers"] = {"memory": {"labl": "x"}}
+    with pytest.raises(ValueError, match="trackers.memory.labl is not an option of the memory tracker; "
+                                         "did you mean label"):
+        configs.validate(base, manager)

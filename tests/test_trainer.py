@@ -252,3 +252,121 @@ def test_bad_trainer_arguments_raise_before_any_hook(digits):
     with pytest.raises(ValueError, match=r"unknown tracker\(s\) \['nowhere'\]"):
         toolkit.Trainer(LogisticRegression(), trackers=("nowhere",), plugin_manager=manager).fit(x, y)
     assert recorder.calls == []
+
+
+class MemoryTracker:
+    """A real tracker plugin that keeps the run in memory (the Tracker protocol, nothing faked)."""
+
+    runs: list["MemoryTracker"] = []
+
+    def __init__(self, label: str = "default") -> None:
+        self.label = label
+        self.params: dict = {}
+        self.metrics: list[tuple[str, float, int]] = []
+        self.evaluations: list = []
+        self.files: list[str] = []
+        self.tags: dict = {}
+        self.status = None
+        MemoryTracker.runs.append(self)
+
+    def start(self, run_name):
+        from toolkit.plugin.types import TrackerLink
+
+        return TrackerLink("memory", str(len(MemoryTracker.runs)), "memory")
+
+    def log_params(self, params):
+        self.params.update(params)
+
+    def log_metrics(self, metrics, step):
+        self.metrics += [(key, value, step) for key, value in metrics.items()]
+
+    def log_evaluation(self, report, step):
+        self.evaluations.append(step)
+
+    def log_file(self, name, path):
+        self.files.append(name)
+
+    def set_tags(self, tags):
+        self.tags.update(tags)
+
+    def finish(self, status):
+        self.status = status
+
+    def describe(self):
+        return "in memory"
+
+
+class MemoryTrackerPlugin:
+    @hookimpl
+    def toolkit_register_trackers(self):
+        return [toolkit.TrackerSpec("memory", MemoryTracker)]
+
+
+def memory_manager():
+    manager = create_plugin_manager()
+    manager.register(MemoryTrackerPlugin(), "memory-tracker")
+    manager.register(ToyFramework(), "toy")
+    MemoryTracker.runs.clear()
+    return manager
+
+
+def test_trackers_get_train_values_and_evaluations_at_the_epoch_step(digits):
+    x, y, x_val, y_val = digits
+    trainer = toolkit.Trainer(SGDClassifier(loss="log_loss", random_state=0), metrics=["accuracy", "f1_macro"],
+                              trackers=("memory",), tracker_options={"memory": {"label": "from-options"}},
+                              plugin_manager=memory_manager(), progress=False)
+    history = trainer.fit(x, y, validation_data=(x_val, y_val), epochs=3)
+    [tracker] = MemoryTracker.runs
+    assert tracker.label == "from-options"
+    assert tracker.status == "FINISHED"
+    assert [step for key, _, step in tracker.metrics if key == "train/accuracy"] == [0, 1, 2]
+    assert [(value, step) for key, value, step in tracker.metrics if key == "accuracy"] == [
+        (result.metrics["accuracy"], epoch) for epoch, result in enumerate(history.evaluations)]
+    assert tracker.evaluations == [2]  # charts for the last epoch only, by default
+    assert tracker.params["epochs"] == 3 and tracker.params["framework"] == "sklearn"
+
+
+def test_charts_every_epoch_when_asked(digits):
+    x, y, x_val, y_val = digits
+    toolkit.Trainer(LogisticRegression(max_iter=200), trackers=("memory",), plugin_manager=memory_manager(),
+                    progress=False, charts_every_epoch=True).fit(x, y, validation_data=(x_val, y_val))
+    assert MemoryTracker.runs[0].evaluations == [0]
+
+
+@pytest.mark.parametrize("nan_at_epoch, reason", [(1, "FloatingPointError: training diverged at epoch 2: loss is nan")])
+def test_a_failed_run_carries_its_reason_in_every_tracker(digits, nan_at_epoch, reason):
+    x, y, x_val, y_val = digits
+    trainer = toolkit.Trainer(DivergingModel(nan_at_epoch), trackers=("memory",), plugin_manager=memory_manager(),
+                              progress=False)
+    with pytest.raises(FloatingPointError):
+        trainer.fit(x, y, validation_data=(x_val, y_val), epochs=3)
+    [tracker] = MemoryTracker.runs
+    assert tracker.status == "FAILED"
+    assert tracker.tags["toolkit.error"].startswith(reason)
+    losses = [(value, step) for key, value, step in tracker.metrics if key == "train/loss"]
+    assert losses[0] == (1.0, 0) and math.isnan(losses[1][0]) and losses[1][1] == 1
+
+
+class NanPredictingAdapter(DivergingAdapter):
+    def predict_proba(self, x):
+        scores = super().predict_proba(x)
+        scores[5, 0] = np.nan
+        return scores
+
+
+class NanPredictingFramework:
+    @hookimpl
+    def toolkit_model_adapter(self, model):
+        return NanPredictingAdapter(model) if isinstance(model, DivergingModel) else None
+
+
+def test_nan_predictions_fail_the_run_even_when_the_loss_stays_finite(digits):
+    x, y, x_val, y_val = digits
+    manager = create_plugin_manager()
+    manager.register(NanPredictingFramework(), "nan-predicting")
+    trainer = toolkit.Trainer(DivergingModel(nan_at_epoch=99), trackers=(), plugin_manager=manager, progress=False)
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1: the model predicts NaN or inf for validation example 5"):
+        trainer.fit(x, y, validation_data=(x_val, y_val), epochs=2)
+    # Outside training, NaN scores are bad input to the metric engine, named as such.
+    with pytest.raises(ValueError, match="y_score contains NaN or inf"):
+        trainer.evaluate(x_val, y_val)

@@ -257,15 +257,18 @@ def _check_options(tracker_name: str, options: Mapping[str, Any], factory: Any, 
     """Each option must be a keyword the tracker's factory accepts."""
     import inspect
 
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return  # a factory without a readable signature says so itself when called
-    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+    if not options:
         return
+    try:
+        parameters = dict(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        parameters = {}
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        # A factory taking **options (to stay light at import time): ask the class it builds.
+        parameters = {}
     accepted = [name for name, parameter in parameters.items()
                 if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
-    for option in options:
+    for option in options if accepted else ():
         if option not in accepted:
             close = difflib.get_close_matches(str(option), accepted, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
@@ -273,3 +276,10 @@ def _check_options(tracker_name: str, options: Mapping[str, Any], factory: Any, 
                 f"{where}: trackers.{tracker_name}.{option} is not an option of the {tracker_name} "
                 f"tracker; {hint}its options: {', '.join(accepted) or 'none'}"
             )
+    # Making a tracker opens nothing (``start`` does), so this checks every option's name and
+    # value the way the run will, before anything is written.
+    try:
+        factory(**options)
+    except (TypeError, ValueError) as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{where}: trackers.{tracker_name} options {sorted(options)} are not accepted: {text}") from None

@@ -43,13 +43,18 @@ def metrics_table(
         present = [key for key in HEADLINE_METRICS if any(key in metrics for _, metrics in rows)]
         keys = present or sorted({key for _, metrics in rows for key in metrics})[:6]
     header = ["run", *keys]
-    body = [[name, *(format_value(metrics[key]) if key in metrics else "-" for key in keys)]
-            for name, metrics in rows]
+    body = [[name, *(_cell(key, metrics) for key in keys)] for name, metrics in rows]
     widths = [max(len(row[column]) for row in [header, *body]) for column in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in [header, *body]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _cell(key: str, metrics: Mapping[str, float]) -> str:
+    if key not in metrics:
+        return "-"
+    return f"{metrics[key]:.1f}" if key == "seconds" else format_value(metrics[key])
 
 
 def final_metrics_block(metrics: Mapping[str, float], keys: Iterable[str] = ()) -> str:

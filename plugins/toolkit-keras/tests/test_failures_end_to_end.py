@@ -65,6 +65,7 @@ poisoned[0, 0, 0, 0] = np.nan  # one NaN pixel: the loss is NaN from the first b
 train("nan-loss", poisoned, 3, {"Conv2D": {"filters": 64, "kernel_size": [5, 5], "activation": "tanh"}})
 # With the ReLU CNN the loss stays finite, but the weights are NaN: the predictions tell.
 train("nan-predictions", poisoned, 3)
+train("finished", dataset.x_train, 1)
 """
 
 
@@ -161,3 +162,23 @@ def test_sigterm_during_toolkit_train_kills_both_runs(tmp_path):
     offline = wandb_runs(tmp_path)["terminated"]
     assert offline.exit_code not in (None, 0)
     assert len(offline.metric("train/loss")) >= 2
+
+
+def test_a_finished_run_has_its_artifacts_in_both_trackers(failed_runs):
+    folder, _, mlflow, wandb = failed_runs
+    run, client = mlflow["finished"]
+    assert run.info.status == "FINISHED"
+    stored = {item.path for item in client.list_artifacts(run.info.run_id, "sample_predictions")}
+    assert stored == {"sample_predictions/sample_predictions.png"}
+    assert {item.path for item in client.list_artifacts(run.info.run_id, "model_summary")} == {
+        "model_summary/model_summary.txt"}
+    charts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation/step-0")}
+    assert "evaluation/step-0/confusion_matrix.png" in charts
+    offline = wandb["finished"]
+    assert offline.exit_code == 0
+    [(step, kind)] = offline.metric("sample_predictions/_type")  # a W&B image in the media panel
+    [row] = [row for row in offline.history if "sample_predictions/_type" in row]
+    assert (step, kind, row["sample_predictions/caption"]) == (0, "image-file", "sample_predictions")
+    assert (row["sample_predictions/width"], row["sample_predictions/height"]) == (768, 256)
+    assert any(path.startswith("media/images/sample_predictions") for path in offline.files)
+    assert offline.config["optimizer"] == "Adam" and offline.config["parameter_count"] == int(run.data.params["parameter_count"])
