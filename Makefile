@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test demo bench bench-tracking clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	for benchmark in benchmarks/bench_*.py; do $(PY) $$benchmark || exit 1; done
+
+bench-tracking: $(STAMP)
+	$(PY) benchmarks/bench_tracking.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info

@@ -13,11 +13,11 @@ import threading
 from typing import Iterator, Optional
 from urllib.parse import unquote, urlsplit
 
-# While a run talks to a server: one retry, 4 s per attempt, so a dead server is an error in < 10 s.
+# While a run talks to a server: one retry, 3 s per attempt, so a dead server is an error in < 10 s.
 # Values the user already set in the environment win.
 BOUNDED_HTTP_SETTINGS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "4",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "3",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
 }

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import struct
+import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
@@ -116,9 +117,18 @@ def read_run_file(path: str) -> OfflineRun:
     return run
 
 
-def read_offline_run(folder: str) -> OfflineRun:
-    """Parse the run file inside a run folder (``.../wandb/offline-run-<time>-<id>``)."""
+def read_offline_run(folder: str, wait_seconds: float = 0.0) -> OfflineRun:
+    """Parse the run file inside a run folder (``.../wandb/offline-run-<time>-<id>``).
+
+    ``run.finish()`` returns before W&B's writer process has necessarily written the file to
+    the end; with ``wait_seconds`` the file is read again until it holds the run's exit record.
+    """
     found = glob.glob(os.path.join(folder, "run-*.wandb"))
     if len(found) != 1:
         raise ValueError(f"{folder} holds {len(found)} run-*.wandb files, expected one")
-    return read_run_file(found[0])
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        run = read_run_file(found[0])
+        if run.exit_code is not None or time.monotonic() >= deadline:
+            return run
+        time.sleep(0.05)

@@ -83,15 +83,27 @@ class WandbTracker:
     def _init(self, wandb: Any, mode: str, run_name: Optional[str]) -> Any:
         settings = dict(PRIVATE_SETTINGS)
         if mode == "online":
-            timeout = self._init_timeout
-            if timeout is None and "WANDB_INIT_TIMEOUT" not in os.environ:
-                timeout = DEFAULT_INIT_TIMEOUT_SECONDS
-            if timeout is not None:
-                settings["init_timeout"] = float(timeout)
+            settings["init_timeout"] = self._online_timeout()
+        # W&B reads its environment once per process; these are read again for every run, so
+        # that a long-lived program (or a test suite) that changes them is obeyed.
+        if os.environ.get("WANDB_BASE_URL"):
+            settings["base_url"] = os.environ["WANDB_BASE_URL"]
         return wandb.init(
             project=self._project or os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT,
+            dir=os.environ.get("WANDB_DIR") or None,
             name=run_name, mode=mode, reinit="create_new", settings=wandb.Settings(**settings),
         )
+
+    def _online_timeout(self) -> float:
+        if self._init_timeout is not None:
+            return float(self._init_timeout)
+        text = os.environ.get("WANDB_INIT_TIMEOUT")
+        if not text:
+            return DEFAULT_INIT_TIMEOUT_SECONDS
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"WANDB_INIT_TIMEOUT must be a number of seconds, got {text!r}") from None
 
     @property
     def run_folder(self) -> Optional[str]:
