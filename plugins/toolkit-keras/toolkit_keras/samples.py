@@ -46,8 +46,7 @@ def save_sample_grid(
                              TILE_INCHES * grid.shape[0] / tile_width), dpi=DPI)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.axis("off")
-    colours = matplotlib.colormaps["gray_r"].copy()
-    colours.set_bad("white")
+    colours = matplotlib.colormaps["gray_r"].with_extremes(bad="white")  # the caption room stays white
     axes.imshow(grid, cmap=colours if grid.ndim == 2 else None, vmin=0, vmax=max(1.0, float(np.nanmax(grid))),
                 interpolation="nearest", aspect="auto")
     for index in range(count):
