@@ -111,3 +111,16 @@ def test_sweep_trains_each_variant_and_ranks_them(tmp_path, capsys):
     table = out[out.index("best accuracy first"):].splitlines()
     assert table[1].split()[0] == "run" and table[3].split()[0] == "strong" and table[4].split()[0] == "weak"
     assert float(table[3].split()[1]) > float(table[4].split()[1])
+
+
+def test_a_tracker_that_cannot_start_is_one_line_and_exit_1(tmp_path, capsys):
+    from toolkit.plugin import get_plugin_manager
+
+    if "mlflow" not in get_plugin_manager().get_trackers():
+        pytest.skip("needs the toolkit-mlflow tracker plugin")
+    config = SKLEARN_CONFIG.replace("trackers: []", "trackers: {mlflow: {tracking_uri: 'http://127.0.0.1:9'}}")
+    (tmp_path / "config.yaml").write_text(config)
+    assert cli.main(["train", str(tmp_path / "config.yaml")]) == 1
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("toolkit train:")]
+    assert line.startswith("toolkit train: failed: TrackerError: tracker 'mlflow' could not start")
+    assert "127.0.0.1:9" in line

@@ -219,18 +219,21 @@ class ToolkitHookspecs:
     def toolkit_epoch_ended(self, run: "Run", epoch: int, logs: Mapping[str, float]) -> None:
         """A training epoch ended; ``logs`` are the framework's own values (loss, accuracy, ...).
 
-        Fired by the trainer only. Raising here fails the run (an early-stopping plugin should
-        instead set a flag on ``run``).
+        Fired by the trainer only, after the values were recorded and before the epoch's
+        validation. The trainer records them under ``train/`` ("train/loss", "train/accuracy")
+        so they never collide with the metric engine's keys ("accuracy" on the validation set).
+        Raising here fails the run, keeping everything recorded so far (an early-stopping plugin
+        should instead set a flag on ``run``).
 
         :param run: the current run.
         :param epoch: the epoch number, starting at 0.
-        :param logs: the framework's values for this epoch.
+        :param logs: the framework's values for this epoch, keyed ``train/<name>``.
 
         Example::
 
             @toolkit.hookimpl
             def toolkit_epoch_ended(run, epoch, logs):
-                print(epoch, logs.get("loss"))
+                print(epoch, logs.get("train/loss"))
         """
 
     @hookspec
