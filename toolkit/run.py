@@ -146,7 +146,7 @@ class Run:
         """
         if self.status is not None:
             raise RuntimeError(f"run {self.name!r} was already started (status {self.status})")
-        specs = self._manager.get_trackers()
+        specs = self._manager.get_trackers() if self.tracker_names else {}
         for tracker_name in self.tracker_names:
             try:
                 tracker = specs[tracker_name].factory(**self._tracker_options.get(tracker_name, {}))
@@ -161,7 +161,8 @@ class Run:
             if isinstance(link, TrackerLink):
                 self.links[tracker_name] = link
         self.status = "RUNNING"
-        interrupts.activate(self)
+        if self._slots:  # with no tracker there is nothing a signal could leave RUNNING
+            interrupts.activate(self)
         for slot in self._slots:
             tags = _cross_link_tags(link for name, link in self.links.items() if name != slot.name)
             if tags:
@@ -317,6 +318,8 @@ class Run:
 
     def _send_metrics(self, metrics: Mapping[str, float], step: Optional[int]) -> dict[str, float]:
         resolved = self._resolve_step(step)
+        if not self._slots:
+            return {}  # nothing is recorded, so nothing to check (evaluate() without trackers)
         values = clean_metrics(metrics, self._keys)
         if values:
             for slot in self._slots:

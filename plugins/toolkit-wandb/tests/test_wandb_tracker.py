@@ -119,3 +119,14 @@ def test_mode_is_online_only_with_a_configured_key(tmp_path):
     netrc.write_text("machine api.wandb.ai\n  login user\n  password " + "k" * 40 + "\n")
     assert has_api_key({"NETRC": str(netrc)})
     assert not has_api_key({"NETRC": str(netrc), "WANDB_BASE_URL": "https://wandb.example.org"})
+
+
+def test_a_long_param_is_a_marker_in_the_config_and_a_whole_file_in_the_run(wandb_offline):
+    summary = "Dense(64)->" * 700  # 7,700 characters, more than MLflow keeps: one policy for both
+    with Run("long-param", {"model": {"summary": summary}}, trackers=["wandb"]):
+        pass
+    (stored,) = wandb_offline.runs()
+    assert stored.config["model.summary"] == "<7700 characters, saved whole as artifact params/model.summary.txt>"
+    assert "params/model.summary.txt" in stored.files
+    with open(os.path.join(wandb_offline.run_folders()[0], "files", "params", "model.summary.txt")) as handle:
+        assert handle.read() == summary
