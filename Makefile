@@ -12,7 +12,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -e '.[test]' $(foreach plugin,$(PLUGINS),-e $(plugin))
+	# --no-compile: byte-compiling all of TensorFlow, MLflow and W&B up front costs about a minute;
+	# Python compiles the modules a program really imports when it first imports them.
+	$(PY) -m pip install --quiet --no-compile -e '.[test]' $(foreach plugin,$(PLUGINS),-e $(plugin))
 	touch $(STAMP)
 
 test: $(STAMP)
