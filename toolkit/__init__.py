@@ -18,11 +18,13 @@ from toolkit.plugin import (
     hookimpl,
     hookspec,
 )
+from toolkit.plugin.types import ModelAdapter
+from toolkit.trainer import Trainer, TrainingHistory
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
-    "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager",
-    "hookimpl", "hookspec",
+    "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
+    "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
 ]

@@ -188,6 +188,14 @@ class ToolkitPluginManager(pluggy.PluginManager):
         """The first adapter a plugin offers for ``model``, or None."""
         return self.hook.toolkit_model_adapter(model=model)
 
+    def build_model(
+        self, framework: str, spec: Any, input_shape: tuple, labels: Any, seed: Optional[int] = None
+    ) -> Any:
+        """The model the first willing plugin builds from a config's ``model:`` section, or None."""
+        return self.hook.toolkit_build_model(
+            framework=framework, spec=spec, input_shape=tuple(input_shape), labels=list(labels), seed=seed
+        )
+
     def plugin_infos(self) -> list[PluginInfo]:
         """One entry per loaded plugin: its distribution, version, hooks and what it provides."""
         registry = self._collect()

@@ -190,3 +190,49 @@ class Tracker(Protocol):
 
     def describe(self) -> str:
         """One line saying where the run is, for the end-of-run summary (no credentials)."""
+
+
+# Called by an adapter after each epoch with the epoch number (from 0) and the framework's logs.
+EpochCallback = Callable[[int, Mapping[str, float]], None]
+
+
+@runtime_checkable
+class ModelAdapter(Protocol):
+    """What ``toolkit_model_adapter`` returns: the trainer's only view of a model.
+
+    The trainer never touches the model itself, so a framework plugin is all it takes to train
+    and evaluate a new kind of model. ``y`` always arrives as a 1-D array of integer or string
+    class labels (one-hot targets are turned into labels by the trainer first); the adapter
+    re-encodes it for its framework (for example one-hot for a categorical loss).
+
+    - ``framework``: a short name ("keras", "sklearn"), logged as the ``framework`` param.
+    - ``labels(y)``: the class labels in the order of ``predict_proba``'s columns, for a
+      model trained on ``y``; raises ValueError if ``y`` holds a label the model cannot output.
+    - ``describe()``: params logged automatically (optimizer, learning rate, loss, layers,
+      parameter count, ...), as a flat mapping of str to str/int/float/bool.
+    - ``fit(x, y, *, epochs, batch_size, epoch_ended)``: train, calling
+      ``epoch_ended(epoch, logs)`` once per finished epoch with the framework's own values;
+      an exception raised by ``epoch_ended`` must propagate (it fails the run).
+    - ``predict_proba(x)``: scores of shape (N, K), one column per label, or None when the
+      model has no probabilities (then ``predict(x)`` gives the labels).
+    - ``predict(x)``: predicted labels, shape (N,).
+    - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
+      grid of sample images, a model summary), as a mapping of artifact name to a path written
+      inside ``folder``; return {} for none.
+    """
+
+    framework: str
+
+    def labels(self, y: Any) -> list: ...
+
+    def describe(self) -> Mapping[str, Any]: ...
+
+    def fit(self, x: Any, y: Any, *, epochs: int, batch_size: int, epoch_ended: EpochCallback) -> None: ...
+
+    def predict_proba(self, x: Any) -> Optional[np.ndarray]: ...
+
+    def predict(self, x: Any) -> np.ndarray: ...
+
+    def artifacts(
+        self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
+    ) -> Mapping[str, str]: ...
