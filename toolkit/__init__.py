@@ -15,6 +15,8 @@ from toolkit.plugin import (
     get_plugin_manager,
     hookimpl,
     hookspec,
+    metric,
+    unregister_metric,
 )
 
 __version__ = "0.1.0"
@@ -22,4 +24,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
     "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
+    "metric", "unregister_metric",
 ]
