@@ -1,7 +1,7 @@
 """A plugin's own statistic: a mergeable calibration histogram, and the calibration errors from it.
 
 Every example falls into one of ``BINS`` equal-width bins by the probability the model gave its
-predicted label (bin b holds confidences in (b/BINS, (b+1)/BINS], with 0 in the first bin).
+predicted label (bin b holds confidences in (EDGES[b], EDGES[b+1]], with 0 in the first bin).
 Each bin keeps three weighted sums (examples, confidence, correct predictions); sums merge by
 addition, so batches, processes and machines combine into exactly the one-pass histogram.
 """
@@ -17,6 +17,8 @@ import numpy as np
 from toolkit.plugin import Batch
 
 BINS = 15
+# Bin b holds confidences in (EDGES[b], EDGES[b + 1]]; 0 goes to the first bin.
+EDGES = np.linspace(0.0, 1.0, BINS + 1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def add_batch(state: CalibrationHistogram, batch: Batch) -> CalibrationHistogram
     confidence = batch.y_score[rows, batch.y_pred]
     correct = (batch.y_pred == batch.y_true).astype(np.float64)
     weight = np.ones(len(batch)) if batch.sample_weight is None else batch.sample_weight
-    bins = np.clip(np.ceil(confidence * BINS).astype(np.int64) - 1, 0, BINS - 1)
+    bins = np.clip(np.searchsorted(EDGES, confidence, side="left") - 1, 0, BINS - 1)
     outside = int(((confidence < 0) | (confidence > 1)).sum())
     return CalibrationHistogram(
         weight=state.weight + np.bincount(bins, weights=weight, minlength=BINS),
