@@ -117,7 +117,9 @@ class ToolkitPluginManager(pluggy.PluginManager):
         name = self.get_name(plugin)
         for caller in self.get_hookcallers(plugin) or ():
             if not caller.has_spec():
-                known = [hook for hook in dir(self.hook) if hook.startswith("toolkit_")]
+                # Only hooks with a spec: pluggy has already made a caller for the unknown name.
+                known = [hook for hook in dir(self.hook)
+                         if hook.startswith("toolkit_") and getattr(self.hook, hook).has_spec()]
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise PluginError(f"implements {caller.name}, which is not a toolkit hook{hint}")
