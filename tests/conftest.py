@@ -1,4 +1,4 @@
-"""Shared fixtures of the core tests: the example plugin installed for real, hand-made distributions."""
+"""Shared fixtures for the core's tests: distributions installed for real into a folder on sys.path."""
 
 from __future__ import annotations
 
@@ -10,6 +10,34 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+
+@pytest.fixture
+def install_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Install a distribution the way ``pip install --target`` lays it out: its modules plus a
+    ``.dist-info`` with METADATA and entry_points.txt, in a folder put on ``sys.path``.
+
+    ``install_distribution("my-dist", {"my_plugin": "<source>"}, {"my": "my_plugin"})``
+    """
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    monkeypatch.syspath_prepend(str(site))
+
+    def install(distribution: str, modules: dict[str, str], entry_points: dict[str, str],
+                version: str = "1.0") -> Path:
+        for module, source in modules.items():
+            (site / f"{module}.py").write_text(textwrap.dedent(source))
+        info = site / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+        lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[toolkit.plugins]\n{lines}")
+        return site
+
+    yield install
+    for module in list(sys.modules):
+        if (site / f"{module}.py").exists():
+            del sys.modules[module]
+
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = REPO_ROOT / "examples" / "custom_metric_plugin"
@@ -54,32 +82,6 @@ def on_sys_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], No
             if str(getattr(module, "__file__", "") or "").startswith(str(folder)):
                 _forget_modules(module_name)
     importlib.invalidate_caches()
-
-
-@pytest.fixture
-def write_distribution(tmp_path: Path) -> Callable[..., Path]:
-    """``write_distribution(site, name, module_source, entry_point=..., version="1.0")``.
-
-    Writes an installed distribution the way an installer lays it out: a module, and a
-    ``<name>-<version>.dist-info`` folder with METADATA, entry_points.txt and RECORD. Used for
-    broken plugins, which no one would publish; the working example is installed by pip.
-    """
-
-    def write(site: Path, name: str, module_source: str, *, entry_point: str, version: str = "1.0") -> Path:
-        module = name.replace("-", "_")
-        site.mkdir(parents=True, exist_ok=True)
-        (site / f"{module}.py").write_text(textwrap.dedent(module_source))
-        dist_info = site / f"{module}-{version}.dist-info"
-        dist_info.mkdir()
-        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        (dist_info / "entry_points.txt").write_text(f"[toolkit.plugins]\n{entry_point} = {module}\n")
-        (dist_info / "RECORD").write_text(
-            f"{module}.py,,\n{dist_info.name}/METADATA,,\n{dist_info.name}/entry_points.txt,,\n"
-            f"{dist_info.name}/RECORD,,\n"
-        )
-        return site
-
-    return write
 
 
 def uninstall(site: Path, distribution_prefix: str) -> list[Path]:

@@ -30,15 +30,15 @@ def toolkit_register_metrics():
 
 
 @pytest.fixture
-def broken_site(tmp_path, write_distribution, example_site, on_sys_path):
-    """The example plus three broken distributions, all discoverable for the test."""
-    site = tmp_path / "broken-site"
-    write_distribution(site, "toolkit-needs-missing", IMPORT_ERROR, entry_point="needs_missing")
-    write_distribution(site, "toolkit-misspelled", MISSPELLED_HOOK, entry_point="misspelled")
-    write_distribution(site, "toolkit-rival-metrics", DUPLICATE_METRIC, entry_point="rival_metrics")
+def broken_site(install_distribution, example_site, on_sys_path):
+    """The example (installed by pip) plus three broken distributions, all discoverable for the test."""
     on_sys_path(example_site)
-    on_sys_path(site)
-    return site
+    install_distribution("toolkit-needs-missing", {"toolkit_needs_missing": IMPORT_ERROR},
+                         {"needs_missing": "toolkit_needs_missing"})
+    install_distribution("toolkit-misspelled", {"toolkit_misspelled": MISSPELLED_HOOK},
+                         {"misspelled": "toolkit_misspelled"})
+    return install_distribution("toolkit-rival-metrics", {"toolkit_rival_metrics": DUPLICATE_METRIC},
+                                {"rival_metrics": "toolkit_rival_metrics"})
 
 
 def test_broken_plugins_are_reported_with_distribution_and_reason(broken_site):

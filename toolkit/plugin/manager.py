@@ -6,13 +6,12 @@ Nothing here runs at import time: callers ask for a manager with :func:`create_p
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Optional
 
 import pluggy
 
@@ -24,6 +23,7 @@ ENTRY_POINT_GROUP = "toolkit.plugins"
 DISABLE_ENVIRONMENT_VARIABLE = "TOOLKIT_DISABLE_PLUGINS"
 # Built into the core and registered through the same call as any other plugin.
 BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
+FIRST_PARTY_PREFIX = "toolkit-"
 
 _REGISTRATION_HOOKS = {
     "toolkit_register_metrics": ("metric", MetricSpec),
@@ -117,9 +117,7 @@ class ToolkitPluginManager(pluggy.PluginManager):
         name = self.get_name(plugin)
         for caller in self.get_hookcallers(plugin) or ():
             if not caller.has_spec():
-                # Only hooks with a spec: pluggy has already made a caller for the unknown name.
-                known = [hook for hook in dir(self.hook)
-                         if hook.startswith("toolkit_") and getattr(self.hook, hook).has_spec()]
+                known = [hook for hook in vars(self.hook) if getattr(self.hook, hook).has_spec()]
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise PluginError(f"implements {caller.name}, which is not a toolkit hook{hint}")
@@ -173,11 +171,6 @@ class ToolkitPluginManager(pluggy.PluginManager):
                         registry[kind].setdefault(spec.name, (spec, plugin_name))
             self._registry = registry
         return self._registry
-
-    def provider_of(self, kind: str, name: str) -> Optional[str]:
-        """The plugin that registered the ``kind`` ("metric", "statistic", "tracker") ``name``."""
-        entry = self._collect()[kind].get(name)
-        return None if entry is None else entry[1]
 
     def get_metrics(self) -> dict[str, MetricSpec]:
         """Every registered metric by name."""
@@ -233,7 +226,6 @@ def create_plugin_manager(
     strict: bool = False,
     load_entry_points: bool = True,
     disabled: Optional[Iterable[str]] = None,
-    include_script_metrics: bool = True,
 ) -> ToolkitPluginManager:
     """A fresh plugin manager holding the built-in plugins and every installed plugin.
 
@@ -241,9 +233,6 @@ def create_plugin_manager(
         another one, instead of reporting it in ``manager.broken`` and loading the rest.
     :param load_entry_points: load the ``toolkit.plugins`` entry points (False: built-ins only).
     :param disabled: plugin names to block; defaults to ``TOOLKIT_DISABLE_PLUGINS``.
-    :param include_script_metrics: also register the metrics defined with ``@toolkit.metric``
-        in this process (they come after the installed plugins, so an installed metric keeps
-        a contested name and the script metric is reported).
     """
     import importlib
 
@@ -254,7 +243,7 @@ def create_plugin_manager(
     for name, module_name in BUILTIN_PLUGINS.items():
         manager.register(importlib.import_module(module_name), name)
     if load_entry_points:
-        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_load_order)
         for entry_point in entry_points:
             if entry_point.name in blocked or manager.has_plugin(entry_point.name):
                 continue
@@ -270,11 +259,15 @@ def create_plugin_manager(
                 )
                 continue
             manager.register_distribution(plugin, entry_point.name, distribution, version, strict)
-    if include_script_metrics:
-        from toolkit.plugin.script_metrics import register_script_metrics  # it imports this module
-
-        register_script_metrics(manager, strict)
     return manager
+
+
+def _load_order(entry_point: metadata.EntryPoint) -> tuple:
+    """The project's own distributions (``toolkit-*``) first, then the rest by name: when two
+    plugins claim one metric name, the earlier keeps it, so a third-party plugin cannot silently
+    replace a built-in metric; it is reported instead."""
+    distribution = entry_point.dist.name if entry_point.dist else ""
+    return (not distribution.startswith(FIRST_PARTY_PREFIX), distribution, entry_point.name)
 
 
 _default_manager: Optional[ToolkitPluginManager] = None
@@ -288,21 +281,6 @@ def get_plugin_manager() -> ToolkitPluginManager:
         if _default_manager is None:
             _default_manager = create_plugin_manager()
         return _default_manager
-
-
-@contextlib.contextmanager
-def use_plugin_manager(manager: ToolkitPluginManager) -> Iterator[ToolkitPluginManager]:
-    """Make ``manager`` the process-wide one inside the block (tests, or an isolated session)."""
-    global _default_manager
-    if not isinstance(manager, ToolkitPluginManager):
-        raise ValueError(f"manager must be a ToolkitPluginManager, got {type(manager).__name__}")
-    with _default_lock:
-        previous, _default_manager = _default_manager, manager
-    try:
-        yield manager
-    finally:
-        with _default_lock:
-            _default_manager = previous
 
 
 def reset_plugin_manager() -> None:
