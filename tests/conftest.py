@@ -1,4 +1,4 @@
-"""Shared fixtures for the core's tests: distributions installed for real into a folder on sys.path."""
+"""Shared fixtures of the core tests: distributions installed for real into folders on sys.path."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_PLUGIN = REPO_ROOT / "examples" / "custom_metric_plugin"
+
 
 @pytest.fixture
 def install_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
@@ -37,10 +41,6 @@ def install_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cal
     for module in list(sys.modules):
         if (site / f"{module}.py").exists():
             del sys.modules[module]
-
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_PLUGIN = REPO_ROOT / "examples" / "custom_metric_plugin"
 
 
 @pytest.fixture(scope="session")
