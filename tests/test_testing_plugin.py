@@ -122,3 +122,31 @@ def test_a_plugin_authors_suite_runs_on_the_installed_example(example_site, tmp_
     else:
         assert summary.startswith("5 passed, 1 skipped"), completed.stdout
         assert "no tracker of ['mlflow', 'wandb'] is installed" in completed.stdout
+
+
+def test_the_hook_recorder_implements_every_lifecycle_hook():
+    from toolkit.plugin.hookspecs import ToolkitHookspecs
+    from toolkit.plugin.markers import PROJECT_NAME
+    from toolkit.testing import HookRecorder
+
+    lifecycle = {name for name, spec in vars(ToolkitHookspecs).items()
+                 if name.startswith("toolkit_") and not name.startswith("toolkit_register_")
+                 and not getattr(spec, f"{PROJECT_NAME}_spec").get("firstresult")}
+    recorded = {name for name in dir(HookRecorder) if name.startswith("toolkit_")}
+    assert lifecycle == recorded
+
+
+def test_the_testing_plugin_and_the_example_import_nothing_heavy(example_site):
+    heavy = ["tensorflow", "keras", "mlflow", "wandb", "matplotlib", "torch", "sklearn"]
+    script = (
+        "import sys, json, toolkit.testing, toolkit\n"
+        "from toolkit.cli import main\n"
+        "manager = toolkit.create_plugin_manager(strict=True)\n"
+        "assert 'balanced_accuracy' in manager.get_metrics()\n"
+        f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(example_site)}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               env=environment, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
