@@ -98,6 +98,11 @@ def test_bad_arguments_are_value_errors_before_anything_is_registered(toolkit_pl
     assert not [name for name, _ in toolkit_plugin_manager.list_name_plugin() if name.startswith("script:")]
 
 
+def test_a_lambda_needs_a_name(toolkit_plugin_manager):
+    with pytest.raises(ValueError, match="name is required for a lambda"):
+        toolkit.metric(lambda confusion: 0.0)
+
+
 def test_metric_with_params_takes_them_from_the_metrics_choice(toolkit_plugin_manager):
     @toolkit.metric(higher_is_better=True, params={"beta": 1.0})
     def f_beta_macro(confusion, beta):

@@ -108,13 +108,20 @@ def metric(
     def register(function: Callable[..., Any]) -> ScriptMetric:
         if not callable(function):
             raise ValueError(f"compute must be callable, got {function!r}")
+        function_name = getattr(function, "__name__", "<lambda>")
+        if name is None and function_name == "<lambda>":
+            raise ValueError("name is required for a lambda or a callable without __name__: "
+                             "toolkit.metric(function, name=...)")
         chosen_params = dict(params or {})
         doc_lines = (inspect.getdoc(function) or "").strip().splitlines()
+        if needs is None:
+            chosen_needs = _inferred_needs(function, chosen_params)
+        else:
+            chosen_needs = (needs,) if isinstance(needs, str) else tuple(needs)
         spec = MetricSpec(
-            name=name if name is not None else getattr(function, "__name__", ""),
+            name=name if name is not None else function_name,
             compute=function,
-            needs=tuple(needs) if needs is not None and not isinstance(needs, str)
-            else (needs,) if isinstance(needs, str) else _inferred_needs(function, chosen_params),
+            needs=chosen_needs,
             higher_is_better=higher_is_better,
             kind=kind,
             tasks=tuple(tasks),
