@@ -76,7 +76,7 @@ def test_first_result_hooks_say_so(hook_name):
 
 def _test_names() -> set[str]:
     names = set()
-    for path in (REPO_ROOT / "tests").glob("test_*.py"):
+    for path in (REPO_ROOT / "tests").rglob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
                 names.add(node.name)

@@ -169,6 +169,10 @@ def binary_classification_data() -> ClassificationData:
 
 # --- real trackers in temporary folders -----------------------------------------------------------
 
+# W&B writes a run file from its own process, which may still be busy when run.finish() returns.
+WANDB_WRITER_WAIT_SECONDS = 30.0
+
+
 @dataclass
 class TrackingFolders:
     """Where the trackers write during one test, and helpers that read the runs back."""
@@ -179,7 +183,7 @@ class TrackingFolders:
     trackers: tuple = field(default_factory=tuple)
 
     def mlflow_runs(self) -> list:
-        """Every MLflow run in the temporary store (mlflow.entities.Run), newest first."""
+        """Every MLflow run in the temporary store (``mlflow.entities.Run``), newest first."""
         from mlflow.tracking import MlflowClient  # heavy: only when a test reads runs
 
         client = MlflowClient(tracking_uri=self.mlflow_tracking_uri)
@@ -188,16 +192,26 @@ class TrackingFolders:
 
     def wandb_run_folders(self) -> list[Path]:
         """The offline W&B run folders (what ``wandb sync`` would upload), oldest first."""
-        return sorted((self.wandb_dir / "wandb").glob("offline-run-*"))
+        return sorted((self.wandb_dir / "wandb").glob("offline-run-*"), key=lambda folder: folder.stat().st_mtime)
+
+    def wandb_runs(self) -> list:
+        """Every offline W&B run read back from its ``.wandb`` file (config, history, summary,
+        exit code), oldest first; needs the toolkit-wandb plugin, whose reader this uses."""
+        try:
+            from toolkit_wandb.offline_run import read_offline_run
+        except ImportError as error:
+            raise RuntimeError(f"reading W&B runs needs the toolkit-wandb plugin: {error}") from None
+        return [read_offline_run(str(folder), wait_seconds=WANDB_WRITER_WAIT_SECONDS)
+                for folder in self.wandb_run_folders()]
 
 
 @pytest.fixture
 def toolkit_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TrackingFolders:
     """Point MLflow and W&B at a temporary folder, which is also the working directory.
 
-    MLflow uses a SQLite store there (``MLFLOW_TRACKING_URI``); W&B runs offline
-    (``WANDB_MODE=offline``) with every folder it writes (``WANDB_DIR``, cache, config, data,
-    artifacts) inside, and no API key, so nothing leaves the machine.
+    MLflow uses a SQLite store there (``MLFLOW_TRACKING_URI``) and its default experiment; W&B
+    runs offline (``WANDB_MODE=offline``, no API key, no netrc) with every folder it writes
+    (``WANDB_DIR``, cache, config, data, artifacts) inside, so nothing leaves the machine.
     """
     root = tmp_path / "tracking"
     wandb_dir = root / "wandb-home"
@@ -211,11 +225,12 @@ def toolkit_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Trackin
         "WANDB_MODE": "offline", "WANDB_DIR": str(wandb_dir), "WANDB_CACHE_DIR": str(wandb_dir / "cache"),
         "WANDB_CONFIG_DIR": str(wandb_dir / "config"), "WANDB_DATA_DIR": str(wandb_dir / "data"),
         "WANDB_ARTIFACT_DIR": str(wandb_dir / "artifacts"), "WANDB_SILENT": "true",
-        "WANDB_DISABLE_GIT": "true",
+        "WANDB_DISABLE_GIT": "true", "NETRC": str(root / "no-netrc"),  # no key from ~/.netrc either
     }.items():
         monkeypatch.setenv(variable, value)
-    for secret in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_ENTITY"):
-        monkeypatch.delenv(secret, raising=False)
+    for variable in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_ENTITY", "WANDB_PROJECT",
+                     "WANDB_IDENTITY_TOKEN_FILE", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
+        monkeypatch.delenv(variable, raising=False)
     return TrackingFolders(root=root, mlflow_tracking_uri=uri, wandb_dir=wandb_dir)
 
 
@@ -227,7 +242,7 @@ def toolkit_evaluate(
 
     ``toolkit_evaluate(y_true, y_pred, y_score, ..., trackers=None)``: with ``trackers=None``
     every installed tracker of ``SANDBOXED_TRACKERS`` is used (the test is skipped when there is
-    none); read the runs back with ``toolkit_tracking.mlflow_runs()`` and ``wandb_run_folders()``.
+    none); read the runs back with ``toolkit_tracking.mlflow_runs()`` and ``wandb_runs()``.
     """
     from toolkit.evaluation import evaluate
 

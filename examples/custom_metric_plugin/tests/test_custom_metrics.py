@@ -47,10 +47,14 @@ def test_streaming_in_batches_gives_the_one_shot_values(toolkit_plugin_manager, 
 
 
 def test_evaluation_is_recorded_by_real_trackers(toolkit_evaluate, toolkit_tracking, classification_data):
+    # Every installed tracker of MLflow and W&B, writing into the test's temporary folder.
     result = toolkit_evaluate(**classification_data.as_kwargs(), run_name="custom-metrics")
+    expected = result.metrics["matthews_corrcoef"]
     if "mlflow" in toolkit_tracking.trackers:
         (run,) = toolkit_tracking.mlflow_runs()
-        assert run.data.metrics["balanced_accuracy"] == pytest.approx(result.metrics["balanced_accuracy"])
-        assert run.info.status == "FINISHED"
+        assert run.info.status == "FINISHED" and run.info.run_name == "custom-metrics"
+        assert run.data.metrics["matthews_corrcoef"] == pytest.approx(expected, abs=1e-12)
     if "wandb" in toolkit_tracking.trackers:
-        assert len(toolkit_tracking.wandb_run_folders()) == 1
+        (run,) = toolkit_tracking.wandb_runs()
+        assert run.exit_code == 0 and run.name == "custom-metrics"
+        assert [value for _, value in run.metric("matthews_corrcoef")] == [pytest.approx(expected, abs=1e-12)]
