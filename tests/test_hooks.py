@@ -57,23 +57,62 @@ def test_hook_toolkit_register_statistics(toolkit_plugin_manager):
     assert merged.metrics == {"most_predicted_share": pytest.approx(3 / 8)}  # label 2 and 1: 3 each
 
 
+class InMemoryTracker:
+    """A complete tracker that keeps one run's events in a list (TRACKERS, shared by the test)."""
+
+    def __init__(self, **options):
+        self.events = []
+        TRACKERS.append(self)
+
+    def start(self, run_name):
+        self.events.append(("start", run_name))
+        return toolkit.TrackerLink("in-memory", f"run-{len(TRACKERS)}", "memory")
+
+    def log_params(self, params):
+        self.events.append(("params", dict(params)))
+
+    def log_metrics(self, metrics, step):
+        self.events.append(("metrics", dict(metrics), step))
+
+    def log_evaluation(self, report, step):
+        self.events.append(("evaluation", report.confusion_matrix.tolist(), step))
+
+    def log_file(self, name, path):
+        self.events.append(("file", name, path))
+
+    def set_tags(self, tags):
+        self.events.append(("tags", dict(tags)))
+
+    def finish(self, status):
+        self.events.append(("finish", status))
+
+    def describe(self):
+        return "in memory"
+
+
+TRACKERS: list = []
+
+
 def test_hook_toolkit_register_trackers(toolkit_plugin_manager):
-    made = []
-
-    class ListTracker:
-        """Records which runs were opened; the protocol's recording methods come from the trackers' issue."""
-
-        def __init__(self, **options):
-            made.append(self)
-
-    class ListTrackerPlugin:
+    class InMemoryTrackerPlugin:
         @hookimpl
         def toolkit_register_trackers(self):
-            return [TrackerSpec("in-memory", ListTracker, description="keeps runs in a list")]
+            return [TrackerSpec("in-memory", InMemoryTracker, description="keeps runs in a list")]
 
-    toolkit_plugin_manager.register(ListTrackerPlugin(), "in-memory-tracker")
-    assert toolkit_plugin_manager.get_trackers()["in-memory"].factory is ListTracker
-    toolkit.evaluate(Y_TRUE, Y_PRED, trackers=["in-memory"])  # a known tracker name is accepted
+    toolkit_plugin_manager.register(InMemoryTrackerPlugin(), "in-memory-tracker")
+    assert toolkit_plugin_manager.get_trackers()["in-memory"].factory is InMemoryTracker
+    TRACKERS.clear()
+    result = toolkit.evaluate(Y_TRUE, Y_PRED, trackers=["in-memory"], run_name="tracked",
+                              params={"model": {"depth": 3}})
+    (tracker,) = TRACKERS
+    assert isinstance(tracker, toolkit.Tracker)
+    kinds = [event[0] for event in tracker.events]
+    assert kinds[0] == "start" and tracker.events[0] == ("start", "tracked")
+    assert ("params", {"model.depth": 3}) in tracker.events  # flattened by the run, not the tracker
+    (metrics_event,) = [event for event in tracker.events if event[0] == "metrics"]
+    assert metrics_event[1]["accuracy"] == pytest.approx(result.metrics["accuracy"])
+    assert ("evaluation", result.confusion_matrix.tolist(), None) in tracker.events  # step None: evaluate()
+    assert tracker.events[-1] == ("finish", "FINISHED")
     with pytest.raises(ValueError, match=r"unknown tracker\(s\) \['in-memroy'\]"):
         toolkit.evaluate(Y_TRUE, Y_PRED, trackers=["in-memroy"])
 

@@ -10,6 +10,8 @@ from toolkit.plugin import (
     MetricSpec,
     PluginError,
     StatisticSpec,
+    Tracker,
+    TrackerLink,
     TrackerSpec,
     create_plugin_manager,
     get_plugin_manager,
@@ -23,6 +25,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
-    "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
-    "metric", "unregister_metric",
+    "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager",
+    "hookimpl", "hookspec", "metric", "unregister_metric",
 ]
