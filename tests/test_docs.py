@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
+import types
 from pathlib import Path
 
 import pytest
+
+import toolkit
 
 from toolkit.plugin.hookspecs import ToolkitHookspecs
 from toolkit.plugin.markers import PROJECT_NAME
@@ -109,3 +113,22 @@ def test_the_guide_covers_the_three_kinds_of_plugin_and_links_the_reference():
     for heading in ("## 1. A metric plugin", "## 4. A tracker plugin", "## 5. A lifecycle plugin"):
         assert heading in text
     assert "(hooks.md)" in text
+
+
+def test_the_guides_tracker_records_a_real_run(toolkit_plugin_manager, tmp_path, monkeypatch):
+    # The JsonLinesTracker of section 4, exactly as printed, driven by a real evaluate().
+    section = WRITING_PLUGINS_DOC.read_text().split("## 4. A tracker plugin", 1)[1]
+    source = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL).group(1)
+    module = types.ModuleType("toolkit_jsonl_from_the_guide")
+    exec(compile(source, "writing-plugins.md section 4", "exec"), module.__dict__)
+    toolkit_plugin_manager.register(module, "jsonl")
+    monkeypatch.chdir(tmp_path)
+
+    result = toolkit.evaluate([0, 1, 1, 0], [0, 1, 0, 0], trackers=["jsonl"], run_name="guide",
+                              params={"api_key": "s3cret", "model": {"depth": 2}})
+
+    events = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert [event["event"] for event in events] == ["start", "params", "metrics", "evaluation", "end"]
+    assert events[0]["name"] == "guide" and events[-1]["status"] == "FINISHED"
+    assert events[1]["params"] == {"api_key": "***", "model.depth": 2}  # redacted before any tracker
+    assert events[2]["metrics"]["accuracy"] == result.metrics["accuracy"] == 0.75

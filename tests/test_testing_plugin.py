@@ -150,3 +150,28 @@ def test_the_testing_plugin_and_the_example_import_nothing_heavy(example_site):
                                env=environment, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_toolkit_evaluate_records_script_metrics_in_both_real_trackers(
+    toolkit_evaluate, toolkit_tracking, classification_data
+):
+    @toolkit.metric(higher_is_better=False)
+    def error_rate(confusion):
+        return 1 - np.trace(confusion) / confusion.sum()
+
+    result = toolkit_evaluate(**classification_data.as_kwargs(), run_name="fixture-run")
+    assert toolkit_tracking.trackers == ("mlflow", "wandb")  # both plugins are installed in this repo's venv
+    expected = result.metrics["error_rate"]
+
+    (mlflow_run,) = toolkit_tracking.mlflow_runs()
+    assert mlflow_run.info.status == "FINISHED"
+    assert mlflow_run.data.metrics["error_rate"] == pytest.approx(expected, abs=1e-12)
+    artifacts = Path(mlflow_run.info.artifact_uri.removeprefix("file://"))
+    assert artifacts.is_relative_to(toolkit_tracking.root)  # nothing lands outside the test's folder
+    assert any(artifacts.rglob("*confusion*"))
+
+    (wandb_run,) = toolkit_tracking.wandb_runs()
+    assert wandb_run.name == "fixture-run" and wandb_run.exit_code == 0
+    assert [value for _, value in wandb_run.metric("error_rate")] == [pytest.approx(expected, abs=1e-12)]
+    (folder,) = toolkit_tracking.wandb_run_folders()
+    assert folder.is_relative_to(toolkit_tracking.wandb_dir)
