@@ -17,6 +17,8 @@ from toolkit.plugin import (
     get_plugin_manager,
     hookimpl,
     hookspec,
+    metric,
+    unregister_metric,
 )
 from toolkit.plugin.types import ModelAdapter
 from toolkit.trainer import Trainer, TrainingHistory
@@ -26,5 +28,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
     "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
-    "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
+    "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec", "metric",
+    "unregister_metric",
 ]

@@ -30,7 +30,7 @@ class Evaluator:
     def __init__(
         self,
         labels: Sequence,
-        metrics: Optional[Iterable[str]] = None,
+        metrics: Any = None,
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
     ) -> None:
@@ -39,6 +39,7 @@ class Evaluator:
         manager = plugin_manager or get_plugin_manager()
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
+        self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         self._selected = self._select(metrics)
         candidates = self._selected if self._selected is not None else [
             spec for spec in self._metric_specs.values() if self.task in spec.tasks
@@ -53,18 +54,16 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Optional[Iterable[str]]) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
         if metrics is None:
             return None
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        names = list(metrics)
-        unknown = [name for name in names if name not in self._metric_specs]
+        chosen = metric_choices(metrics)
+        unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             raise ValueError(
                 f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
             )
-        selected = [self._metric_specs[name] for name in dict.fromkeys(names)]
+        selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
         if wrong_task:
             raise ValueError(
@@ -77,6 +76,7 @@ class Evaluator:
         )
         if missing:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
+        self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
         return selected
 
     # --- accumulating -----------------------------------------------------------------------------
@@ -135,7 +135,8 @@ class Evaluator:
             raise ValueError(f"other must be an Evaluator, got {type(other).__name__}")
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
-        if other._statistics != self._statistics or other._raw_needed != self._raw_needed:
+        if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
+                or other._params != self._params):
             raise ValueError("other was made with different metrics; merge evaluators made alike")
         for flag in ("_has_scores", "_has_weights"):
             mine, theirs = getattr(self, flag), getattr(other, flag)
@@ -172,6 +173,7 @@ class Evaluator:
         notes: list[str] = []
         for spec in specs:
             arguments = {need: values[need] for need in spec.needs}
+            arguments.update(self._params.get(spec.name, spec.params))
             outcome = _run_metric(spec, arguments, notes)
             if spec.kind == "artifact":
                 artifacts[spec.name] = outcome
@@ -210,6 +212,43 @@ class Evaluator:
         return values
 
 
+def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
+    """The ``metrics`` argument as metric name -> params overrides (None: the defaults).
+
+    Accepted forms: a name; names; a mapping of name -> params (or None); or a list mixing names
+    and one-key mappings, which is how a YAML config spells it
+    (``[accuracy, {top_k_accuracy: {k: 3}}]``).
+    """
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    items = list(metrics.items()) if isinstance(metrics, Mapping) else None
+    if items is None:
+        try:
+            entries = list(metrics)
+        except TypeError:
+            raise ValueError(f"metrics must be metric names or a mapping of name -> params, got {metrics!r}") from None
+        items = []
+        for entry in entries:
+            if isinstance(entry, str):
+                items.append((entry, None))
+            elif isinstance(entry, Mapping) and len(entry) == 1:
+                items.extend(entry.items())
+            else:
+                raise ValueError(
+                    f"metrics entries must be names or one-key mappings {{name: params}}, got {entry!r}"
+                )
+    chosen: dict[str, Optional[Mapping[str, Any]]] = {}
+    for name, params in items:
+        if not isinstance(name, str):
+            raise ValueError(f"metrics names must be strings, got {name!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"metrics: params of {name!r} must be a mapping, got {params!r}")
+        if name in chosen and chosen[name] != params:
+            raise ValueError(f"metrics names {name!r} twice with different params")
+        chosen[name] = params
+    return chosen
+
+
 def _was_binary(y_score: Any) -> bool:
     shape = np.shape(y_score)
     return len(shape) == 1 or shape[1] == 1
@@ -242,7 +281,7 @@ def evaluate(
     *,
     labels: Optional[Sequence] = None,
     sample_weight: Any = None,
-    metrics: Optional[Iterable[str]] = None,
+    metrics: Any = None,
     trackers: Iterable[str] = (),
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
@@ -251,7 +290,9 @@ def evaluate(
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
     Every input is checked before anything is computed or logged. With ``trackers``, the result
-    is recorded as one run in each named tracker.
+    is recorded as one run in each named tracker. ``metrics`` is None (every metric that
+    applies), names, or name -> params for metrics that take settings
+    (``{"top_k_accuracy": {"k": 3}}``).
     """
     from toolkit.run import Run
 
