@@ -60,6 +60,9 @@ class StatisticSpec:
     processes or machines), and ``finalize(state)`` turns a state into the value that metric
     ``compute`` functions receive (identity when omitted). ``requires`` names the raw inputs a
     batch must carry for this statistic to be kept (for example ``("y_score",)``).
+    ``bounded`` is False for a state that grows with the number of examples (the core's
+    ``scores``): evaluations asked to keep memory bounded (``exact=False``) leave out the
+    metrics that need it unless they are named.
     """
 
     name: str
@@ -69,9 +72,12 @@ class StatisticSpec:
     finalize: Optional[Callable[[Any], Any]] = None
     requires: tuple = ()
     description: str = ""
+    bounded: bool = True
 
     def __post_init__(self) -> None:
         _check_name("statistic", self.name)
+        if not isinstance(self.bounded, bool):
+            raise ValueError(f"statistic {self.name!r}: bounded must be True or False")
         for attribute in ("init", "update", "merge"):
             if not callable(getattr(self, attribute)):
                 raise ValueError(f"statistic {self.name!r}: {attribute} must be callable")
@@ -93,6 +99,10 @@ class MetricSpec:
     arguments and returns a float, or a dict of full metric key -> float for several values
     (per-class results). An ``"artifact"`` metric returns any object (a matrix, a curve) that
     lands in ``EvaluationResult.artifacts`` instead of ``metrics``.
+
+    ``approximates`` names the exact metric that this one approximates in bounded memory (for
+    example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
+    place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
     """
 
     name: str
@@ -102,9 +112,12 @@ class MetricSpec:
     kind: str = "scalar"
     tasks: tuple = TASKS
     description: str = ""
+    approximates: Optional[str] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
+        if self.approximates is not None:
+            _check_name(f"metric {self.name!r}: approximates", self.approximates)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))

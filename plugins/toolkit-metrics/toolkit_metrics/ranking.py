@@ -1,4 +1,4 @@
-"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest) and log loss."""
+"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest)."""
 
 from __future__ import annotations
 
@@ -94,13 +94,3 @@ def roc_auc_ovr_weighted(scores, labels: Sequence) -> float:
     support = _class_weights(scores)
     return float(np.dot(per_class, support) / support.sum())
 
-
-def log_loss(scores) -> float:
-    """Mean negative log probability of the true class, probabilities clipped to [eps, 1 - eps]."""
-    y_score = scores.y_score
-    eps = np.finfo(y_score.dtype).eps
-    true_probability = np.clip(y_score[np.arange(y_score.shape[0]), scores.y_true], eps, 1 - eps)
-    losses = -np.log(true_probability)
-    if scores.sample_weight is None:
-        return float(losses.mean())
-    return float(np.dot(losses, scores.sample_weight) / scores.sample_weight.sum())
