@@ -228,7 +228,7 @@ def _client_for(scheduler: Any) -> Iterator[Any]:
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler == LOCAL_CLUSTER:
-        with LocalCluster(processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        with LocalCluster(processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
             yield client
     elif isinstance(scheduler, str) and scheduler:
         with Client(scheduler) as client:
