@@ -1,12 +1,14 @@
 # make test: set up .venv (when missing or stale) and run every test, core and plugins.
 # make demo: a short run that shows what toolkit does.
+# make mlflow-server: a team MLflow server (PostgreSQL + basic auth) in .mlflow-team, until Ctrl-C.
+# make bench-scale: out-of-core and Dask evaluation at N = 1e7 against in-memory (takes minutes).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test demo bench bench-scale mlflow-server clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +24,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
+
+mlflow-server: $(STAMP)
+	$(PY) scripts/mlflow_team_server.py --data .mlflow-team
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info
