@@ -125,6 +125,21 @@ def test_peak_memory_does_not_grow_with_the_number_of_rows(tmp_path):
     assert _peak_bytes(tmp_path / "rows-400000", exact=True) > 2 * large
 
 
+def test_parquet_readers_let_go_of_each_file_once_read(files):
+    # The hook runs when every file has been read, before evaluate_files returns.
+    class ArrowMemoryProbe:
+        allocated = None
+
+        @toolkit.hookimpl
+        def toolkit_evaluation_ended(self, run, result, step):
+            ArrowMemoryProbe.allocated = pa.total_allocated_bytes()
+
+    manager = toolkit.create_plugin_manager()
+    manager.register(ArrowMemoryProbe(), "probe")
+    toolkit.evaluate_files(files / "part-*.parquet", y_true="label", y_score="p*", plugin_manager=manager)
+    assert ArrowMemoryProbe.allocated is not None and ArrowMemoryProbe.allocated < 64 * 1024
+
+
 class RecordingPlugin:
     def __init__(self) -> None:
         self.results = []

@@ -76,12 +76,15 @@ class ParquetTable(Table):
         import pyarrow.parquet as pq
 
         self.path = path
-        self._file = pq.ParquetFile(path)
-        self.columns = list(self._file.schema_arrow.names)
+        self.columns = list(pq.read_schema(path).names)
 
     def batches(self, names: Sequence[str], rows: int) -> Iterator[dict[str, np.ndarray]]:
-        for batch in self._file.iter_batches(batch_size=rows, columns=list(names)):
-            yield {name: _arrow_to_numpy(batch.column(name), name, self.path) for name in names}
+        import pyarrow.parquet as pq
+
+        # Opened per pass and closed after it: an open reader keeps the file's bytes it has read.
+        with pq.ParquetFile(self.path) as parquet_file:
+            for batch in parquet_file.iter_batches(batch_size=rows, columns=list(names)):
+                yield {name: _arrow_to_numpy(batch.column(name), name, self.path) for name in names}
 
 
 class CsvTable(Table):

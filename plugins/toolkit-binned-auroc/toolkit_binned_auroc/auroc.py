@@ -49,13 +49,16 @@ def init(labels: Sequence) -> BinnedScores:
 
 
 def update(state: BinnedScores, batch: Batch) -> BinnedScores:
-    from toolkit_binned_auroc.histogram import count_batch
+    from toolkit_binned_auroc.histogram import MAX_ROWS_PER_CALL, count_batch
 
     scores, y_true = batch.y_score, batch.y_true
     weights = np.empty(0) if batch.sample_weight is None else batch.sample_weight
     rows = y_true.shape[0]
     workers = min(os.cpu_count() or 1, 4)
-    if workers == 1 or rows < _PARALLEL_MIN_ROWS:
+    if rows < _PARALLEL_MIN_ROWS or workers == 1:
+        workers = 1
+    workers = max(workers, -(-rows // MAX_ROWS_PER_CALL))
+    if workers == 1:
         count_batch(scores, y_true, weights, state.first_column, state.all_counts, state.positive_counts)
         return state
     bounds = np.linspace(0, rows, workers + 1).astype(int)
@@ -68,7 +71,7 @@ def update(state: BinnedScores, batch: Batch) -> BinnedScores:
                     state.first_column, own.all_counts, own.positive_counts)
         return own
 
-    with ThreadPoolExecutor(workers) as pool:  # the compiled pass releases the GIL
+    with ThreadPoolExecutor(min(workers, os.cpu_count() or 1)) as pool:  # the compiled pass releases the GIL
         for own in pool.map(count_slice, range(workers)):
             merge(state, own)
     return state

@@ -47,17 +47,39 @@ def _bin_of(score):  # pragma: no cover - compiled; the same map as bin_index
     return (BINS - 1 - half) if upper else half
 
 
+_BLOCK_ROWS = 2048  # a block of rows is binned column by column: one histogram row hot at a time
+MAX_ROWS_PER_CALL = 1 << 31  # unweighted counts are uint32 within a call
+
+
 @njit(cache=True, nogil=True)
 def count_batch(scores, y_true, weights, first_column, all_counts, positive_counts):  # pragma: no cover
     """Add one batch: row r of the counts is score column ``first_column + r``; an example counts
-    as positive for column j when its true label position is j. ``weights`` empty = weight 1."""
+    as positive for column j when its true label position is j. ``weights`` empty = weight 1.
+    At most MAX_ROWS_PER_CALL rows per call."""
     n, k = scores.shape
     weighted = weights.shape[0] > 0
-    for i in range(n):
-        label = y_true[i]
-        weight = weights[i] if weighted else 1.0
+    # Unweighted counts go to uint32 histograms first: half the size of float64, so they stay
+    # in cache, which is what the scattered increments need.
+    all_local = np.zeros(all_counts.shape, np.uint32)
+    positive_local = np.zeros(positive_counts.shape, np.uint32)
+    for start in range(0, n, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, n)
         for j in range(first_column, k):
-            all_counts[j - first_column, _bin_of(scores[i, j])] += weight
-        # Binning the true column again is cheaper than a branch in the loop above.
-        if label >= first_column:
-            positive_counts[label - first_column, _bin_of(scores[i, label])] += weight
+            if weighted:
+                row = all_counts[j - first_column]
+                for i in range(start, stop):
+                    row[_bin_of(scores[i, j])] += weights[i]
+            else:
+                local_row = all_local[j - first_column]
+                for i in range(start, stop):
+                    local_row[_bin_of(scores[i, j])] += 1
+        for i in range(start, stop):
+            label = y_true[i]
+            if label >= first_column:  # binning the true column again beats a branch above
+                if weighted:
+                    positive_counts[label - first_column, _bin_of(scores[i, label])] += weights[i]
+                else:
+                    positive_local[label - first_column, _bin_of(scores[i, label])] += 1
+    if not weighted:
+        all_counts += all_local
+        positive_counts += positive_local
