@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench bench-scale mlflow-server clean
+.PHONY: test demo bench bench-tracking bench-scale mlflow-server clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py
+
+bench-tracking: $(STAMP)
+	$(PY) benchmarks/bench_tracking.py
 
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.plugin import MetricSpec, StatisticSpec, hookimpl
 
-from toolkit_metrics import counting, log_loss, ranking
+from toolkit_metrics import counting, curves, log_loss, ranking
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -58,5 +58,9 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    description="mean negative log probability of the true class"),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
+        MetricSpec("roc_curve", curves.roc_curve, ("scores", "labels"), None, kind="artifact",
+                   description="ROC curve per class (binary: labels[1]), <= 1,000 points, computed on first use"),
+        MetricSpec("pr_curve", curves.pr_curve, ("scores", "labels"), None, kind="artifact",
+                   description="precision-recall curve per class (binary: labels[1]), <= 1,000 points"),
     ]
     return specs
