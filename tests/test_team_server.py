@@ -26,20 +26,29 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "mlflow_team_server.py"
 STEPS = 30
-# Each process waits for the go file, then logs a run with STEPS steps of two metrics, one
-# request per step, so that the two processes' writes interleave on the server.
+# Each process waits for the go file, then records one toolkit run through the `mlflow` tracker:
+# STEPS steps of two values, then an evaluation (metrics and artifacts), so that the two
+# processes' writes interleave on the server. A param holds a URL with the password in it.
 LOGGING_PROCESS = """
-import os, sys, time
+import json, os, sys, time
 from pathlib import Path
-import mlflow
+import numpy as np
+import toolkit
+from toolkit.run import Run
 name, go = sys.argv[1], Path(sys.argv[2])
-mlflow.set_experiment("team-test")
+rng = np.random.default_rng(len(name))
+y_true = rng.integers(0, 3, 500)
+scores = rng.dirichlet([1, 1, 1], 500)
+result = toolkit.evaluate(y_true, y_score=scores)
+leaky_url = os.environ["MLFLOW_TRACKING_URI"].replace(
+    "://", "://" + os.environ["MLFLOW_TRACKING_USERNAME"] + ":" + os.environ["MLFLOW_TRACKING_PASSWORD"] + "@")
 while not go.exists():
     time.sleep(0.01)
-with mlflow.start_run(run_name=name):
-    mlflow.log_params({"process": name, "steps": 30})
+with Run(name, {"process": name, "steps": 30, "server": leaky_url}, trackers=["mlflow"]) as run:
     for step in range(30):
-        mlflow.log_metrics({"loss": 1.0 / (step + 1), "accuracy": step / 30}, step=step)
+        run.log_metrics({"train_loss": 1.0 / (step + 1), "train_accuracy": step / 30}, step=step)
+    run.log_evaluation(result)
+print(json.dumps(result.metrics))
 """
 
 
@@ -116,7 +125,9 @@ def test_a_write_without_credentials_is_refused_with_401(team_server):
 def test_two_processes_log_at_once_and_nothing_is_lost(team_server, tmp_path):
     from mlflow.tracking import MlflowClient
 
-    environment = {**os.environ, **team_server["client"]}
+    environment = {**os.environ, **team_server["client"], "MLFLOW_EXPERIMENT_NAME": "team-test",
+                   # this machine may be busy: give each request time (the tracker's own bound is 3 s)
+                   "MLFLOW_HTTP_REQUEST_TIMEOUT": "120"}
     go = tmp_path / "go"
     processes = [subprocess.Popen([sys.executable, "-c", LOGGING_PROCESS, name, str(go)], env=environment,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -138,14 +149,25 @@ def test_two_processes_log_at_once_and_nothing_is_lost(team_server, tmp_path):
         experiment = client.get_experiment_by_name("team-test")
         runs = client.search_runs([experiment.experiment_id])
         assert sorted(run.info.run_name for run in runs) == ["first", "second"]
-        for run in runs:
+        password = team_server["client"]["MLFLOW_TRACKING_PASSWORD"]
+        for run, output in zip(sorted(runs, key=lambda run: run.info.run_name), outputs):
             assert run.info.status == "FINISHED"
-            assert run.data.params == {"process": run.info.run_name, "steps": str(STEPS)}
-            for metric in ("loss", "accuracy"):
+            assert run.data.params["process"] == run.info.run_name
+            assert run.data.params["steps"] == str(STEPS)
+            assert password not in json.dumps(run.data.params) + json.dumps(run.data.tags)
+            assert run.data.params["server"] == team_server["client"]["MLFLOW_TRACKING_URI"]
+            for metric in ("train_loss", "train_accuracy"):
                 history = client.get_metric_history(run.info.run_id, metric)
                 assert sorted(point.step for point in history) == list(range(STEPS))
-            losses = {point.step: point.value for point in client.get_metric_history(run.info.run_id, "loss")}
+            losses = {point.step: point.value for point in client.get_metric_history(run.info.run_id, "train_loss")}
             assert losses[STEPS - 1] == pytest.approx(1.0 / STEPS)
+            # Every value of the evaluation arrived, as the process computed it.
+            evaluated = json.loads(output.strip().splitlines()[-1])
+            assert len(evaluated) > 20
+            for key, value in evaluated.items():
+                assert run.data.metrics[key] == pytest.approx(value), key
+            artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation")}
+            assert "evaluation/confusion_matrix.png" in artifacts
         # The runs were logged at the same time: their time spans overlap.
         first, second = sorted(runs, key=lambda run: run.info.start_time)
         assert second.info.start_time < first.info.end_time
