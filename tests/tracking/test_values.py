@@ -68,3 +68,10 @@ def test_nan_is_kept_infinity_and_non_numbers_are_refused_naming_the_key():
 def test_metrics_must_be_a_mapping():
     with pytest.raises(ValueError, match="metrics must be a mapping"):
         clean_metrics([0.5], KeyMap())
+
+
+@pytest.mark.parametrize("key", ["k" * 300, "é" * 260 + "/x", "..0", "../up", "/root/key"])
+def test_long_and_path_like_keys_map_into_the_accepted_set(key):
+    mapped = safe_key(key)
+    assert _ALLOWED.match(mapped) and len(mapped) <= MAX_KEY_LENGTH
+    assert posixpath.normpath(mapped) == mapped and not mapped.startswith(("/", ".."))

@@ -32,9 +32,11 @@ def safe_key(key: str) -> str:
     text = _OUTSIDE_ALLOWED.sub("_", key)
     segments = ["_" if segment in (".", "..") else segment for segment in text.split("/") if segment]
     text = "/".join(segments) or "_"
+    if text.startswith(".."):  # MLflow refuses a key that starts like a parent path, even "..0"
+        text = "_" + text[1:]
     if len(text) > MAX_KEY_LENGTH:
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
-        text = f"{text[:MAX_KEY_LENGTH - 9]}~{digest}"
+        text = f"{text[:MAX_KEY_LENGTH - 9]}-{digest}"
     return text
 
 
