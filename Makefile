@@ -1,13 +1,15 @@
 # make test: set up .venv (when missing or stale) and run every test, core and plugins.
 # make demo: the digits CNN trained for a few epochs, tracked to MLflow (./mlflow.db) and W&B
 #            (offline, ./wandb), then the summary: the final metrics and where to look.
+# make mlflow-server: a team MLflow server (PostgreSQL + basic auth) in .mlflow-team, until Ctrl-C.
+# make bench-scale: out-of-core and Dask evaluation at N = 1e7 against in-memory (takes minutes).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench bench-tracking clean
+.PHONY: test demo bench bench-tracking bench-scale mlflow-server clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,12 @@ bench: $(STAMP)
 
 bench-tracking: $(STAMP)
 	$(PY) benchmarks/bench_tracking.py
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
+
+mlflow-server: $(STAMP)
+	$(PY) scripts/mlflow_team_server.py --data .mlflow-team
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info

@@ -5,6 +5,7 @@ they use them, and no plugin manager is built until something asks for one.
 """
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
+from toolkit.scale.files import evaluate_files
 from toolkit.plugin import (
     Batch,
     MetricSpec,
@@ -28,6 +29,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
     "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
-    "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec", "metric",
-    "unregister_metric",
+    "create_plugin_manager", "evaluate", "evaluate_files", "get_plugin_manager", "hookimpl",
+    "hookspec", "metric", "unregister_metric",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.result import EvaluationResult
+from toolkit.evaluation.selection import default_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
@@ -33,6 +34,7 @@ class Evaluator:
         metrics: Any = None,
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
+        exact: bool = True,
     ) -> None:
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
@@ -41,9 +43,12 @@ class Evaluator:
         self._statistic_specs = manager.get_statistics()
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         self._selected = self._select(metrics)
-        candidates = self._selected if self._selected is not None else [
-            spec for spec in self._metric_specs.values() if self.task in spec.tasks
-        ]
+        # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
+        self._exact = bool(exact)
+        self._defaults, self._selection_notes = default_metrics(
+            self._metric_specs, self._statistic_specs, self.task, exact=self._exact
+        ) if self._selected is None else (None, [])
+        candidates = self._selected if self._selected is not None else self._defaults
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
         self._statistics = [
@@ -136,7 +141,7 @@ class Evaluator:
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
         if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
-                or other._params != self._params):
+                or other._params != self._params or other._exact != self._exact):
             raise ValueError("other was made with different metrics; merge evaluators made alike")
         for flag in ("_has_scores", "_has_weights"):
             mine, theirs = getattr(self, flag), getattr(other, flag)
@@ -149,6 +154,35 @@ class Evaluator:
             self._raw[name].extend(other._raw[name])
         return self
 
+    # --- shipping between processes ---------------------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        # Specs hold plugin functions (often lambdas or closures) that do not pickle: ship their
+        # names; the receiving process looks them up among its own installed plugins.
+        state = self.__dict__.copy()
+        for attribute in ("_metric_specs", "_statistic_specs"):
+            del state[attribute]
+        for attribute in ("_selected", "_defaults"):
+            specs = state[attribute]
+            state[attribute] = None if specs is None else [spec.name for spec in specs]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        manager = get_plugin_manager()
+        self._metric_specs = manager.get_metrics()
+        self._statistic_specs = manager.get_statistics()
+        missing = [name for name in [*(self._selected or ()), *(self._defaults or ())]
+                   if name not in self._metric_specs]
+        missing += [name for name in self._statistics if name not in self._statistic_specs]
+        if missing:
+            raise ValueError(f"this process has no plugin for {sorted(set(missing))}: install the "
+                             "same plugins where evaluators are made and where they are merged")
+        for attribute in ("_selected", "_defaults"):
+            names = getattr(self, attribute)
+            if names is not None:
+                setattr(self, attribute, [self._metric_specs[name] for name in names])
+
     # --- computing --------------------------------------------------------------------------------
 
     def compute(self) -> EvaluationResult:
@@ -159,8 +193,7 @@ class Evaluator:
                      if all(self._available(need) for need in self._statistic_specs[name].requires)}
         available |= {name for name in self._raw_needed if self._available(name)}
         if self._selected is None:
-            specs = [spec for spec in self._metric_specs.values()
-                     if self.task in spec.tasks and all(need in available for need in spec.needs)]
+            specs = [spec for spec in self._defaults if all(need in available for need in spec.needs)]
         else:
             missing = [f"{spec.name} needs {need}" for spec in self._selected
                        for need in spec.needs if need not in available]
@@ -170,7 +203,7 @@ class Evaluator:
         values = self._values({need for spec in specs for need in spec.needs} | set(_ALWAYS_KEPT))
         metrics: dict[str, float] = {}
         artifacts: dict[str, Any] = {}
-        notes: list[str] = []
+        notes: list[str] = list(self._selection_notes)
         for spec in specs:
             arguments = {need: values[need] for need in spec.needs}
             arguments.update(self._params.get(spec.name, spec.params))
@@ -286,23 +319,34 @@ def evaluate(
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     plugin_manager: Optional[ToolkitPluginManager] = None,
+    exact: bool = True,
+    scheduler: Any = None,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
     Every input is checked before anything is computed or logged. With ``trackers``, the result
     is recorded as one run in each named tracker. ``metrics`` is None (every metric that
     applies), names, or name -> params for metrics that take settings
-    (``{"top_k_accuracy": {"k": 3}}``).
+    (``{"top_k_accuracy": {"k": 3}}``). ``exact=False`` (with ``metrics=None``) keeps memory
+    bounded: binned AUROC stands in for the exact one. Dask collections are evaluated partition
+    by partition on the workers (``scheduler``: see ``toolkit.scale.on_dask``).
     """
     from toolkit.run import Run
+    from toolkit.scale import on_dask
 
+    if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
+        return on_dask.evaluate_collections(
+            y_true, y_pred, y_score, labels=labels, sample_weight=sample_weight, metrics=metrics,
+            trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
+            exact=exact, scheduler=scheduler,
+        )
     if labels is None:
         true_values = inputs.as_label_array(y_true, "y_true")
         pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager)
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)
     evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
     result = evaluator.compute()

@@ -95,8 +95,8 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
         ),
         StatisticSpec(
             name="scores", init=_scores_init, update=_scores_update, merge=_add,
-            finalize=_scores_finalize, requires=("y_score",),
-            description="true labels, score columns and weights of every example",
+            finalize=_scores_finalize, requires=("y_score",), bounded=False,
+            description="true labels, score columns and weights of every example (grows with N)",
         ),
         StatisticSpec(
             name="count", init=_count_init, update=_count_update, merge=_add,

@@ -66,6 +66,9 @@ class StatisticSpec:
     processes or machines), and ``finalize(state)`` turns a state into the value that metric
     ``compute`` functions receive (identity when omitted). ``requires`` names the raw inputs a
     batch must carry for this statistic to be kept (for example ``("y_score",)``).
+    ``bounded`` is False for a state that grows with the number of examples (the core's
+    ``scores``): evaluations asked to keep memory bounded (``exact=False``) leave out the
+    metrics that need it unless they are named.
     """
 
     name: str
@@ -75,9 +78,12 @@ class StatisticSpec:
     finalize: Optional[Callable[[Any], Any]] = None
     requires: tuple = ()
     description: str = ""
+    bounded: bool = True
 
     def __post_init__(self) -> None:
         _check_name("statistic", self.name)
+        if not isinstance(self.bounded, bool):
+            raise ValueError(f"statistic {self.name!r}: bounded must be True or False")
         for attribute in ("init", "update", "merge"):
             if not callable(getattr(self, attribute)):
                 raise ValueError(f"statistic {self.name!r}: {attribute} must be callable")
@@ -116,6 +122,9 @@ class MetricSpec:
     also receives as keyword arguments; a user overrides them when choosing metrics
     (``metrics={"top_k_accuracy": {"k": 3}}``). ``check_params(**params)`` may raise ValueError
     for values that make no sense, before anything is computed.
+    ``approximates`` names the exact metric that this one approximates in bounded memory (for
+    example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
+    place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
     """
 
     name: str
@@ -127,9 +136,12 @@ class MetricSpec:
     description: str = ""
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     check_params: Optional[Callable[..., None]] = None
+    approximates: Optional[str] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
+        if self.approximates is not None:
+            _check_name(f"metric {self.name!r}: approximates", self.approximates)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from toolkit.plugin import MetricSpec, hookimpl
+from toolkit.plugin import MetricSpec, StatisticSpec, hookimpl
 
-from toolkit_metrics import counting, curves, ranking
+from toolkit_metrics import counting, curves, log_loss, ranking
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -13,6 +13,15 @@ _FULL_NAMES = {"precision": "precision", "recall": "recall", "f1": "F1"}
 
 def _matrix(confusion):
     return confusion
+
+
+@hookimpl
+def toolkit_register_statistics() -> list[StatisticSpec]:
+    return [
+        StatisticSpec("log_loss_terms", log_loss.init, log_loss.update, log_loss.merge,
+                      requires=("y_score",),
+                      description="weighted sum of log losses and of weights (two numbers)"),
+    ]
 
 
 @hookimpl
@@ -45,7 +54,7 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    tasks=MULTICLASS, description="one-vs-rest AUROC, unweighted mean over classes"),
         MetricSpec("roc_auc_ovr_weighted", ranking.roc_auc_ovr_weighted, ("scores", "labels"), True,
                    tasks=MULTICLASS, description="one-vs-rest AUROC, mean weighted by support"),
-        MetricSpec("log_loss", ranking.log_loss, ("scores",), False,
+        MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
                    description="mean negative log probability of the true class"),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
