@@ -5,6 +5,7 @@ they use them, and no plugin manager is built until something asks for one.
 """
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
+from toolkit.evaluation.thresholds import threshold_analysis
 from toolkit.plugin import (
     Batch,
     MetricSpec,
@@ -22,4 +23,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
     "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
+    "threshold_analysis",
 ]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import inputs
+from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
+_KEPT_FOR_INTERVALS = ("weighted_cells",)  # weighted confusion resamples need each example's weight
 
 
 def task_of(labels: Sequence) -> str:
@@ -33,7 +35,12 @@ class Evaluator:
         metrics: Optional[Iterable[str]] = None,
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
+        ci: Optional[float] = None,
+        n_bootstrap: int = 1000,
+        seed: Any = None,
     ) -> None:
+        bootstrap.check_options(ci, n_bootstrap, seed)
+        self.ci, self.n_bootstrap, self.seed = ci, n_bootstrap, seed
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
         manager = plugin_manager or get_plugin_manager()
@@ -45,8 +52,9 @@ class Evaluator:
         ]
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
+        kept = _ALWAYS_KEPT + (_KEPT_FOR_INTERVALS if ci is not None else ())
         self._statistics = [
-            name for name in self._statistic_specs if name in needs or name in _ALWAYS_KEPT
+            name for name in self._statistic_specs if name in needs or name in kept
         ]
         self._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
@@ -182,9 +190,24 @@ class Evaluator:
                 metrics[key] = float(value)
                 if math.isnan(metrics[key]) and not any(note.startswith(f"{spec.name}:") for note in notes):
                     notes.append(f"{key} is undefined for this data (nan)")
+        intervals = {}
+        if self.ci is not None:
+            extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
+            intervals = bootstrap.bootstrap_intervals(
+                [spec for spec in specs if spec.kind == "scalar"], {**values, **self._values(extra)},
+                ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
+            )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
-            warnings=notes, artifacts=artifacts, task=self.task,
+            warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+        )
+
+    def known_metric_keys(self, intervals: Optional[bool] = None) -> set[str]:
+        """The scalar metric keys this evaluator can produce (what gates may name)."""
+        selected = None if self._selected is None else [spec.name for spec in self._selected]
+        return quality_gates.known_metric_keys(
+            self._metric_specs, task=self.task, labels=self.labels, selected=selected,
+            intervals=self.ci is not None if intervals is None else intervals,
         )
 
     def _available(self, need: str) -> bool:
@@ -245,24 +268,42 @@ def evaluate(
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     plugin_manager: Optional[ToolkitPluginManager] = None,
+    gates: quality_gates.GateInput = None,
+    ci: Optional[float] = None,
+    n_bootstrap: int = 1000,
+    seed: Any = None,
+    baseline: Optional[Mapping[str, float]] = None,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
     Every input is checked before anything is computed or logged. With ``trackers``, the result
     is recorded as one run in each named tracker.
+
+    ``gates`` (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) are checked on the result and
+    listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
+    in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
+    examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
     """
     from toolkit.run import Run
 
+    parsed_gates = quality_gates.parse_gates(gates)
+    quality_gates.check_baseline(parsed_gates, baseline)
+    bootstrap.check_options(ci, n_bootstrap, seed)
     if labels is None:
         true_values = inputs.as_label_array(y_true, "y_true")
         pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager)
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, ci=ci, n_bootstrap=n_bootstrap, seed=seed)
+    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
+                                     f"a {evaluator.task} evaluation")
     evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
     result = evaluator.compute()
+    if parsed_gates:  # a gate on a metric this data could not give (roc_auc without scores) fails here, before logging
+        result = dataclasses.replace(
+            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
     with run:
         run.log_evaluation(result)
     return result

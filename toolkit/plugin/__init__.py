@@ -7,9 +7,9 @@ from toolkit.plugin.manager import (
     get_plugin_manager,
 )
 from toolkit.plugin.markers import hookimpl, hookspec
-from toolkit.plugin.types import Batch, MetricSpec, StatisticSpec, TrackerSpec
+from toolkit.plugin.types import Batch, MetricSpec, Resamples, StatisticSpec, TrackerSpec
 
 __all__ = [
-    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "StatisticSpec", "TrackerSpec",
+    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "StatisticSpec", "TrackerSpec",
     "create_plugin_manager", "get_plugin_manager", "hookimpl", "hookspec",
 ]

@@ -102,11 +102,14 @@ class MetricSpec:
     kind: str = "scalar"
     tasks: tuple = TASKS
     description: str = ""
+    resample: Optional[Callable[..., Any]] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
+        if self.resample is not None and not callable(self.resample):
+            raise ValueError(f"metric {self.name!r}: resample must be callable or None")
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
         tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")
         if not tasks or any(task not in TASKS for task in tasks):
@@ -116,6 +119,33 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: kind {self.kind!r} must be one of {METRIC_KINDS}")
         if self.higher_is_better not in (True, False, None):
             raise ValueError(f"metric {self.name!r}: higher_is_better must be True, False or None")
+
+
+class Resamples:
+    """A chunk of bootstrap resamples, as ``MetricSpec.resample`` receives it.
+
+    ``by_example`` is a C-contiguous integer array of shape (N, R): how many times each example
+    (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
+    sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
+    multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by
+    several metrics within this chunk (per-class AUROC for the macro and the weighted mean).
+    """
+
+    def __init__(self, by_example: np.ndarray) -> None:
+        self.by_example = by_example
+        self._derived: dict = {}
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.by_example.T
+
+    def __len__(self) -> int:
+        return int(self.by_example.shape[1])
+
+    def derived(self, key: str, compute: Callable[["Resamples"], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
 
 @dataclass(frozen=True)
