@@ -47,11 +47,11 @@ class Gate:
 
     def __str__(self) -> str:
         if not self.relative:
-            return f"{self.metric} {self.operator} {self.threshold:g}"
+            return f"{self.metric} {self.operator} {self.threshold!r}"
         if self.threshold == 0:
             return f"{self.metric} {self.operator} baseline"
         sign = "+" if self.threshold > 0 else "-"
-        return f"{self.metric} {self.operator} baseline {sign} {abs(self.threshold):g}"
+        return f"{self.metric} {self.operator} baseline {sign} {abs(self.threshold)!r}"
 
 
 @dataclass(frozen=True)

@@ -177,10 +177,12 @@ def analyse(
     negative_weight = weights[order] - positive_weight
     # the last row of each run of equal scores: everything down to it is predicted positive
     ends = np.flatnonzero(np.concatenate((sorted_scores[1:] != sorted_scores[:-1], [True])))
-    true_positives = np.cumsum(positive_weight)[ends][::-1]
-    false_positives = np.cumsum(negative_weight)[ends][::-1]
+    running_positive, running_negative = np.cumsum(positive_weight), np.cumsum(negative_weight)
+    true_positives = running_positive[ends][::-1]
+    false_positives = running_negative[ends][::-1]
     thresholds = sorted_scores[ends][::-1].astype(np.float64)
-    positives, negatives = float(positive_weight.sum()), float(negative_weight.sum())
+    # totals from the same running sums, so the lowest threshold's recall and FPR are exactly 1
+    positives, negatives = float(running_positive[-1]), float(running_negative[-1])
     if positives == 0:
         warnings.warn("threshold analysis: y_true holds no positive example; recall and F1 are 0")
     if negatives == 0:
