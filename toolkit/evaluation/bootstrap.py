@@ -29,8 +29,10 @@ import numpy as np
 
 from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
-# Keep each chunk's (R, N) count matrix near this many cells (int64: ~64 MB).
+# Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
+# indices behind it are drawn about DRAW_CELLS at a time.
 CHUNK_CELLS = 8_000_000
+DRAW_CELLS = 1_000_000
 _CONFUSION_NEEDS = {"confusion", "labels", "count"}
 # What the fallback (compute on each resampled copy) knows how to resample.
 _RESAMPLABLE = set(RAW_INPUTS) | {"scores", "count", "labels"}
@@ -170,19 +172,25 @@ def _count_chunks(n: int, n_bootstrap: int, rng: np.random.Generator):
     """(N, R) multiplicities of each example, chunk by chunk: R draws of N indices with replacement.
 
     Laid out example-major so that the kernels' gathers and running sums over examples move
-    whole contiguous rows of R counts.
+    whole contiguous rows of R counts. One byte per count (an example drawn more than 255 times
+    in a resample has probability below 1e-500 at any N; int32 takes over if it happens) makes
+    those gathers four times cheaper than int32.
     """
     chunk = max(1, min(n_bootstrap, CHUNK_CELLS // max(n, 1)))
+    # the indices are drawn and counted a few resamples at a time, so the scratch arrays stay in cache
+    group = max(1, min(chunk, DRAW_CELLS // max(n, 1)))
     done = 0
     while done < n_bootstrap:
         size = min(chunk, n_bootstrap - done)
-        drawn = rng.integers(0, n, size=(size, n), dtype=np.int64)
-        # resample r counts into cells [r*n, (r+1)*n): each row's writes stay within cache
-        drawn += np.arange(size, dtype=np.int64)[:, None] * n
-        counts = np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n)
-        del drawn
-        by_example = np.empty((n, size), dtype=np.int32)
-        by_example[...] = counts.T
+        by_example = np.empty((n, size), dtype=np.uint8)
+        for first in range(0, size, group):
+            width = min(group, size - first)
+            drawn = rng.integers(0, n, size=(width, n), dtype=np.int64)
+            drawn += np.arange(width, dtype=np.int64)[:, None] * n  # resample r counts into [r*n, (r+1)*n)
+            counts = np.bincount(drawn.ravel(), minlength=width * n).reshape(width, n)
+            if by_example.dtype == np.uint8 and counts.max() > 255:
+                by_example = by_example.astype(np.int32)
+            by_example[:, first:first + width] = counts.T
         yield by_example
         done += size
 

@@ -124,7 +124,8 @@ class MetricSpec:
 class Resamples:
     """A chunk of bootstrap resamples, as ``MetricSpec.resample`` receives it.
 
-    ``by_example`` is a C-contiguous integer array of shape (N, R): how many times each example
+    ``by_example`` is a C-contiguous unsigned or signed integer array (uint8 unless a count
+    exceeds 255) of shape (N, R): how many times each example
     (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
     sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
     multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by

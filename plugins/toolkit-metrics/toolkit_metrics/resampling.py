@@ -45,15 +45,23 @@ _BLOCK = 64
 
 
 def _blocked(source: np.ndarray, rows: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
-    """``source[rows]`` (times ``weights`` per row), zero-padded to whole blocks of _BLOCK rows."""
+    """``source[rows]`` (times ``weights`` per row), zero-padded to whole blocks of _BLOCK rows.
+
+    Unweighted counts stay integers: one-byte counts sum to at most 64 * 255 within a block, so
+    the within-block prefix fits in uint16.
+    """
     width = source.shape[1]
     blocks = -(-rows.shape[0] // _BLOCK)
-    dtype = source.dtype if weights is None else np.float64
-    padded = np.empty((blocks * _BLOCK, width), dtype=dtype)
-    if weights is None:
-        np.take(source, rows, axis=0, out=padded[: rows.shape[0]])
+    if weights is not None:
+        dtype = np.float64
     else:
-        np.multiply(np.take(source, rows, axis=0), weights[rows][:, None], out=padded[: rows.shape[0]])
+        dtype = np.uint16 if source.dtype == np.uint8 else np.int64
+    padded = np.empty((blocks * _BLOCK, width), dtype=dtype)
+    taken = np.take(source, rows, axis=0)
+    if weights is None:
+        padded[: rows.shape[0]] = taken
+    else:
+        np.multiply(taken, weights[rows][:, None], out=padded[: rows.shape[0]])
     padded[rows.shape[0]:] = 0
     return padded
 
@@ -69,18 +77,19 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.n
     """
     width = padded.shape[1]
     blocks = padded.shape[0] // _BLOCK
+    exact = np.int64 if padded.dtype.kind in "iu" else np.float64
     if blocks == 0:  # no negatives: nothing lies below any positive
-        return np.zeros((below.shape[0], width), dtype=padded.dtype)
+        return np.zeros((below.shape[0], width), dtype=exact)
     within = padded.reshape(blocks, _BLOCK, width)
     for step in range(1, _BLOCK):
         within[:, step] += within[:, step - 1]
-    before_block = np.zeros((blocks, width), dtype=np.int64 if padded.dtype.kind in "iu" else padded.dtype)
+    before_block = np.zeros((blocks, width), dtype=exact)
     np.cumsum(within[:-1, -1], axis=0, out=before_block[1:])
 
     def read_before(positions: np.ndarray) -> np.ndarray:
         last = positions - 1  # the inclusive prefix of the row before ``position``
         block, offset = np.divmod(np.maximum(last, 0), _BLOCK)
-        sums = within[block, offset] + before_block[block]
+        sums = before_block[block] + within[block, offset]
         sums[last < 0] = 0
         return sums
 
@@ -88,30 +97,40 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.n
     return 2 * first if up_to is None else first + read_before(up_to)
 
 
-def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
-    """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts);
-    nan where a class is absent from a resample."""
+def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray],
+                  total_mass: np.ndarray) -> np.ndarray:
+    """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts, whose
+    (weighted) totals are ``total_mass``); nan where a class is absent from a resample."""
     positive_mass = np.take(by_example, column.positives, axis=0)
     if weights is not None:
         positive_mass = positive_mass * weights[column.positives][:, None]
-    running = _blocked(by_example, column.negatives, weights)
-    negative_total = running.sum(axis=0, dtype=np.float64)
-    below = _running_sums_at(running, column.below, column.up_to)
-    if weights is None:  # exact in integers: 2U < 2^63 for any N a machine can hold
-        twice_u = (positive_mass.astype(np.int64) * below).sum(axis=0).astype(np.float64)
-    else:
-        twice_u = (positive_mass * below).sum(axis=0)
     positive_total = positive_mass.sum(axis=0, dtype=np.float64)
+    negative_total = total_mass - positive_total
+    twice_below = _running_sums_at(_blocked(by_example, column.negatives, weights), column.below, column.up_to)
+    if weights is None:  # exact in integers: 2U < 2^63 for any N a machine can hold
+        twice_u = np.einsum("ij,ij->j", positive_mass.astype(np.int64), twice_below).astype(np.float64)
+    else:
+        twice_u = np.einsum("ij,ij->j", positive_mass, twice_below)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where((positive_total > 0) & (negative_total > 0),
                         0.5 * twice_u / (positive_total * negative_total), np.nan)
+
+
+def _total_mass(scores, resamples) -> np.ndarray:
+    """Each resample's total (weighted) mass: N, or the sum of count x weight."""
+    def compute(resamples) -> np.ndarray:
+        if scores.sample_weight is None:  # every resample draws N examples
+            return np.full(len(resamples), float(resamples.by_example.shape[0]))
+        return scores.sample_weight @ _float_counts(resamples)
+    return resamples.derived("total_mass", compute)
 
 
 def _one_vs_rest(scores, resamples) -> np.ndarray:
     """(R, K) per-class AUROC, shared by the macro and weighted averages within a chunk."""
     def compute(resamples) -> np.ndarray:
         columns = scores.derived("sorted_columns", _sorted_columns)
-        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight)
+        total = _total_mass(scores, resamples)
+        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight, total)
                                 for column in columns])
     return resamples.derived("one_vs_rest_auc", compute)
 
@@ -133,7 +152,7 @@ def _class_mass(scores, resamples) -> np.ndarray:
 def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
     column = scores.derived("sorted_column_1", lambda table: sorted_column(
         np.ascontiguousarray(table.y_score[:, 1]), table.y_true == 1))
-    return resampled_auc(column, resamples.by_example, scores.sample_weight)
+    return resampled_auc(column, resamples.by_example, scores.sample_weight, _total_mass(scores, resamples))
 
 
 def roc_auc_ovr_macro(scores, labels: Sequence, resamples) -> np.ndarray:
