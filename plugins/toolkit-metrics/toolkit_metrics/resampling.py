@@ -119,8 +119,8 @@ def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optiona
 def _total_mass(scores, resamples) -> np.ndarray:
     """Each resample's total (weighted) mass: N, or the sum of count x weight."""
     def compute(resamples) -> np.ndarray:
-        if scores.sample_weight is None:  # every resample draws N examples
-            return np.full(len(resamples), float(resamples.by_example.shape[0]))
+        if scores.sample_weight is None:  # N for a bootstrap draw; any multiplicities work
+            return resamples.by_example.sum(axis=0, dtype=np.int64).astype(np.float64)
         return scores.sample_weight @ _float_counts(resamples)
     return resamples.derived("total_mass", compute)
 
