@@ -71,8 +71,10 @@ def test_large_inputs_are_downsampled_keeping_the_operating_points():
     for point in kept:
         row = int(np.flatnonzero(thresholds == point.threshold)[0])
         assert analysis.table["f1"][row] == point.f1
-    assert analysis.summary()["best_f1_threshold"] == analysis.best_f1.threshold
-    assert analysis.summary()["threshold_at_precision_0.8"] == analysis.targets["precision_0.8"].threshold
+    summary = analysis.summary()
+    assert summary["best_f1"]["threshold"] == analysis.best_f1.threshold
+    assert summary["targets"]["precision_0.8"]["threshold"] == analysis.targets["precision_0.8"].threshold
+    assert summary["n_thresholds"] == analysis.n_thresholds and summary["rows"] == 1000
     # exact on every distinct threshold, not only the kept rows
     precision, recall, sk_thresholds = sk.precision_recall_curve(y_true, y_score)
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-300)
@@ -94,6 +96,7 @@ def test_csv_has_one_row_per_threshold():
 def test_binary_evaluations_carry_the_analysis_as_an_artifact():
     result = toolkit.evaluate(["no", "yes", "yes", "no"], y_score=[0.2, 0.7, 0.4, 0.1])
     analysis = result.artifacts["threshold_analysis"]
+    assert "not computed yet" in repr(analysis)  # computed on first use only
     assert analysis.positive_label == "yes"
     assert analysis.best_f1.f1 == 1.0 and analysis.best_f1.threshold == 0.4
     multiclass = toolkit.evaluate([0, 1, 2], y_score=np.eye(3))

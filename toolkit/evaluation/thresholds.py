@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -37,7 +37,6 @@ class OperatingPoint:
                 "f1": self.f1, "fpr": self.fpr}
 
 
-@dataclass(frozen=True)
 class ThresholdAnalysis:
     """The precision/recall trade-off of one binary score, as a table and operating points.
 
@@ -46,24 +45,69 @@ class ThresholdAnalysis:
     holds the operating points found for ``target_precision`` / ``target_recall`` (None when no
     threshold reaches the target). :meth:`at_precision` and :meth:`at_recall` answer new targets
     exactly, from every distinct threshold.
+
+    An analysis made by an evaluation is computed on first use, so an evaluation that nobody
+    looks at pays nothing for it.
     """
 
-    positive_label: Any
-    table: dict[str, np.ndarray]
-    best_f1: Optional[OperatingPoint]
-    n_thresholds: int
-    targets: dict[str, Optional[OperatingPoint]] = field(default_factory=dict)
-    max_points: int = MAX_POINTS
-    _full: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    def __init__(
+        self,
+        positive_label: Any,
+        compute: Callable[[], dict[str, np.ndarray]],
+        targets: Optional[dict[str, Optional[OperatingPoint]]] = None,
+        max_points: int = MAX_POINTS,
+    ) -> None:
+        self.positive_label = positive_label
+        self.max_points = max_points
+        self._compute: Optional[Callable[[], dict[str, np.ndarray]]] = compute
+        self._full: Optional[dict[str, np.ndarray]] = None
+        self._targets = dict(targets or {})
+        self._table: Optional[dict[str, np.ndarray]] = None
+
+    @property
+    def full(self) -> dict[str, np.ndarray]:
+        """Every distinct threshold's row (not downsampled)."""
+        if self._full is None:
+            assert self._compute is not None
+            self._full = self._compute()
+            self._compute = None  # drop the reference to the scores once computed
+        return self._full
+
+    @property
+    def n_thresholds(self) -> int:
+        return int(self.full["threshold"].shape[0])
+
+    @property
+    def best_f1(self) -> Optional[OperatingPoint]:
+        full = self.full
+        if full["true_positives"].size == 0 or full["true_positives"][0] == 0:
+            return None  # no positive example: F1 is 0 at every threshold
+        return _point(full, int(np.argmax(full["f1"])))
+
+    @property
+    def targets(self) -> dict[str, Optional[OperatingPoint]]:
+        return dict(self._targets)
+
+    @property
+    def table(self) -> dict[str, np.ndarray]:
+        if self._table is None:
+            keep = [point.threshold for point in [self.best_f1, *self._targets.values()] if point is not None]
+            self._table = _downsample(self.full, self.max_points, keep)
+        return self._table
 
     def __len__(self) -> int:
         return int(self.table["threshold"].shape[0])
 
+    def __repr__(self) -> str:
+        if self._full is None:
+            return f"ThresholdAnalysis(positive {self.positive_label!r}, not computed yet)"
+        return f"ThresholdAnalysis(positive {self.positive_label!r}, {self.n_thresholds} thresholds, best F1 {self.best_f1})"
+
     def at_precision(self, target: float) -> Optional[OperatingPoint]:
         """The lowest threshold whose precision is >= ``target``: the most recall at that precision."""
         _check_target(target, "target_precision")
-        reached = np.flatnonzero(self._full["precision"] >= target)
-        return _point(self._full, int(reached[0])) if reached.size else None
+        reached = np.flatnonzero(self.full["precision"] >= target)
+        return _point(self.full, int(reached[0])) if reached.size else None
 
     def at_recall(self, target: float) -> Optional[OperatingPoint]:
         """The highest threshold whose recall is >= ``target``: the most precision at that recall.
@@ -72,11 +116,23 @@ class ThresholdAnalysis:
         recall (everything is called positive); the useful answer is the highest one that still does.
         """
         _check_target(target, "target_recall")
-        reached = np.flatnonzero(self._full["recall"] >= target)
-        return _point(self._full, int(reached[-1])) if reached.size else None
+        reached = np.flatnonzero(self.full["recall"] >= target)
+        return _point(self.full, int(reached[-1])) if reached.size else None
+
+    def with_targets(self, target_precision: Optional[float] = None,
+                     target_recall: Optional[float] = None) -> "ThresholdAnalysis":
+        """A copy with the operating points for these targets added to ``targets`` (and the table)."""
+        targets = dict(self._targets)
+        if target_precision is not None:
+            targets[f"precision_{target_precision:g}"] = self.at_precision(target_precision)
+        if target_recall is not None:
+            targets[f"recall_{target_recall:g}"] = self.at_recall(target_recall)
+        full = self.full
+        return ThresholdAnalysis(self.positive_label, lambda: full, targets, self.max_points)
 
     def rows(self) -> list[dict[str, float]]:
-        return [{column: float(self.table[column][index]) for column in COLUMNS} for index in range(len(self))]
+        table = self.table
+        return [{column: float(table[column][index]) for column in COLUMNS} for index in range(len(self))]
 
     def to_csv(self) -> str:
         """The table as CSV text, one row per threshold, with a header."""
@@ -86,45 +142,34 @@ class ThresholdAnalysis:
             buffer.write(",".join(repr(row[column]) for column in COLUMNS) + "\n")
         return buffer.getvalue()
 
-    def summary(self) -> dict[str, float]:
-        """Operating points as flat scalar keys: ``best_f1_threshold``, ``best_f1``, and per target."""
-        flat: dict[str, float] = {}
-        if self.best_f1 is not None:
-            flat["best_f1_threshold"], flat["best_f1"] = self.best_f1.threshold, self.best_f1.f1
-        for name, point in self.targets.items():
-            flat[f"threshold_at_{name}"] = math.nan if point is None else point.threshold
-        return flat
-
-    def with_targets(self, target_precision: Optional[float] = None,
-                     target_recall: Optional[float] = None) -> "ThresholdAnalysis":
-        """A copy with the operating points for these targets added to ``targets`` (and the table)."""
-        targets = dict(self.targets)
-        if target_precision is not None:
-            targets[f"precision_{target_precision:g}"] = self.at_precision(target_precision)
-        if target_recall is not None:
-            targets[f"recall_{target_recall:g}"] = self.at_recall(target_recall)
-        keep = [point.threshold for point in [self.best_f1, *targets.values()] if point is not None]
-        table = _downsample(self._full, self.max_points, keep)
-        return ThresholdAnalysis(self.positive_label, table, self.best_f1, self.n_thresholds, targets,
-                                 self.max_points, self._full)
+    def summary(self) -> dict[str, Any]:
+        """The operating points as JSON-ready data: positive label, best F1, targets, sizes."""
+        return {
+            "positive_label": str(self.positive_label),
+            "n_thresholds": self.n_thresholds,
+            "rows": len(self),
+            "best_f1": None if self.best_f1 is None else self.best_f1.to_dict(),
+            "targets": {name: None if point is None else point.to_dict() for name, point in self._targets.items()},
+        }
 
     def figure(self):
         """A matplotlib Figure: precision, recall, F1 and FPR against the threshold (needs matplotlib)."""
         from matplotlib.figure import Figure
 
-        figure = Figure(figsize=(6.4, 4.2), dpi=100)
+        figure = Figure(figsize=(6.4, 4.2), dpi=100, layout="constrained")
         axes = figure.subplots()
+        table = self.table
         for column, style in (("precision", "-"), ("recall", "-"), ("f1", "-"), ("fpr", "--")):
-            axes.plot(self.table["threshold"], self.table[column], style, label=column.upper() if column == "fpr" else column)
-        if self.best_f1 is not None:
-            axes.axvline(self.best_f1.threshold, color="grey", linestyle=":",
-                         label=f"best F1 {self.best_f1.f1:.3f} at {self.best_f1.threshold:.3g}")
+            axes.plot(table["threshold"], table[column], style, label="FPR" if column == "fpr" else column)
+        best = self.best_f1
+        if best is not None:
+            axes.axvline(best.threshold, color="grey", linestyle=":",
+                         label=f"best F1 {best.f1:.3f} at {best.threshold:.3g}")
         axes.set_xlabel(f"threshold (positive class {self.positive_label!s}: score >= threshold)")
         axes.set_ylabel("value")
         axes.set_ylim(-0.02, 1.02)
         axes.set_title("Threshold analysis")
         axes.legend(loc="best", fontsize="small")
-        figure.tight_layout()
         return figure
 
 
@@ -162,14 +207,26 @@ def analyse(
     target_precision: Optional[float] = None,
     target_recall: Optional[float] = None,
     max_points: int = MAX_POINTS,
+    deferred: bool = False,
 ) -> ThresholdAnalysis:
-    """The analysis from validated arrays: ``positive`` (bool, N), ``scores`` (float, N), weights or None."""
+    """The analysis from validated arrays: ``positive`` (bool, N), ``scores`` (float, N), weights or None.
+
+    With ``deferred`` (and no targets) nothing is computed until the analysis is first used.
+    """
     if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
         raise ValueError(f"max_points must be an integer >= 2, got {max_points!r}")
     if target_precision is not None:
         _check_target(target_precision, "target_precision")
     if target_recall is not None:
         _check_target(target_recall, "target_recall")
+    analysis = ThresholdAnalysis(positive_label, lambda: _every_threshold(positive, scores, sample_weight),
+                                 max_points=max_points)
+    if deferred and target_precision is None and target_recall is None:
+        return analysis
+    return analysis.with_targets(target_precision, target_recall)
+
+
+def _every_threshold(positive: np.ndarray, scores: np.ndarray, sample_weight: Optional[np.ndarray]) -> dict:
     weights = np.ones(scores.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     order = np.argsort(scores, kind="stable")[::-1]  # descending: a running sum is "score >= threshold"
     sorted_scores = scores[order]
@@ -187,7 +244,7 @@ def analyse(
         warnings.warn("threshold analysis: y_true holds no positive example; recall and F1 are 0")
     if negatives == 0:
         warnings.warn("threshold analysis: y_true holds no negative example; FPR is 0")
-    full = {
+    return {
         "threshold": thresholds,
         "precision": _ratio(true_positives, true_positives + false_positives),
         "recall": _ratio(true_positives, np.full_like(true_positives, positives)),
@@ -196,9 +253,6 @@ def analyse(
         "true_positives": true_positives,
         "false_positives": false_positives,
     }
-    best = _point(full, int(np.argmax(full["f1"]))) if positives > 0 else None
-    analysis = ThresholdAnalysis(positive_label, {}, best, int(thresholds.shape[0]), {}, max_points, full)
-    return analysis.with_targets(target_precision, target_recall)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

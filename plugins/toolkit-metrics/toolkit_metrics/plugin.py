@@ -18,7 +18,8 @@ def _matrix(confusion):
 def _threshold_analysis(scores, labels):
     from toolkit.evaluation.thresholds import analyse
 
-    return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1])
+    return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1],
+                   deferred=True)
 
 
 @hookimpl
