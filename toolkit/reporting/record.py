@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+import numpy as np
+
 EVALUATION_FOLDER = "evaluation"
 _STEP_FOLDER = re.compile(r"^step-(\d+)$")
 # MLflow's own bookkeeping tags, not worth a reader's attention.
@@ -81,6 +83,20 @@ class RunRecord:
                 outcomes.append({"gate": text.split(": ", 1)[-1], "passed": text.startswith("passed"),
                                  "value": None, "threshold": None, "baseline": None, "reason": ""})
         return outcomes
+
+
+def record_from_result(result: Any, run_name: str = "", params: Optional[dict] = None) -> RunRecord:
+    """A record of an in-memory ``EvaluationResult`` (no tracker needed), as MLflow would give it back."""
+    record = RunRecord(run_id="", run_name=run_name, status="not recorded", experiment_name="",
+                       tracking_uri="(in memory)", metrics=dict(result.logged_metrics()),
+                       params={key: str(value) for key, value in (params or {}).items()},
+                       evaluation=json.loads(json.dumps(result.to_dict())))
+    record.confusion = ([str(label) for label in result.labels], np.asarray(result.confusion_matrix).tolist())
+    analysis = result.artifacts.get("threshold_analysis")
+    if analysis is not None:
+        record.thresholds = analysis.rows()
+        record.threshold_summary = analysis.summary()
+    return record
 
 
 def open_client(tracking_uri: Optional[str]) -> Any:

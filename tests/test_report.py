@@ -1,0 +1,81 @@
+"""toolkit report: a run read back from MLflow as one self-contained HTML page, rendered in chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import toolkit
+from toolkit.reporting.html import render
+from toolkit.reporting.record import record_from_result
+
+BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def render_in_chromium(page: Path, scratch: Path, width: int = 1280, height: int = 2600):
+    """The screenshot of ``page`` (an (H, W, channels) array) and its DOM after rendering."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install -y chromium)")
+    common = [browser, *BROWSER_FLAGS, f"--user-data-dir={scratch / 'profile'}", f"--window-size={width},{height}"]
+    screenshot = scratch / "screenshot.png"
+    subprocess.run([*common, f"--screenshot={screenshot}", page.as_uri()], check=True, capture_output=True,
+                   timeout=120)
+    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    from matplotlib.image import imread
+
+    return imread(screenshot), dom
+
+
+def binary_result(**options):
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, 600)
+    y_score = np.clip(0.35 * y_true + 0.65 * rng.random(600), 0, 1)
+    return toolkit.evaluate(y_true, y_score=y_score, labels=[0, 1], ci=0.95, n_bootstrap=200, seed=1,
+                            gates={"accuracy": ">= 0.6", "roc_auc": ">= 0.99"}, **options)
+
+
+def external_references(page: str) -> list[str]:
+    """Every src/href that would fetch something (anything but data: URIs and in-page anchors)."""
+    return [ref for ref in re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page) if not ref.startswith(("data:", "#"))]
+
+
+def test_the_page_holds_every_section_and_needs_no_network():
+    result = binary_result()
+    page = render(record_from_result(result, "in memory", {"model": "logistic", "C": 0.5}))
+    assert external_references(page) == [] and "<script" not in page and "@import" not in page
+    for heading in ("Quality gates", "Metrics", "Confusion matrix", "ROC and precision-recall curves",
+                    "Threshold analysis", "Per-class metrics", "Params"):
+        assert f"<h2>{heading}</h2>" in page
+    assert f'data-metric="accuracy">{result.metrics["accuracy"]:.4f}<' in page
+    low, high = result.intervals["roc_auc"]
+    assert f"<td>{low:.4f}</td><td>{high:.4f}</td>" in page
+    assert 'data-gate="roc_auc &gt;= 0.99">FAIL' in page and 'data-gate="accuracy &gt;= 0.6">PASS' in page
+    assert "Gates failed: roc_auc &gt;= 0.99" in page
+    matrix = result.confusion_matrix
+    assert all(f">{int(count)}</td>" in page for count in matrix.ravel())
+    best = result.artifacts["threshold_analysis"].best_f1
+    assert f'data-metric="best_f1">{best.f1:.4f}<' in page
+    assert f'data-metric="f1/1">{result.metrics["f1/1"]:.4f}' in page
+    assert "<td class=\"name\">logistic</td>" in page
+    assert page.count("data:image/svg+xml;base64,") == 4  # confusion, ROC, PR, thresholds
+
+
+def test_bad_report_arguments_exit_non_zero_with_one_line(capsys, tmp_path, monkeypatch):
+    from toolkit.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert main(["report"]) == 2
+    assert main(["report", "abc", "--latest"]) == 2
+    assert main(["report", "--latest", "--output", str(tmp_path / "missing" / "r.html")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[0] == "toolkit report: error: give a RUN_ID or --latest (one of them)"
+    assert "does not exist" in errors[2]
+    assert list(tmp_path.glob("*.html")) == []
