@@ -113,3 +113,19 @@ def test_binary_evaluations_carry_the_analysis_as_an_artifact():
 def test_bad_input_is_a_value_error(arguments, message):
     with pytest.raises(ValueError, match=message):
         toolkit.threshold_analysis(**arguments)
+
+
+def test_evaluate_applies_threshold_targets_before_logging():
+    y_true = [0, 0, 1, 1, 1, 0, 1]
+    y_score = [0.1, 0.6, 0.6, 0.8, 0.9, 0.3, 0.2]
+    result = toolkit.evaluate(y_true, y_score=y_score, threshold_targets={"precision": 0.9, "recall": 0.5})
+    targets = result.artifacts["threshold_analysis"].targets
+    assert targets["precision_0.9"].threshold == 0.8 and targets["precision_0.9"].precision == 1.0
+    assert targets["recall_0.5"].threshold == 0.8 and targets["recall_0.5"].recall == 0.5
+    for bad, message in (({"f1": 0.5}, "unknown target"), ({"precision": 2}, "between 0 and 1")):
+        with pytest.raises(ValueError, match=message):
+            toolkit.evaluate(y_true, y_score=y_score, threshold_targets=bad)
+    with pytest.raises(ValueError, match="binary task with y_score"):
+        toolkit.evaluate([0, 1, 2], y_score=np.eye(3), threshold_targets={"precision": 0.9})
+    with pytest.raises(ValueError, match="binary task with y_score"):
+        toolkit.evaluate(y_true, y_score=y_score, metrics=["accuracy"], threshold_targets={"recall": 0.9})

@@ -231,6 +231,29 @@ class Evaluator:
         return values
 
 
+_THRESHOLDS = "threshold_analysis"
+
+
+def _check_threshold_targets(targets: Optional[Mapping[str, float]], evaluator: Evaluator, y_score: Any) -> dict:
+    """``threshold_targets`` checked: keys precision/recall, values in [0, 1], a binary task with scores."""
+    if not targets:
+        return {}
+    if not isinstance(targets, Mapping):
+        raise ValueError(f"threshold_targets must be a mapping like {{'precision': 0.9}}, got {targets!r}")
+    unknown = sorted(set(targets) - {"precision", "recall"})
+    if unknown:
+        raise ValueError(f"threshold_targets: unknown target(s) {unknown}; use 'precision' and/or 'recall'")
+    for name, value in targets.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"threshold_targets: {name} must be a number between 0 and 1, got {value!r}")
+    selected = evaluator._selected
+    if evaluator.task != "binary" or y_score is None or (
+            selected is not None and _THRESHOLDS not in {spec.name for spec in selected}):
+        raise ValueError("threshold_targets need the threshold analysis: a binary task with y_score "
+                         f"(and {_THRESHOLDS!r} among metrics, when metrics are chosen)")
+    return dict(targets)
+
+
 def _was_binary(y_score: Any) -> bool:
     shape = np.shape(y_score)
     return len(shape) == 1 or shape[1] == 1
@@ -273,6 +296,7 @@ def evaluate(
     n_bootstrap: int = 1000,
     seed: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
+    threshold_targets: Optional[Mapping[str, float]] = None,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
@@ -283,6 +307,8 @@ def evaluate(
     listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
     in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
     examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
+    ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
+    operating points to the threshold analysis before it is logged.
     """
     from toolkit.run import Run
 
@@ -298,12 +324,16 @@ def evaluate(
     evaluator = Evaluator(labels, metrics, plugin_manager=manager, ci=ci, n_bootstrap=n_bootstrap, seed=seed)
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
                                      f"a {evaluator.task} evaluation")
+    targets = _check_threshold_targets(threshold_targets, evaluator, y_score)
     evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
     result = evaluator.compute()
     if parsed_gates:  # a gate on a metric this data could not give (roc_auc without scores) fails here, before logging
         result = dataclasses.replace(
             result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
+    if targets:
+        analysis = result.artifacts[_THRESHOLDS].with_targets(targets.get("precision"), targets.get("recall"))
+        result = dataclasses.replace(result, artifacts={**result.artifacts, _THRESHOLDS: analysis})
     with run:
         run.log_evaluation(result)
     return result
