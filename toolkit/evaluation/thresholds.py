@@ -82,7 +82,9 @@ class ThresholdAnalysis:
         full = self.full
         if full["true_positives"].size == 0 or full["true_positives"][0] == 0:
             return None  # no positive example: F1 is 0 at every threshold
-        return _point(full, int(np.argmax(full["f1"])))
+        # the lowest of the thresholds tied for the best F1 (ties within rounding count as ties)
+        f1 = full["f1"]
+        return _point(full, int(np.flatnonzero(f1 >= f1.max() - 1e-12)[0]))
 
     @property
     def targets(self) -> dict[str, Optional[OperatingPoint]]:
