@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean browser
+.PHONY: test demo bench bench-tracking clean browser
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py
+
+bench-tracking: $(STAMP)
+	$(PY) benchmarks/bench_tracking.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info

@@ -11,6 +11,8 @@ from toolkit.plugin import (
     MetricSpec,
     PluginError,
     StatisticSpec,
+    Tracker,
+    TrackerLink,
     TrackerSpec,
     create_plugin_manager,
     get_plugin_manager,
@@ -22,6 +24,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
-    "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager", "hookimpl", "hookspec",
-    "threshold_analysis",
+    "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager",
+    "hookimpl", "hookspec", "threshold_analysis",
 ]

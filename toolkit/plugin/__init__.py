@@ -7,9 +7,10 @@ from toolkit.plugin.manager import (
     get_plugin_manager,
 )
 from toolkit.plugin.markers import hookimpl, hookspec
-from toolkit.plugin.types import Batch, MetricSpec, Resamples, StatisticSpec, TrackerSpec
+from toolkit.plugin.types import Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec
 
 __all__ = [
-    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "StatisticSpec", "TrackerSpec",
+    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "StatisticSpec", "Tracker", "TrackerLink",
+    "TrackerSpec",
     "create_plugin_manager", "get_plugin_manager", "hookimpl", "hookspec",
 ]

@@ -68,11 +68,55 @@ class ToolkitHookspecs:
         """Declare experiment trackers (MLflow, W&B, ...) that runs can be recorded to.
 
         Called once per plugin manager. Import the tracker's client library inside the
-        factory, never at module level.
+        factory, never at module level. ``TrackerSpec.factory()`` is called once per run and
+        returns a new object following :class:`toolkit.plugin.Tracker`:
+
+        - ``start(run_name) -> TrackerLink``: open the run; the link (tracker, run id,
+          location, url) is what the other trackers record as a cross-link;
+        - ``log_params(params)``: dotted keys -> plain values, already flattened, with secrets
+          redacted and values longer than MLflow's 6,000 characters replaced by a marker
+          (the whole text arrives through ``log_file("params", path)``);
+        - ``log_metrics(metrics, step)``: floats with keys both MLflow and W&B accept; NaN is
+          kept, infinities never arrive; send them in batches, not one request per value;
+        - ``log_evaluation(report, step)``: render an :class:`~toolkit.tracking.EvaluationReport`
+          natively (confusion matrix, ROC/PR curves, metrics JSON);
+        - ``log_file(name, path)``: store a file or folder under the artifact folder ``name``;
+        - ``set_tags(tags)``: text tags, the cross-links among them;
+        - ``finish(status)``: flush, then close as FINISHED, FAILED or KILLED with an end time;
+        - ``describe()``: one line saying where the run is, for the end-of-run summary.
+
+        The run applies the shared policy (``toolkit.tracking``) before any tracker sees a
+        value, isolates failures (a tracker that raises is reported, asked to finish FAILED,
+        and the others go on) and prints one summary line per tracker at the end.
 
         :return: a sequence of :class:`~toolkit.TrackerSpec`; names must be unique.
 
         Example::
+
+            class JsonLinesTracker:
+                def __init__(self, path="runs.jsonl"):
+                    self.path = path
+                def _write(self, **record):
+                    with open(self.path, "a") as handle:
+                        handle.write(json.dumps(record) + "\\n")
+                def start(self, run_name):
+                    self.run_id = uuid.uuid4().hex
+                    self._write(event="start", run=self.run_id, name=run_name)
+                    return toolkit.TrackerLink("jsonl", self.run_id, os.path.abspath(self.path))
+                def log_params(self, params):
+                    self._write(event="params", run=self.run_id, params=params)
+                def log_metrics(self, metrics, step):
+                    self._write(event="metrics", run=self.run_id, step=step, metrics=metrics)
+                def log_evaluation(self, report, step):
+                    self._write(event="evaluation", run=self.run_id, result=report.result)
+                def log_file(self, name, path):
+                    self._write(event="file", run=self.run_id, name=name, path=path)
+                def set_tags(self, tags):
+                    self._write(event="tags", run=self.run_id, tags=tags)
+                def finish(self, status):
+                    self._write(event="end", run=self.run_id, status=status)
+                def describe(self):
+                    return f"run {self.run_id} in {self.path}"
 
             @toolkit.hookimpl
             def toolkit_register_trackers():

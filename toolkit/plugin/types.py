@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:  # type hints only: the core stays light at import time
+    from toolkit.tracking.report import EvaluationReport
 
 TASKS = ("binary", "multiclass")
 METRIC_KINDS = ("scalar", "artifact")
@@ -151,7 +154,7 @@ class Resamples:
 
 @dataclass(frozen=True)
 class TrackerSpec:
-    """A tracker backend: ``factory(**options)`` returns an object that records one run."""
+    """A tracker backend: ``factory(**options)`` returns a new :class:`Tracker` for one run."""
 
     name: str
     factory: Callable[..., Any]
@@ -161,3 +164,60 @@ class TrackerSpec:
         _check_name("tracker", self.name)
         if not callable(self.factory):
             raise ValueError(f"tracker {self.name!r}: factory must be callable")
+
+
+RUN_STATUSES = ("FINISHED", "FAILED", "KILLED")
+
+
+@dataclass(frozen=True)
+class TrackerLink:
+    """Where a tracker recorded a run: what the other trackers store as a cross-link.
+
+    ``location`` is a store URI or a folder (credentials already stripped); ``url`` is a web
+    page for the run when there is one.
+    """
+
+    tracker: str
+    run_id: str
+    location: str
+    url: Optional[str] = None
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What a tracker factory returns: one run in one store, driven by :class:`toolkit.run.Run`.
+
+    The run calls ``start`` once, then any number of the ``log_*`` and ``set_tags`` methods,
+    then ``finish`` once. Everything a tracker receives has passed the shared policy first
+    (params flattened and redacted, keys mapped, infinities refused), so a tracker records
+    values as given. Any exception a method raises is caught by the run: the tracker is
+    reported as broken, asked to ``finish("FAILED")``, and the other trackers go on.
+    """
+
+    def start(self, run_name: Optional[str]) -> TrackerLink:
+        """Open a new run (named ``run_name`` when given) and say where it lives."""
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record params: dotted keys -> str, int, float, bool, None or a list of those."""
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """Record metric values at ``step`` (NaN may occur and is kept)."""
+
+    def log_evaluation(self, report: "EvaluationReport", step: Optional[int]) -> None:
+        """Render an evaluation natively: confusion matrix, curves, metrics JSON.
+
+        Its metrics were already sent through ``log_metrics``; ``step`` is None for a single
+        evaluation (``toolkit.evaluate``) or the epoch the trainer evaluated at.
+        """
+
+    def log_file(self, name: str, path: str) -> None:
+        """Record the local file or folder ``path`` as an artifact under the folder ``name``."""
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Attach text tags (the run's cross-links to the other trackers among them)."""
+
+    def finish(self, status: str) -> None:
+        """Flush everything and close the run as "FINISHED", "FAILED" or "KILLED", with an end time."""
+
+    def describe(self) -> str:
+        """One line saying where the run is, for the end-of-run summary (no credentials)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.plugin import MetricSpec, hookimpl
 
-from toolkit_metrics import counting, ranking, resampling
+from toolkit_metrics import counting, curves, ranking, resampling
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -62,5 +62,9 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",
                    tasks=BINARY, description="precision, recall, F1 and FPR at every threshold, best-F1 point"),
+        MetricSpec("roc_curve", curves.roc_curve, ("scores", "labels"), None, kind="artifact",
+                   description="ROC curve per class (binary: labels[1]), <= 1,000 points, computed on first use"),
+        MetricSpec("pr_curve", curves.pr_curve, ("scores", "labels"), None, kind="artifact",
+                   description="precision-recall curve per class (binary: labels[1]), <= 1,000 points"),
     ]
     return specs
