@@ -34,6 +34,11 @@ def render_in_chromium(page: Path, scratch: Path, width: int = 1280, height: int
     return imread(screenshot), dom
 
 
+def blank_fraction(image: np.ndarray) -> float:
+    """The share of (near) pure white pixels in a screenshot."""
+    return float((image[..., :3] > 0.98).all(axis=-1).mean())
+
+
 def binary_result(**options):
     rng = np.random.default_rng(0)
     y_true = rng.integers(0, 2, 600)
@@ -79,3 +84,58 @@ def test_bad_report_arguments_exit_non_zero_with_one_line(capsys, tmp_path, monk
     assert errors[0] == "toolkit report: error: give a RUN_ID or --latest (one of them)"
     assert "does not exist" in errors[2]
     assert list(tmp_path.glob("*.html")) == []
+
+
+from toolkit_mlflow.testing import migrated_sqlite_template, mlflow_store  # noqa: E402,F401  (fixtures)
+
+
+def test_report_of_a_run_read_back_from_mlflow_renders_in_chromium(mlflow_store, tmp_path):
+    from toolkit.cli import main
+
+    result = binary_result(trackers=["mlflow"], run_name="report-test", params={"model": "logistic"},
+                           threshold_targets={"precision": 0.8})
+    page = tmp_path / "report.html"
+    assert main(["report", "--latest", "--output", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert external_references(text) == [] and "<script" not in text
+
+    image, dom = render_in_chromium(page, tmp_path)
+    assert image.shape[0] > 1000 and image.shape[1] > 1000
+    assert blank_fraction(image) < 0.95 and image[..., :3].std() > 0.05  # drawn, not a white page
+    for key in ("accuracy", "roc_auc", "log_loss", "f1", "precision", "recall", "f1_macro"):
+        assert f'data-metric="{key}">{result.metrics[key]:.4f}<' in dom, key
+    low, high = result.intervals["accuracy"]
+    assert f"<td>{low:.4f}</td><td>{high:.4f}</td>" in dom
+    assert 'data-gate="roc_auc &gt;= 0.99">FAIL' in dom and 'data-gate="accuracy &gt;= 0.6">PASS' in dom
+    assert all(f">{int(count)}</td>" in dom for count in result.confusion_matrix.ravel())
+    analysis = result.artifacts["threshold_analysis"]
+    assert f'data-metric="best_f1">{analysis.best_f1.f1:.4f}<' in dom
+    assert f"precision &gt;= 0.8: threshold {analysis.targets['precision_0.8'].threshold:.4f}" in dom
+    assert f'data-metric="recall/0">{result.metrics["recall/0"]:.4f}' in dom
+    assert ">logistic</td>" in dom and "report-test" in dom
+    assert dom.count("data:image/svg+xml;base64,") == 4  # confusion matrix, ROC, PR, thresholds
+
+
+def test_report_by_run_id_of_a_multiclass_run_has_its_curves_and_classes(mlflow_store, tmp_path):
+    from toolkit.cli import main
+
+    rng = np.random.default_rng(2)
+    y_true = rng.integers(0, 3, 300)
+    y_score = rng.dirichlet([1, 1, 1], 300)
+    y_score[np.arange(300), y_true] += 0.5
+    y_score /= y_score.sum(axis=1, keepdims=True)
+    names = np.array(["cat", "dog", "eel"])
+    result = toolkit.evaluate(names[y_true], y_score=y_score, labels=list(names), trackers=["mlflow"],
+                              run_name="three")
+    toolkit.evaluate([0, 1], y_score=[0.2, 0.9], trackers=["mlflow"], run_name="a later run")
+    (run,) = [run for run in mlflow_store.runs() if run.info.run_name == "three"]
+    page = tmp_path / "three.html"
+    assert main(["report", run.info.run_id, "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "<h1>three</h1>" in text and "<h2>ROC and precision-recall curves</h2>" in text
+    assert "Threshold analysis" not in text  # multiclass: none
+    for label in ("cat", "dog", "eel"):
+        assert f'data-metric="f1/{label}">{result.metrics[f"f1/{label}"]:.4f}' in text
+    assert f'data-metric="roc_auc_ovr_macro">{result.metrics["roc_auc_ovr_macro"]:.4f}<' in text
+    assert main(["report", "0123456789abcdef", "-o", str(tmp_path / "none.html")]) == 2
+    assert not (tmp_path / "none.html").exists()
