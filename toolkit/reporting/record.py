@@ -222,4 +222,6 @@ def _number(text: str) -> float:
 
 def _display(uri: str) -> str:
     """``uri`` without credentials (user:password@ in a URL)."""
-    return re.sub(r"(?<=://)[^/@]+@", "", str(uri))
+    from toolkit.tracking.redaction import strip_url_credentials
+
+    return strip_url_credentials(str(uri))
