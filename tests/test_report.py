@@ -139,3 +139,17 @@ def test_report_by_run_id_of_a_multiclass_run_has_its_curves_and_classes(mlflow_
     assert f'data-metric="roc_auc_ovr_macro">{result.metrics["roc_auc_ovr_macro"]:.4f}<' in text
     assert main(["report", "0123456789abcdef", "-o", str(tmp_path / "none.html")]) == 2
     assert not (tmp_path / "none.html").exists()
+
+
+from toolkit_wandb.testing import wandb_offline  # noqa: E402,F401  (fixture)
+
+
+def test_report_says_where_the_same_run_is_in_wandb(mlflow_store, wandb_offline, tmp_path):
+    from toolkit.cli import main
+
+    toolkit.evaluate([0, 1, 1, 0], y_score=[0.2, 0.7, 0.6, 0.1], trackers=["mlflow", "wandb"], run_name="both")
+    (folder,) = wandb_offline.run_folders()
+    page = tmp_path / "both.html"
+    assert main(["report", "--latest", "-o", str(page)]) == 0
+    run_id = folder.rsplit("-", 1)[-1]
+    assert f'data-fact="wandb run">{run_id} {folder}<' in page.read_text(encoding="utf-8")

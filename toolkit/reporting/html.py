@@ -90,6 +90,10 @@ def _header(record: RunRecord) -> str:
              ("tracking", record.tracking_uri)]
     if record.evaluation.get("task"):
         facts.append(("task", f"{record.evaluation['task']}, labels {', '.join(record.labels)}"))
+    for tracker in sorted({key.split(".", 1)[0] for key in record.tags if key.endswith(".run_id")}):
+        # the same run in another tracker (cross-links the run recorded): where to find it
+        where = record.tags.get(f"{tracker}.url") or record.tags.get(f"{tracker}.location") or ""
+        facts.append((f"{tracker} run", f"{record.tags[f'{tracker}.run_id']} {where}".strip()))
     meta = " &middot; ".join(f"{_text(name)}: <span data-fact=\"{_text(name)}\">{_text(value)}</span>"
                              for name, value in facts)
     return f"<h1>{_text(record.run_name or record.run_id)}</h1>\n<p class=\"meta\">{meta}</p>"
