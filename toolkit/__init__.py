@@ -6,6 +6,7 @@ they use them, and no plugin manager is built until something asks for one.
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
 from toolkit.scale.files import evaluate_files
+from toolkit.evaluation.thresholds import threshold_analysis
 from toolkit.plugin import (
     Batch,
     MetricSpec,
@@ -30,5 +31,5 @@ __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
     "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
     "create_plugin_manager", "evaluate", "evaluate_files", "get_plugin_manager", "hookimpl",
-    "hookspec", "metric", "unregister_metric",
+    "hookspec", "metric", "threshold_analysis", "unregister_metric",
 ]

@@ -137,6 +137,7 @@ class MetricSpec:
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     check_params: Optional[Callable[..., None]] = None
     approximates: Optional[str] = None
+    resample: Optional[Callable[..., Any]] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
@@ -144,6 +145,8 @@ class MetricSpec:
             _check_name(f"metric {self.name!r}: approximates", self.approximates)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
+        if self.resample is not None and not callable(self.resample):
+            raise ValueError(f"metric {self.name!r}: resample must be callable or None")
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
         self._check_params()
         tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")
@@ -212,6 +215,34 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, numbers.Real):
         return isinstance(value, numbers.Real)
     return isinstance(value, type(default))
+
+
+class Resamples:
+    """A chunk of bootstrap resamples, as ``MetricSpec.resample`` receives it.
+
+    ``by_example`` is a C-contiguous unsigned or signed integer array (uint8 unless a count
+    exceeds 255) of shape (N, R): how many times each example
+    (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
+    sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
+    multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by
+    several metrics within this chunk (per-class AUROC for the macro and the weighted mean).
+    """
+
+    def __init__(self, by_example: np.ndarray) -> None:
+        self.by_example = by_example
+        self._derived: dict = {}
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.by_example.T
+
+    def __len__(self) -> int:
+        return int(self.by_example.shape[1])
+
+    def derived(self, key: str, compute: Callable[["Resamples"], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
 
 @dataclass(frozen=True)
