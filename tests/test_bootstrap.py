@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -118,16 +119,19 @@ def test_every_resample_function_equals_compute_on_resampled_copies(problem):
              if spec.resample is not None and task in spec.tasks]
     assert specs, "the standard metrics provide resample functions"
     for spec in specs:
-        arguments = {"scores": table, "labels": labels}
-        arguments = {need: arguments[need] for need in spec.needs}
+        available = {"scores": table, "labels": labels}
+        arguments = {name: available[name] for name in inspect.signature(spec.resample).parameters
+                     if name != "resamples"}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fast = np.asarray(spec.resample(resamples=resamples, **arguments), dtype=float)
             slow = []
-            for row in counts:
+            for row in counts:  # the metric itself, through the engine, on each resampled copy
                 index = np.repeat(np.arange(len(y_true)), row)
-                copy = ScoreTable(y_true[index], y_score[index], None if weights is None else weights[index])
-                slow.append(spec.compute(**{**arguments, "scores": copy}) if index.size else math.nan)
+                slow.append(toolkit.evaluate(
+                    y_true[index], y_score=y_score[index], labels=labels, metrics=[spec.name],
+                    sample_weight=None if weights is None else weights[index],
+                ).metrics[spec.name] if index.size else math.nan)
         np.testing.assert_allclose(fast, np.asarray(slow, dtype=float), rtol=1e-12, atol=1e-12,
                                    err_msg=spec.name)
 
