@@ -153,9 +153,11 @@ class BucketMap:
         n = offsets.shape[0]
         coarse = scratch.get("coarse", n, np.intp)
         np.copyto(coarse, offsets >> np.uint32(self.shift), casting="unsafe")
-        bucket = self._sub_shift.take(coarse, out=scratch.get("sub_shift", n, np.uint32))
+        # (mode="wrap" never wraps here, the indices are in range; with out=, the default mode
+        # would copy through a buffer)
+        bucket = self._sub_shift.take(coarse, out=scratch.get("sub_shift", n, np.uint32), mode="wrap")
         np.right_shift(offsets, bucket, out=bucket)
-        bucket += self._adjust.take(coarse, out=scratch.get("adjust", n, np.uint32))
+        bucket += self._adjust.take(coarse, out=scratch.get("adjust", n, np.uint32), mode="wrap")
         return scratch.cast("bucket", bucket, np.intp)
 
 
@@ -268,8 +270,8 @@ def _crowded_buckets(scores, positive, weights, bucket, n_buckets, bucket_map, s
     # "owner" keeps one member of each bucket, whichever was written last: the others lose.
     owner = scratch.get("owner", n_buckets + 1, np.int32)
     _mark_shared(owner, kind, row_bucket, ONE_NEGATIVE)
-    member_kind = kind.take(bucket, out=scratch.get("member_kind", bucket.shape[0], np.int8))
-    members = np.flatnonzero(member_kind)
+    member_kind = kind.take(bucket, out=scratch.get("member_kind", bucket.shape[0], np.int8), mode="wrap")
+    members = np.flatnonzero(member_kind != 0)  # (five times faster on booleans)
     kinds = member_kind.take(members)
     member_positive = positive.take(members)
 
