@@ -125,4 +125,4 @@ def log_loss(scores) -> float:
     losses = np.log(np.clip(true_probability, eps, 1 - eps, out=true_probability), out=true_probability)
     if scores.sample_weight is None:
         return float(-losses.mean())
-    return float(-np.dot(losses, scores.sample_weight) / scores.sample_weight.sum())
+    return float(-np.multiply(losses, scores.sample_weight).sum() / scores.sample_weight.sum())
