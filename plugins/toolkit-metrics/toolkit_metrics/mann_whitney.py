@@ -1,16 +1,17 @@
 """Exact, tie-aware, weighted Mann-Whitney U (the AUROC numerator): a sorting reference and a
-bucketed kernel that avoids sorting most of a large score column.
+bucketed kernel that sorts almost nothing.
 
 AUROC = U / (W_pos * W_neg), where U sums w_p * w_n over (positive, negative) pairs whose
 positive scores higher, and half of w_p * w_n over tied pairs. This is exactly the trapezoidal
 area under scikit-learn's ROC curve.
 
-The bucketed kernel maps scores to buckets with a monotone map (equal scores always share a
-bucket, a higher score never lands in a lower bucket), so pairs in different buckets are counted
-from a histogram in linear time. Only the few buckets that hold both classes are resolved
-exactly, by sorting their members; buckets whose members all share one score are ties and need
-no sorting at all. Every count is exact: integers when unweighted, and sums of non-negative
-weights when weighted.
+The bucketed kernel maps scores to about one bucket per score with a monotone map (equal scores
+share a bucket, a higher score never lands in a lower one), so pairs in different buckets are
+counted from a histogram and its running total in linear time. The pairs inside the few buckets
+holding both classes are settled exactly: where a bucket has one positive (or one negative),
+by comparing each member of the other class with it; where it has several of each, by sorting
+those members; where all its scores are equal, they are ties. Every count is exact: integers
+when unweighted, sums of non-negative weights when weighted.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-# Below this many examples the sorting reference is as fast, and simpler.
-BUCKETED_MIN_EXAMPLES = 50_000
+# Below this many examples the sorting reference is about as fast, and simpler.
+BUCKETED_MIN_EXAMPLES = 5_000
 
 _SIGN_FLIP = np.int64(0x7FFFFFFFFFFFFFFF)
 _KEY_BITS = 32       # bucketing works on 32-bit offsets of the exact 64-bit keys
