@@ -86,6 +86,39 @@ def _count_update(state: int, batch: Batch) -> int:
     return state + len(batch)
 
 
+# --- weighted_cells: each example's confusion cell and weight, for weighted bootstrap intervals ----
+
+@dataclass(frozen=True)
+class WeightedCells:
+    """Every example's confusion cell (true position * K + predicted position) and sample weight.
+
+    The weighted confusion matrix alone cannot be resampled exactly (a resampled cell total
+    depends on which weights are drawn), so a bootstrap of weighted data keeps these.
+    """
+
+    cells: np.ndarray
+    sample_weight: np.ndarray
+
+
+def _cells_init(labels: Sequence) -> tuple:
+    return (len(labels), [])
+
+
+def _cells_update(state: tuple, batch: Batch) -> tuple:
+    k, chunks = state
+    return (k, chunks + [(batch.y_true * k + batch.y_pred, batch.sample_weight)])
+
+
+def _cells_merge(a: tuple, b: tuple) -> tuple:
+    return (a[0], a[1] + b[1])
+
+
+def _cells_finalize(state: tuple) -> WeightedCells:
+    _, chunks = state
+    return WeightedCells(np.concatenate([cells for cells, _ in chunks]),
+                         np.concatenate([weights for _, weights in chunks]))
+
+
 @hookimpl
 def toolkit_register_statistics() -> list[StatisticSpec]:
     return [
@@ -95,11 +128,16 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
         ),
         StatisticSpec(
             name="scores", init=_scores_init, update=_scores_update, merge=_add,
-            finalize=_scores_finalize, requires=("y_score",),
-            description="true labels, score columns and weights of every example",
+            finalize=_scores_finalize, requires=("y_score",), bounded=False,
+            description="true labels, score columns and weights of every example (grows with N)",
         ),
         StatisticSpec(
             name="count", init=_count_init, update=_count_update, merge=_add,
             description="the number of examples",
+        ),
+        StatisticSpec(
+            name="weighted_cells", init=_cells_init, update=_cells_update, merge=_cells_merge,
+            finalize=_cells_finalize, requires=("sample_weight",),
+            description="each example's confusion cell and weight (kept for weighted bootstrap intervals)",
         ),
     ]

@@ -12,7 +12,7 @@ from toolkit.plugin.markers import hookspec
 
 if TYPE_CHECKING:  # imported for type hints only: the core must stay light at import time
     from toolkit.evaluation.result import EvaluationResult
-    from toolkit.plugin.types import MetricSpec, StatisticSpec, TrackerSpec
+    from toolkit.plugin.types import MetricSpec, ModelAdapter, StatisticSpec, TrackerSpec
     from toolkit.run import Run
 
 
@@ -68,11 +68,55 @@ class ToolkitHookspecs:
         """Declare experiment trackers (MLflow, W&B, ...) that runs can be recorded to.
 
         Called once per plugin manager. Import the tracker's client library inside the
-        factory, never at module level.
+        factory, never at module level. ``TrackerSpec.factory()`` is called once per run and
+        returns a new object following :class:`toolkit.plugin.Tracker`:
+
+        - ``start(run_name) -> TrackerLink``: open the run; the link (tracker, run id,
+          location, url) is what the other trackers record as a cross-link;
+        - ``log_params(params)``: dotted keys -> plain values, already flattened, with secrets
+          redacted and values longer than MLflow's 6,000 characters replaced by a marker
+          (the whole text arrives through ``log_file("params", path)``);
+        - ``log_metrics(metrics, step)``: floats with keys both MLflow and W&B accept; NaN is
+          kept, infinities never arrive; send them in batches, not one request per value;
+        - ``log_evaluation(report, step)``: render an :class:`~toolkit.tracking.EvaluationReport`
+          natively (confusion matrix, ROC/PR curves, metrics JSON);
+        - ``log_file(name, path)``: store a file or folder under the artifact folder ``name``;
+        - ``set_tags(tags)``: text tags, the cross-links among them;
+        - ``finish(status)``: flush, then close as FINISHED, FAILED or KILLED with an end time;
+        - ``describe()``: one line saying where the run is, for the end-of-run summary.
+
+        The run applies the shared policy (``toolkit.tracking``) before any tracker sees a
+        value, isolates failures (a tracker that raises is reported, asked to finish FAILED,
+        and the others go on) and prints one summary line per tracker at the end.
 
         :return: a sequence of :class:`~toolkit.TrackerSpec`; names must be unique.
 
         Example::
+
+            class JsonLinesTracker:
+                def __init__(self, path="runs.jsonl"):
+                    self.path = path
+                def _write(self, **record):
+                    with open(self.path, "a") as handle:
+                        handle.write(json.dumps(record) + "\\n")
+                def start(self, run_name):
+                    self.run_id = uuid.uuid4().hex
+                    self._write(event="start", run=self.run_id, name=run_name)
+                    return toolkit.TrackerLink("jsonl", self.run_id, os.path.abspath(self.path))
+                def log_params(self, params):
+                    self._write(event="params", run=self.run_id, params=params)
+                def log_metrics(self, metrics, step):
+                    self._write(event="metrics", run=self.run_id, step=step, metrics=metrics)
+                def log_evaluation(self, report, step):
+                    self._write(event="evaluation", run=self.run_id, result=report.result)
+                def log_file(self, name, path):
+                    self._write(event="file", run=self.run_id, name=name, path=path)
+                def set_tags(self, tags):
+                    self._write(event="tags", run=self.run_id, tags=tags)
+                def finish(self, status):
+                    self._write(event="end", run=self.run_id, status=status)
+                def describe(self):
+                    return f"run {self.run_id} in {self.path}"
 
             @toolkit.hookimpl
             def toolkit_register_trackers():
@@ -80,14 +124,27 @@ class ToolkitHookspecs:
         """
 
     @hookspec(firstresult=True)
-    def toolkit_model_adapter(self, model: Any) -> Optional[Any]:
+    def toolkit_model_adapter(self, model: Any) -> Optional["ModelAdapter"]:
         """Return an adapter that knows how to fit and predict ``model``, or None.
 
-        Called by the trainer with the user's model. Stops at the first non-None result, so
-        an adapter plugin must return None for models it does not know.
+        Called by ``toolkit.Trainer`` with the user's model, before anything is logged. Stops
+        at the first non-None result, so an adapter plugin must return None for models it does
+        not know (and must not import its framework to find out: if the model is a Keras model,
+        ``keras`` is already in ``sys.modules``).
+
+        The adapter follows :class:`~toolkit.plugin.types.ModelAdapter`:
+
+        - ``framework`` (str) and ``describe()`` → params logged automatically;
+        - ``labels(y)`` → the class labels, in the order of ``predict_proba``'s columns;
+        - ``fit(x, y, *, epochs, batch_size, epoch_ended)`` → trains, calling
+          ``epoch_ended(epoch, logs)`` after every epoch with the framework's own values
+          (the trainer evaluates the validation set and fires ``toolkit_epoch_ended`` and
+          ``toolkit_evaluation_ended`` from there);
+        - ``predict_proba(x)`` → (N, K) scores or None; ``predict(x)`` → (N,) labels;
+        - ``artifacts(x, y, y_score, labels, folder)`` → {name: path} recorded at the end.
 
         :param model: the object given to ``toolkit.Trainer``.
-        :return: an adapter object, or None.
+        :return: a ModelAdapter, or None.
 
         Example::
 
@@ -96,6 +153,35 @@ class ToolkitHookspecs:
                 if hasattr(model, "fit") and hasattr(model, "predict_proba"):
                     return EstimatorAdapter(model)
                 return None
+        """
+
+    @hookspec(firstresult=True)
+    def toolkit_build_model(
+        self, framework: str, spec: Mapping[str, Any], input_shape: tuple, labels: Sequence,
+        seed: Optional[int],
+    ) -> Optional[Any]:
+        """Build a model from the ``model:`` section of a config, or return None.
+
+        Called by ``toolkit train`` / ``toolkit sweep`` after the config was validated and the
+        data loaded, before any run starts. Stops at the first non-None result: a plugin
+        returns None for a ``framework`` it does not build. Raise ValueError naming the key
+        (``model.layers[2]``, ``model.optimizer``) for a spec it cannot build.
+
+        :param framework: ``model.framework`` from the config ("keras", "sklearn", ...).
+        :param spec: the rest of the ``model:`` section (layers, optimizer, loss, ...).
+        :param input_shape: the shape of one example, for example (8, 8, 1).
+        :param labels: the class labels of the data, in order.
+        :param seed: the config's ``seed``, or None; seed the framework's random numbers with it.
+        :return: a model that some ``toolkit_model_adapter`` accepts, or None.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_build_model(framework, spec):
+                if framework != "sklearn":
+                    return None
+                from sklearn.linear_model import LogisticRegression
+                return LogisticRegression(**spec.get("options", {}))
         """
 
     # --- lifecycle: called for every run, return None ------------------------------------------
@@ -133,18 +219,21 @@ class ToolkitHookspecs:
     def toolkit_epoch_ended(self, run: "Run", epoch: int, logs: Mapping[str, float]) -> None:
         """A training epoch ended; ``logs`` are the framework's own values (loss, accuracy, ...).
 
-        Fired by the trainer only. Raising here fails the run (an early-stopping plugin should
-        instead set a flag on ``run``).
+        Fired by the trainer only, after the values were recorded and before the epoch's
+        validation. The trainer records them under ``train/`` ("train/loss", "train/accuracy")
+        so they never collide with the metric engine's keys ("accuracy" on the validation set).
+        Raising here fails the run, keeping everything recorded so far (an early-stopping plugin
+        should instead set a flag on ``run``).
 
         :param run: the current run.
         :param epoch: the epoch number, starting at 0.
-        :param logs: the framework's values for this epoch.
+        :param logs: the framework's values for this epoch, keyed ``train/<name>``.
 
         Example::
 
             @toolkit.hookimpl
             def toolkit_epoch_ended(run, epoch, logs):
-                print(epoch, logs.get("loss"))
+                print(epoch, logs.get("train/loss"))
         """
 
     @hookspec

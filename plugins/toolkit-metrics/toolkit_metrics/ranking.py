@@ -1,4 +1,4 @@
-"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest) and log loss."""
+"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest)."""
 
 from __future__ import annotations
 
@@ -111,18 +111,3 @@ def roc_auc_ovr_weighted(scores, labels: Sequence) -> float:
     per_class, support = one_vs_rest(scores)
     _warn_undefined(per_class, labels)
     return float(np.dot(per_class, support) / support.sum())
-
-
-def log_loss(scores) -> float:
-    """Mean negative log probability of the true class, probabilities clipped to [eps, 1 - eps]."""
-    y_score, y_true = scores.y_score, scores.y_true
-    n, n_classes = y_score.shape
-    if y_score.flags.c_contiguous:  # one flat gather instead of a 2-D fancy index
-        true_probability = y_score.reshape(-1).take(y_true + np.arange(0, n * n_classes, n_classes))
-    else:
-        true_probability = y_score[np.arange(n), y_true]
-    eps = np.finfo(y_score.dtype).eps
-    losses = np.log(np.clip(true_probability, eps, 1 - eps, out=true_probability), out=true_probability)
-    if scores.sample_weight is None:
-        return float(-losses.mean())
-    return float(-np.multiply(losses, scores.sample_weight).sum() / scores.sample_weight.sum())

@@ -1,0 +1,1 @@
+"""toolkit-mlflow: records toolkit runs in MLflow (a local SQLite store by default, or a server)."""

@@ -1,0 +1,134 @@
+"""What trackers receive for one evaluation: checked metrics, the confusion matrix, curves, JSON.
+
+Each tracker renders these natively (MLflow: PNG + CSV files; W&B: its own charts); the CSV and
+JSON writers here are shared so that every tracker's files have the same content.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from toolkit.evaluation.curves import Curve, Curves
+from toolkit.evaluation.thresholds import ThresholdAnalysis
+
+# Artifact metrics that trackers render natively; any other artifact metric is saved as JSON.
+CONFUSION_ARTIFACT = "confusion_matrix"
+THRESHOLD_ARTIFACT = "threshold_analysis"
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """One evaluation as trackers render it.
+
+    ``metrics`` already follow the value policy (safe keys, no infinities); ``labels`` are the
+    class labels as text, in the order of the confusion matrix's rows and columns; ``curves``
+    maps an artifact name (``"roc_curve"``, ``"pr_curve"``) to one :class:`Curve` per class;
+    ``other_artifacts`` holds any other artifact metric as JSON-ready data; ``result`` is
+    the JSON-ready summary of the whole result (``EvaluationResult.to_dict()``, with intervals
+    and gates); ``thresholds`` is the binary threshold analysis (a table and operating points).
+    """
+
+    metrics: Mapping[str, float]
+    labels: tuple[str, ...]
+    confusion_matrix: np.ndarray
+    curves: Mapping[str, Sequence[Curve]] = field(default_factory=dict)
+    other_artifacts: Mapping[str, Any] = field(default_factory=dict)
+    result: Mapping[str, Any] = field(default_factory=dict)
+    thresholds: Optional[ThresholdAnalysis] = None
+
+    @classmethod
+    def from_result(cls, result: Any, metrics: Mapping[str, float]) -> "EvaluationReport":
+        """The report of an ``EvaluationResult`` whose metrics were checked into ``metrics``."""
+        curves: dict[str, tuple[Curve, ...]] = {}
+        others: dict[str, Any] = {}
+        thresholds = None
+        for name, artifact in (getattr(result, "artifacts", None) or {}).items():
+            if name == CONFUSION_ARTIFACT:
+                continue
+            if isinstance(artifact, ThresholdAnalysis):
+                thresholds = artifact
+                continue
+            if isinstance(artifact, Curves) or (
+                isinstance(artifact, (list, tuple)) and artifact and all(isinstance(c, Curve) for c in artifact)
+            ):
+                curves[name] = tuple(artifact)
+            else:
+                others[name] = json_ready(artifact)
+        summary = result.to_dict() if hasattr(result, "to_dict") else {}
+        return cls(
+            metrics=dict(metrics),
+            labels=tuple(str(label) for label in result.labels),
+            confusion_matrix=np.asarray(result.confusion_matrix),
+            curves=curves,
+            other_artifacts=others,
+            result=json_ready(summary),
+            thresholds=thresholds,
+        )
+
+    # --- shared file formats -----------------------------------------------------------------
+
+    def write_confusion_csv(self, path: str) -> None:
+        """Rows = true label, columns = predicted label, with a header row and column of labels."""
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["true \\ predicted", *self.labels])
+            for label, row in zip(self.labels, self.confusion_matrix.tolist()):
+                writer.writerow([label, *row])
+
+    def write_curves_csv(self, name: str, path: str) -> None:
+        """One row per point: class, x, y and the score threshold (empty for PR's final point)."""
+        curves = self.curves[name]
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["class", curves[0].x_name, curves[0].y_name, "threshold"])
+            for curve in curves:
+                thresholds = curve.thresholds.tolist()
+                for index, (x, y) in enumerate(zip(curve.x.tolist(), curve.y.tolist())):
+                    writer.writerow([curve.label, x, y, thresholds[index] if index < len(thresholds) else ""])
+
+    def write_thresholds_csv(self, path: str) -> None:
+        """The threshold table: threshold, precision, recall, f1, fpr, true and false positives."""
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(self.thresholds.to_csv())
+
+    def write_thresholds_json(self, path: str) -> None:
+        """The threshold analysis's operating points: best F1 and the user's targets."""
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(json_ready(self.thresholds.summary()), handle, indent=2, allow_nan=False)
+
+    def write_metrics_json(self, path: str) -> None:
+        """The checked metrics (NaN as null) plus labels, confusion matrix and warnings."""
+        document = dict(self.result)
+        document["metrics"] = json_ready(dict(self.metrics))
+        document["curve_areas"] = {
+            name: {str(curve.label): json_ready(curve.area) for curve in curves}
+            for name, curves in self.curves.items()
+        }
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=False, allow_nan=False)
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as strict JSON data: numpy converted, NaN and infinities as null."""
+    if isinstance(value, Mapping):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Curve):
+        return {"kind": value.kind, "label": str(value.label), value.x_name: json_ready(value.x),
+                value.y_name: json_ready(value.y), "area": json_ready(value.area)}
+    return str(value)
