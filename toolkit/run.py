@@ -22,6 +22,7 @@ from toolkit.tracking import interrupts
 from toolkit.tracking.interrupts import Terminated
 from toolkit.tracking.params import PreparedParams, prepare_params
 from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
 
@@ -339,7 +340,13 @@ class Run:
         A trainer evaluating every epoch may pass ``artifacts=False`` except for the last one.
         """
         self._require_running("log an evaluation")
-        values = self._send_metrics(result.metrics, step)
+        # the metrics plus <key>_ci_low / <key>_ci_high when the result has intervals
+        logged = result.logged_metrics() if hasattr(result, "logged_metrics") else result.metrics
+        values = self._send_metrics(logged, step)
+        tags = gate_tags(getattr(result, "gates", None) or [])
+        if tags:  # gate outcomes are tags in every tracker (the CLI's exit code says the same)
+            for slot in self._slots:
+                slot.call("set_tags", tags)
         if artifacts and self._slots:
             try:
                 report = EvaluationReport.from_result(result, values)
