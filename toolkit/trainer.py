@@ -122,6 +122,9 @@ class Trainer:
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
         Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
+        check_fit = getattr(self.adapter, "check_fit", None)
+        if callable(check_fit):  # what the framework cannot do with these settings, said now
+            check_fit(epochs=epochs, batch_size=batch_size)
         params = {
             "framework": self.adapter.framework,
             **dict(self.adapter.describe()),
@@ -151,7 +154,7 @@ class Trainer:
                 )
             result = None
             if x_val is not None:
-                result, last_scores[0] = self._evaluate(x_val, y_val, labels, batch_size, epoch=epoch)
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch)
                 # Charts (confusion matrix, curves) are rendered for the last epoch only unless
                 # asked for every epoch: rendering costs more than the epoch itself on small data.
                 charts = self.charts_every_epoch or epoch == epochs - 1
@@ -177,17 +180,14 @@ class Trainer:
 
     # --- evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> EvaluationResult:
+    def evaluate(self, x: Any, y: Any) -> EvaluationResult:
         """The metric engine's result for the model on (x, y), the same type ``toolkit.evaluate`` returns."""
-        _check_positive_int(batch_size, "batch_size")
         x, y = _check_examples(x, y, "x", "y")
         labels = self.labels if self.labels is not None else self.adapter.labels(y)
-        result, _ = self._evaluate(x, y, labels, batch_size)
+        result, _ = self._evaluate(x, y, labels)
         return result
 
-    def _evaluate(
-        self, x: np.ndarray, y: np.ndarray, labels: Sequence, batch_size: int, epoch: Optional[int] = None
-    ) -> tuple:
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None) -> tuple:
         scores = self.adapter.predict_proba(x)
         if epoch is not None and scores is not None and not np.isfinite(scores).all():
             # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the

@@ -343,6 +343,8 @@ class ModelAdapter(Protocol):
     - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
       grid of sample images, a model summary), as a mapping of artifact name to a path written
       inside ``folder``; return {} for none.
+    - optional ``check_fit(epochs, batch_size)``: raise ValueError for settings the framework
+      cannot train with; called before the run starts, so nothing is recorded for them.
     """
 
     framework: str
