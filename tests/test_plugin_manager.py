@@ -24,7 +24,7 @@ def test_first_party_metrics_are_found_through_their_entry_point():
     assert infos["metrics"].distribution == "toolkit-metrics"
     assert infos["metrics"].version == "0.1.0"
     assert "accuracy" in infos["metrics"].metrics
-    assert infos["core"].statistics == ("confusion", "scores", "count")
+    assert infos["core"].statistics == ("confusion", "scores", "count", "weighted_cells")
     assert not manager.broken
 
 

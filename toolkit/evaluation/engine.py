@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import inputs
+from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import default_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
+# Kept when intervals are asked for: weighted confusion resamples need each example's weight, and
+# the resampled metrics of per-example statistics (AUROC, log loss) need the scores.
+_KEPT_FOR_INTERVALS = ("weighted_cells", "scores")
 
 
 def task_of(labels: Sequence) -> str:
@@ -31,16 +35,22 @@ class Evaluator:
     def __init__(
         self,
         labels: Sequence,
-        metrics: Optional[Iterable[str]] = None,
+        metrics: Any = None,
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
         exact: bool = True,
+        ci: Optional[float] = None,
+        n_bootstrap: int = 1000,
+        seed: Any = None,
     ) -> None:
+        bootstrap.check_options(ci, n_bootstrap, seed)
+        self.ci, self.n_bootstrap, self.seed = ci, n_bootstrap, seed
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
         manager = plugin_manager or get_plugin_manager()
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
+        self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         self._selected = self._select(metrics)
         # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
         self._exact = bool(exact)
@@ -50,26 +60,25 @@ class Evaluator:
         candidates = self._selected if self._selected is not None else self._defaults
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
+        kept = _ALWAYS_KEPT + (_KEPT_FOR_INTERVALS if ci is not None else ())
         self._statistics = [
-            name for name in self._statistic_specs if name in needs or name in _ALWAYS_KEPT
+            name for name in self._statistic_specs if name in needs or name in kept
         ]
         self._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Optional[Iterable[str]]) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
         if metrics is None:
             return None
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        names = list(metrics)
-        unknown = [name for name in names if name not in self._metric_specs]
+        chosen = metric_choices(metrics)
+        unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             raise ValueError(
                 f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
             )
-        selected = [self._metric_specs[name] for name in dict.fromkeys(names)]
+        selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
         if wrong_task:
             raise ValueError(
@@ -82,6 +91,7 @@ class Evaluator:
         )
         if missing:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
+        self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
         return selected
 
     # --- accumulating -----------------------------------------------------------------------------
@@ -126,7 +136,9 @@ class Evaluator:
         else:
             # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
             pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
-            pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
+            pred_values = None
+            if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
+                pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
         self._has_scores, self._has_weights = scores is not None, weights is not None
         raw = {"y_true": true_values, "y_pred": pred_values, "sample_weight": weights,
                "y_score": None if y_score is None else np.asarray(y_score)}
@@ -139,7 +151,7 @@ class Evaluator:
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
         if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
-                or other._exact != self._exact):
+                or other._params != self._params or other._exact != self._exact):
             raise ValueError("other was made with different metrics; merge evaluators made alike")
         for flag in ("_has_scores", "_has_weights"):
             mine, theirs = getattr(self, flag), getattr(other, flag)
@@ -204,6 +216,7 @@ class Evaluator:
         notes: list[str] = list(self._selection_notes)
         for spec in specs:
             arguments = {need: values[need] for need in spec.needs}
+            arguments.update(self._params.get(spec.name, spec.params))
             outcome = _run_metric(spec, arguments, notes)
             if spec.kind == "artifact":
                 artifacts[spec.name] = outcome
@@ -216,9 +229,24 @@ class Evaluator:
                 metrics[key] = float(value)
                 if math.isnan(metrics[key]) and not any(note.startswith(f"{spec.name}:") for note in notes):
                     notes.append(f"{key} is undefined for this data (nan)")
+        intervals = {}
+        if self.ci is not None:
+            extra = {name for name in _KEPT_FOR_INTERVALS if name in available and name not in values}
+            intervals = bootstrap.bootstrap_intervals(
+                [spec for spec in specs if spec.kind == "scalar"], {**values, **self._values(extra)},
+                ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
+            )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
-            warnings=notes, artifacts=artifacts, task=self.task,
+            warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+        )
+
+    def known_metric_keys(self, intervals: Optional[bool] = None) -> set[str]:
+        """The scalar metric keys this evaluator can produce (what gates may name)."""
+        selected = None if self._selected is None else [spec.name for spec in self._selected]
+        return quality_gates.known_metric_keys(
+            self._metric_specs, task=self.task, labels=self.labels, selected=selected,
+            intervals=self.ci is not None if intervals is None else intervals,
         )
 
     def _available(self, need: str) -> bool:
@@ -240,6 +268,91 @@ class Evaluator:
                 chunks = self._raw[name]
                 values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         return values
+
+
+def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
+    """The ``metrics`` argument as metric name -> params overrides (None: the defaults).
+
+    Accepted forms: a name; names; a mapping of name -> params (or None); or a list mixing names
+    and one-key mappings, which is how a YAML config spells it
+    (``[accuracy, {top_k_accuracy: {k: 3}}]``).
+    """
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    items = list(metrics.items()) if isinstance(metrics, Mapping) else None
+    if items is None:
+        try:
+            entries = list(metrics)
+        except TypeError:
+            raise ValueError(f"metrics must be metric names or a mapping of name -> params, got {metrics!r}") from None
+        items = []
+        for entry in entries:
+            if isinstance(entry, str):
+                items.append((entry, None))
+            elif isinstance(entry, Mapping) and len(entry) == 1:
+                items.extend(entry.items())
+            else:
+                raise ValueError(
+                    f"metrics entries must be names or one-key mappings {{name: params}}, got {entry!r}"
+                )
+    chosen: dict[str, Optional[Mapping[str, Any]]] = {}
+    for name, params in items:
+        if not isinstance(name, str):
+            raise ValueError(f"metrics names must be strings, got {name!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"metrics: params of {name!r} must be a mapping, got {params!r}")
+        if name in chosen and chosen[name] != params:
+            raise ValueError(f"metrics names {name!r} twice with different params")
+        chosen[name] = params
+    return chosen
+
+
+def _was_binary(y_score: Any) -> bool:
+    shape = np.shape(y_score)
+    return len(shape) == 1 or shape[1] == 1
+
+
+def _mixed(labels: tuple) -> bool:
+    return len({type(label) for label in labels}) > 1
+
+
+def _run_metric(spec: MetricSpec, arguments: dict, notes: list[str]) -> Any:
+    """One metric's value; its warnings become notes, and a failure is nan plus a note."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = spec.compute(**arguments)
+        except Exception as error:  # one broken metric must not lose the others
+            outcome = math.nan
+            notes.append(f"{spec.name}: failed with {type(error).__name__}: {error}")
+    for warning in caught:
+        note = f"{spec.name}: {warning.message}"
+        if note not in notes:
+            notes.append(note)
+    return outcome
+
+
+_THRESHOLDS = "threshold_analysis"
+
+
+def _check_threshold_targets(targets: Optional[Mapping[str, float]], evaluator: Evaluator, y_score: Any) -> dict:
+    """``threshold_targets`` checked: keys precision/recall, values in [0, 1], a binary task with scores."""
+    if not targets:
+        return {}
+    if not isinstance(targets, Mapping):
+        raise ValueError(f"threshold_targets must be a mapping like {{'precision': 0.9}}, got {targets!r}")
+    unknown = sorted(set(targets) - {"precision", "recall"})
+    if unknown:
+        raise ValueError(f"threshold_targets: unknown target(s) {unknown}; use 'precision' and/or 'recall'")
+    for name, value in targets.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"threshold_targets: {name} must be a number between 0 and 1, got {value!r}")
+    selected = evaluator._selected
+    if evaluator.task != "binary" or y_score is None or (
+            selected is not None and _THRESHOLDS not in {spec.name for spec in selected}):
+        raise ValueError("threshold_targets need the threshold analysis: a binary task with y_score "
+                         f"(and {_THRESHOLDS!r} among metrics, when metrics are chosen)")
+    return dict(targets)
 
 
 def _was_binary(y_score: Any) -> bool:
@@ -274,24 +387,42 @@ def evaluate(
     *,
     labels: Optional[Sequence] = None,
     sample_weight: Any = None,
-    metrics: Optional[Iterable[str]] = None,
+    metrics: Any = None,
     trackers: Iterable[str] = (),
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     plugin_manager: Optional[ToolkitPluginManager] = None,
     exact: bool = True,
     scheduler: Any = None,
+    gates: quality_gates.GateInput = None,
+    ci: Optional[float] = None,
+    n_bootstrap: int = 1000,
+    seed: Any = None,
+    baseline: Optional[Mapping[str, float]] = None,
+    threshold_targets: Optional[Mapping[str, float]] = None,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
     Every input is checked before anything is computed or logged. With ``trackers``, the result
-    is recorded as one run in each named tracker. ``exact=False`` (with ``metrics=None``) keeps
-    memory bounded: binned AUROC stands in for the exact one. Dask collections are evaluated
-    partition by partition on the workers (``scheduler``: see ``toolkit.scale.on_dask``).
+    is recorded as one run in each named tracker. ``metrics`` is None (every metric that
+    applies), names, or name -> params for metrics that take settings
+    (``{"top_k_accuracy": {"k": 3}}``). ``exact=False`` (with ``metrics=None``) keeps memory
+    bounded: binned AUROC stands in for the exact one. Dask collections are evaluated partition
+    by partition on the workers (``scheduler``: see ``toolkit.scale.on_dask``).
+
+    ``gates`` (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) are checked on the result and
+    listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
+    in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
+    examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
+    ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
+    operating points to the threshold analysis before it is logged.
     """
     from toolkit.run import Run
     from toolkit.scale import on_dask
 
+    parsed_gates = quality_gates.parse_gates(gates)
+    quality_gates.check_baseline(parsed_gates, baseline)
+    bootstrap.check_options(ci, n_bootstrap, seed)
     if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
         return on_dask.evaluate_collections(
             y_true, y_pred, y_score, labels=labels, sample_weight=sample_weight, metrics=metrics,
@@ -304,10 +435,20 @@ def evaluate(
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact,
+                          ci=ci, n_bootstrap=n_bootstrap, seed=seed)
+    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
+                                     f"a {evaluator.task} evaluation")
+    targets = _check_threshold_targets(threshold_targets, evaluator, y_score)
     evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
     result = evaluator.compute()
+    if parsed_gates:  # a gate on a metric this data could not give (roc_auc without scores) fails here, before logging
+        result = dataclasses.replace(
+            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
+    if targets:
+        analysis = result.artifacts[_THRESHOLDS].with_targets(targets.get("precision"), targets.get("recall"))
+        result = dataclasses.replace(result, artifacts={**result.artifacts, _THRESHOLDS: analysis})
     with run:
         run.log_evaluation(result)
     return result

@@ -14,7 +14,9 @@ class EvaluationResult:
     """Metric values, the class labels in order, the confusion matrix and any warnings.
 
     ``confusion_matrix`` has rows = true label and columns = predicted label, in the order of
-    ``labels``; counts are integers, or floats when sample weights were given.
+    ``labels``; counts are integers, or floats when sample weights were given. ``intervals``
+    maps metric keys to bootstrap ``(low, high)`` confidence intervals (when ``ci`` was asked
+    for) and ``gates`` lists each quality gate's outcome (when gates were given).
     """
 
     metrics: dict[str, float]
@@ -23,6 +25,23 @@ class EvaluationResult:
     warnings: list[str] = field(default_factory=list)
     artifacts: dict[str, Any] = field(default_factory=dict)
     task: str = "multiclass"
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    gates: list = field(default_factory=list)  # GateResult, one per gate, in the order given
+
+    @property
+    def passed(self) -> bool:
+        """True when every gate passed (and when there are none)."""
+        return all(outcome.passed for outcome in self.gates)
+
+    def failed_gates(self) -> list:
+        return [outcome for outcome in self.gates if not outcome.passed]
+
+    def logged_metrics(self) -> dict[str, float]:
+        """What trackers record: the metrics plus ``<key>_ci_low`` and ``<key>_ci_high``."""
+        logged = dict(self.metrics)
+        for key, (low, high) in self.intervals.items():
+            logged[f"{key}_ci_low"], logged[f"{key}_ci_high"] = low, high
+        return logged
 
     def __getitem__(self, key: str) -> float:
         return self.metrics[key]
@@ -35,9 +54,15 @@ class EvaluationResult:
             "metrics": {key: None if math.isnan(value) else value for key, value in self.metrics.items()},
             "confusion_matrix": self.confusion_matrix.tolist(),
             "warnings": list(self.warnings),
+            "intervals": {key: [_json_number(low), _json_number(high)] for key, (low, high) in self.intervals.items()},
+            "gates": [outcome.to_dict() for outcome in self.gates],
         }
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{key}={value:.4g}" for key, value in list(self.metrics.items())[:6])
         more = f", ... {len(self.metrics) - 6} more" if len(self.metrics) > 6 else ""
         return f"EvaluationResult({self.task}, {len(self.labels)} labels: {shown}{more})"
+
+
+def _json_number(value: float):
+    return None if math.isnan(value) else value

@@ -65,11 +65,13 @@ def _scores_update(state: list, batch: Batch) -> list:
 
 
 def _scores_finalize(state: list) -> ScoreTable:
-    y_true = np.concatenate([chunk[0] for chunk in state])
-    y_score = state[0][1] if len(state) == 1 else np.concatenate([chunk[1] for chunk in state])
     weighted = [chunk[2] is not None for chunk in state]
     if any(weighted) and not all(weighted):
         raise ValueError("sample_weight was given for some batches and not for others")
+    if len(state) == 1:  # one batch: nothing to join, nothing to copy
+        return ScoreTable(*state[0])
+    y_true = np.concatenate([chunk[0] for chunk in state])
+    y_score = np.concatenate([chunk[1] for chunk in state])
     weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
     return ScoreTable(y_true, y_score, weights)
 
@@ -82,6 +84,39 @@ def _count_init(labels: Sequence) -> int:
 
 def _count_update(state: int, batch: Batch) -> int:
     return state + len(batch)
+
+
+# --- weighted_cells: each example's confusion cell and weight, for weighted bootstrap intervals ----
+
+@dataclass(frozen=True)
+class WeightedCells:
+    """Every example's confusion cell (true position * K + predicted position) and sample weight.
+
+    The weighted confusion matrix alone cannot be resampled exactly (a resampled cell total
+    depends on which weights are drawn), so a bootstrap of weighted data keeps these.
+    """
+
+    cells: np.ndarray
+    sample_weight: np.ndarray
+
+
+def _cells_init(labels: Sequence) -> tuple:
+    return (len(labels), [])
+
+
+def _cells_update(state: tuple, batch: Batch) -> tuple:
+    k, chunks = state
+    return (k, chunks + [(batch.y_true * k + batch.y_pred, batch.sample_weight)])
+
+
+def _cells_merge(a: tuple, b: tuple) -> tuple:
+    return (a[0], a[1] + b[1])
+
+
+def _cells_finalize(state: tuple) -> WeightedCells:
+    _, chunks = state
+    return WeightedCells(np.concatenate([cells for cells, _ in chunks]),
+                         np.concatenate([weights for _, weights in chunks]))
 
 
 @hookimpl
@@ -99,5 +134,10 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
         StatisticSpec(
             name="count", init=_count_init, update=_count_update, merge=_add,
             description="the number of examples",
+        ),
+        StatisticSpec(
+            name="weighted_cells", init=_cells_init, update=_cells_update, merge=_cells_merge,
+            finalize=_cells_finalize, requires=("sample_weight",),
+            description="each example's confusion cell and weight (kept for weighted bootstrap intervals)",
         ),
     ]

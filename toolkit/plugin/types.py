@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -96,6 +99,18 @@ class StatisticSpec:
         object.__setattr__(self, "requires", requires)
 
 
+def _accepted_arguments(function: Callable[..., Any]) -> Optional[set]:
+    """The keyword arguments ``function`` accepts, or None when it takes ``**kwargs`` or hides its signature."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no introspectable signature
+        return None
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    return {parameter.name for parameter in parameters
+            if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """A metric: ``compute`` receives the statistics and raw inputs named in ``needs`` as keyword
@@ -103,6 +118,10 @@ class MetricSpec:
     (per-class results). An ``"artifact"`` metric returns any object (a matrix, a curve) that
     lands in ``EvaluationResult.artifacts`` instead of ``metrics``.
 
+    ``params`` are settings with their default values (for example ``{"k": 2}``) that ``compute``
+    also receives as keyword arguments; a user overrides them when choosing metrics
+    (``metrics={"top_k_accuracy": {"k": 3}}``). ``check_params(**params)`` may raise ValueError
+    for values that make no sense, before anything is computed.
     ``approximates`` names the exact metric that this one approximates in bounded memory (for
     example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
     place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
@@ -115,7 +134,10 @@ class MetricSpec:
     kind: str = "scalar"
     tasks: tuple = TASKS
     description: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    check_params: Optional[Callable[..., None]] = None
     approximates: Optional[str] = None
+    resample: Optional[Callable[..., Any]] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
@@ -123,7 +145,10 @@ class MetricSpec:
             _check_name(f"metric {self.name!r}: approximates", self.approximates)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
+        if self.resample is not None and not callable(self.resample):
+            raise ValueError(f"metric {self.name!r}: resample must be callable or None")
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
+        self._check_params()
         tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")
         if not tasks or any(task not in TASKS for task in tasks):
             raise ValueError(f"metric {self.name!r}: tasks {tasks} must be a non-empty subset of {TASKS}")
@@ -132,6 +157,92 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: kind {self.kind!r} must be one of {METRIC_KINDS}")
         if self.higher_is_better not in (True, False, None):
             raise ValueError(f"metric {self.name!r}: higher_is_better must be True, False or None")
+        accepted = _accepted_arguments(self.compute)
+        if accepted is not None:
+            refused = [argument for argument in (*self.needs, *self.params) if argument not in accepted]
+            if refused:
+                raise ValueError(
+                    f"metric {self.name!r}: compute does not accept {refused}, which needs/params "
+                    f"name; it takes {sorted(accepted)}"
+                )
+
+    def _check_params(self) -> None:
+        if not isinstance(self.params, Mapping):
+            raise ValueError(f"metric {self.name!r}: params must be a mapping of name -> default value")
+        bad = [key for key in self.params if not (isinstance(key, str) and key.isidentifier())]
+        if bad:
+            raise ValueError(f"metric {self.name!r}: params names {bad} are not Python identifiers")
+        clash = sorted(set(self.params) & set(self.needs))
+        if clash:
+            raise ValueError(f"metric {self.name!r}: {clash} are named in both needs and params")
+        if self.check_params is not None:
+            if not callable(self.check_params):
+                raise ValueError(f"metric {self.name!r}: check_params must be callable or None")
+            self.check_params(**self.params)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def with_params(self, overrides: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """The defaults updated with ``overrides``, checked: unknown names, types and ``check_params``.
+
+        Raises ValueError naming the metric and the parameter.
+        """
+        chosen = dict(self.params)
+        for key, value in (overrides or {}).items():
+            if key not in self.params:
+                takes = f"it takes {sorted(self.params)}" if self.params else "it takes none"
+                raise ValueError(f"metrics: {self.name!r} has no parameter {key!r}; {takes}")
+            default = self.params[key]
+            if default is not None and not _same_kind(value, default):
+                raise ValueError(
+                    f"metrics: {self.name!r} parameter {key!r} must be of type {type(default).__name__} "
+                    f"like its default {default!r}, got {value!r}"
+                )
+            chosen[key] = value
+        if self.check_params is not None:
+            try:
+                self.check_params(**chosen)
+            except ValueError as error:
+                raise ValueError(f"metrics: {self.name!r}: {error}") from None
+        return chosen
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """True when ``value`` may stand in for ``default``: ints for floats, never bools for numbers."""
+    if isinstance(default, (bool, np.bool_)) or isinstance(value, (bool, np.bool_)):
+        return isinstance(value, (bool, np.bool_)) and isinstance(default, (bool, np.bool_))
+    if isinstance(default, numbers.Integral):
+        return isinstance(value, numbers.Integral)
+    if isinstance(default, numbers.Real):
+        return isinstance(value, numbers.Real)
+    return isinstance(value, type(default))
+
+
+class Resamples:
+    """A chunk of bootstrap resamples, as ``MetricSpec.resample`` receives it.
+
+    ``by_example`` is a C-contiguous unsigned or signed integer array (uint8 unless a count
+    exceeds 255) of shape (N, R): how many times each example
+    (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
+    sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
+    multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by
+    several metrics within this chunk (per-class AUROC for the macro and the weighted mean).
+    """
+
+    def __init__(self, by_example: np.ndarray) -> None:
+        self.by_example = by_example
+        self._derived: dict = {}
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.by_example.T
+
+    def __len__(self) -> int:
+        return int(self.by_example.shape[1])
+
+    def derived(self, key: str, compute: Callable[["Resamples"], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
 
 @dataclass(frozen=True)
@@ -203,3 +314,49 @@ class Tracker(Protocol):
 
     def describe(self) -> str:
         """One line saying where the run is, for the end-of-run summary (no credentials)."""
+
+
+# Called by an adapter after each epoch with the epoch number (from 0) and the framework's logs.
+EpochCallback = Callable[[int, Mapping[str, float]], None]
+
+
+@runtime_checkable
+class ModelAdapter(Protocol):
+    """What ``toolkit_model_adapter`` returns: the trainer's only view of a model.
+
+    The trainer never touches the model itself, so a framework plugin is all it takes to train
+    and evaluate a new kind of model. ``y`` always arrives as a 1-D array of integer or string
+    class labels (one-hot targets are turned into labels by the trainer first); the adapter
+    re-encodes it for its framework (for example one-hot for a categorical loss).
+
+    - ``framework``: a short name ("keras", "sklearn"), logged as the ``framework`` param.
+    - ``labels(y)``: the class labels in the order of ``predict_proba``'s columns, for a
+      model trained on ``y``; raises ValueError if ``y`` holds a label the model cannot output.
+    - ``describe()``: params logged automatically (optimizer, learning rate, loss, layers,
+      parameter count, ...), as a flat mapping of str to str/int/float/bool.
+    - ``fit(x, y, *, epochs, batch_size, epoch_ended)``: train, calling
+      ``epoch_ended(epoch, logs)`` once per finished epoch with the framework's own values;
+      an exception raised by ``epoch_ended`` must propagate (it fails the run).
+    - ``predict_proba(x)``: scores of shape (N, K), one column per label, or None when the
+      model has no probabilities (then ``predict(x)`` gives the labels).
+    - ``predict(x)``: predicted labels, shape (N,).
+    - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
+      grid of sample images, a model summary), as a mapping of artifact name to a path written
+      inside ``folder``; return {} for none.
+    """
+
+    framework: str
+
+    def labels(self, y: Any) -> list: ...
+
+    def describe(self) -> Mapping[str, Any]: ...
+
+    def fit(self, x: Any, y: Any, *, epochs: int, batch_size: int, epoch_ended: EpochCallback) -> None: ...
+
+    def predict_proba(self, x: Any) -> Optional[np.ndarray]: ...
+
+    def predict(self, x: Any) -> np.ndarray: ...
+
+    def artifacts(
+        self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
+    ) -> Mapping[str, str]: ...

@@ -10,14 +10,16 @@ import csv
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit.evaluation.curves import Curve, Curves
+from toolkit.evaluation.thresholds import ThresholdAnalysis
 
 # Artifact metrics that trackers render natively; any other artifact metric is saved as JSON.
 CONFUSION_ARTIFACT = "confusion_matrix"
+THRESHOLD_ARTIFACT = "threshold_analysis"
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class EvaluationReport:
     class labels as text, in the order of the confusion matrix's rows and columns; ``curves``
     maps an artifact name (``"roc_curve"``, ``"pr_curve"``) to one :class:`Curve` per class;
     ``other_artifacts`` holds any other artifact metric as JSON-ready data; ``result`` is
-    the JSON-ready summary of the whole result (``EvaluationResult.to_dict()``).
+    the JSON-ready summary of the whole result (``EvaluationResult.to_dict()``, with intervals
+    and gates); ``thresholds`` is the binary threshold analysis (a table and operating points).
     """
 
     metrics: Mapping[str, float]
@@ -37,14 +40,19 @@ class EvaluationReport:
     curves: Mapping[str, Sequence[Curve]] = field(default_factory=dict)
     other_artifacts: Mapping[str, Any] = field(default_factory=dict)
     result: Mapping[str, Any] = field(default_factory=dict)
+    thresholds: Optional[ThresholdAnalysis] = None
 
     @classmethod
     def from_result(cls, result: Any, metrics: Mapping[str, float]) -> "EvaluationReport":
         """The report of an ``EvaluationResult`` whose metrics were checked into ``metrics``."""
         curves: dict[str, tuple[Curve, ...]] = {}
         others: dict[str, Any] = {}
+        thresholds = None
         for name, artifact in (getattr(result, "artifacts", None) or {}).items():
             if name == CONFUSION_ARTIFACT:
+                continue
+            if isinstance(artifact, ThresholdAnalysis):
+                thresholds = artifact
                 continue
             if isinstance(artifact, Curves) or (
                 isinstance(artifact, (list, tuple)) and artifact and all(isinstance(c, Curve) for c in artifact)
@@ -60,6 +68,7 @@ class EvaluationReport:
             curves=curves,
             other_artifacts=others,
             result=json_ready(summary),
+            thresholds=thresholds,
         )
 
     # --- shared file formats -----------------------------------------------------------------
@@ -82,6 +91,16 @@ class EvaluationReport:
                 thresholds = curve.thresholds.tolist()
                 for index, (x, y) in enumerate(zip(curve.x.tolist(), curve.y.tolist())):
                     writer.writerow([curve.label, x, y, thresholds[index] if index < len(thresholds) else ""])
+
+    def write_thresholds_csv(self, path: str) -> None:
+        """The threshold table: threshold, precision, recall, f1, fpr, true and false positives."""
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(self.thresholds.to_csv())
+
+    def write_thresholds_json(self, path: str) -> None:
+        """The threshold analysis's operating points: best F1 and the user's targets."""
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(json_ready(self.thresholds.summary()), handle, indent=2, allow_nan=False)
 
     def write_metrics_json(self, path: str) -> None:
         """The checked metrics (NaN as null) plus labels, confusion matrix and warnings."""

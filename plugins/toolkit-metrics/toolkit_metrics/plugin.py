@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.plugin import MetricSpec, StatisticSpec, hookimpl
 
-from toolkit_metrics import counting, curves, log_loss, ranking
+from toolkit_metrics import counting, curves, log_loss, ranking, resampling
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -13,6 +13,13 @@ _FULL_NAMES = {"precision": "precision", "recall": "recall", "f1": "F1"}
 
 def _matrix(confusion):
     return confusion
+
+
+def _threshold_analysis(scores, labels):
+    from toolkit.evaluation.thresholds import analyse
+
+    return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1],
+                   deferred=True)
 
 
 @hookimpl
@@ -49,15 +56,21 @@ def toolkit_register_metrics() -> list[MetricSpec]:
         MetricSpec("support_per_class", counting.by_class("support"), ("confusion", "labels"), None,
                    description="true examples of each class (weighted), as support/<label>"),
         MetricSpec("roc_auc", ranking.roc_auc, ("scores", "labels"), True, tasks=BINARY,
-                   description="exact area under the ROC curve of labels[1]"),
+                   description="exact area under the ROC curve of labels[1]",
+                   resample=resampling.roc_auc),
         MetricSpec("roc_auc_ovr_macro", ranking.roc_auc_ovr_macro, ("scores", "labels"), True,
-                   tasks=MULTICLASS, description="one-vs-rest AUROC, unweighted mean over classes"),
+                   tasks=MULTICLASS, description="one-vs-rest AUROC, unweighted mean over classes",
+                   resample=resampling.roc_auc_ovr_macro),
         MetricSpec("roc_auc_ovr_weighted", ranking.roc_auc_ovr_weighted, ("scores", "labels"), True,
-                   tasks=MULTICLASS, description="one-vs-rest AUROC, mean weighted by support"),
+                   tasks=MULTICLASS, description="one-vs-rest AUROC, mean weighted by support",
+                   resample=resampling.roc_auc_ovr_weighted),
         MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
-                   description="mean negative log probability of the true class"),
+                   description="mean negative log probability of the true class",
+                   resample=resampling.log_loss),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
+        MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",
+                   tasks=BINARY, description="precision, recall, F1 and FPR at every threshold, best-F1 point"),
         MetricSpec("roc_curve", curves.roc_curve, ("scores", "labels"), None, kind="artifact",
                    description="ROC curve per class (binary: labels[1]), <= 1,000 points, computed on first use"),
         MetricSpec("pr_curve", curves.pr_curve, ("scores", "labels"), None, kind="artifact",

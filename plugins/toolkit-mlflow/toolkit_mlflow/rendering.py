@@ -70,3 +70,8 @@ def curves_png(curves: Sequence[Curve], path: str) -> None:
     axes.legend(loc="lower right" if kind == "roc" else "lower left", fontsize=7,
                 ncol=2 if len(curves) > 10 else 1)
     figure.savefig(path)
+
+
+def thresholds_png(analysis, path: str) -> None:
+    """Precision, recall, F1 and FPR against the threshold, the best-F1 threshold marked."""
+    analysis.figure().savefig(path)

@@ -168,6 +168,10 @@ class MlflowTracker:
                 if curves:
                     report.write_curves_csv(name, target(f"{name}.csv"))
                     rendering.curves_png(curves, target(f"{name}.png"))
+            if report.thresholds is not None:
+                report.write_thresholds_csv(target("threshold_analysis.csv"))
+                report.write_thresholds_json(target("threshold_analysis.json"))
+                rendering.thresholds_png(report.thresholds, target("threshold_analysis.png"))
             report.write_metrics_json(target("metrics.json"))
             for name, value in report.other_artifacts.items():
                 with open(target(f"{name}.json"), "w", encoding="utf-8") as handle:

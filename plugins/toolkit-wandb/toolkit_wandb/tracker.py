@@ -39,6 +39,7 @@ DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CURVE_CHART = "wandb/area-under-curve/v0"
 _CURVE_TITLES = {"roc": ("ROC curve", "False positive rate", "True positive rate"),
                  "pr": ("Precision-recall curve", "Recall", "Precision")}
@@ -142,10 +143,15 @@ class WandbTracker:
         for name, curves in report.curves.items():
             if curves:
                 charts[name] = self._curve_chart(wandb, curves)
+        if report.thresholds is not None:
+            charts.update(self._threshold_charts(wandb, report.thresholds))
         self._run.log(charts, step=step if step is not None else (self._step or 0))
         self._run.summary.update(dict(report.metrics))
         folder = "evaluation" if step is None else f"evaluation/step-{step}"
         self._save_text(f"{folder}/metrics.json", report.write_metrics_json)
+        if report.thresholds is not None:
+            self._save_text(f"{folder}/threshold_analysis.csv", report.write_thresholds_csv)
+            self._save_text(f"{folder}/threshold_analysis.json", report.write_thresholds_json)
         for name, value in report.other_artifacts.items():
             self._save_text(f"{folder}/{name}.json", lambda path, value=value: _write_json(value, path))
 
@@ -174,6 +180,20 @@ class WandbTracker:
         return wandb.plot_table(CURVE_CHART, table, {"x": x_name, "y": y_name, "class": "class"},
                                 {"title": title, "x-axis-title": x_title, "y-axis-title": y_title})
 
+    @staticmethod
+    def _threshold_charts(wandb: Any, analysis: Any) -> dict[str, Any]:
+        """W&B's own line chart of precision, recall, F1 and FPR against the threshold, and the table."""
+        table = analysis.table
+        thresholds = table["threshold"].tolist()
+        columns = ("precision", "recall", "f1", "fpr")
+        chart = wandb.plot.line_series(
+            xs=thresholds, ys=[table[column].tolist() for column in columns], keys=list(columns),
+            title="Threshold analysis", xname="threshold")
+        rows = [[json_ready(value) for value in row.values()] for row in analysis.rows()]
+        # "threshold_analysis_table" is taken by the chart's own data, so the full rows are "threshold_table"
+        return {"threshold_analysis": chart,
+                "threshold_table": wandb.Table(columns=list(analysis.rows()[0]), data=rows)}
+
     def _save_text(self, name: str, write: Any) -> None:
         if self.mode == "disabled":
             return
@@ -195,6 +215,11 @@ class WandbTracker:
             files = [target]
         for file in files:
             self._run.save(file, base_path=self._run.dir, policy="now")
+        if len(files) == 1 and files[0].lower().endswith(IMAGE_SUFFIXES):
+            # A picture (a trainer's grid of sample predictions) also goes to W&B's media panel.
+            import wandb
+
+            self._run.log({name: wandb.Image(files[0], caption=name)}, step=self._step or 0)
 
     # --- closing --------------------------------------------------------------------------------
 

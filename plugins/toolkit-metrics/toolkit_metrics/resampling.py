@@ -1,0 +1,182 @@
+"""AUROC and log loss over many bootstrap resamples at once: sort once, then weighted sums per resample.
+
+A resample is the same examples with their weights multiplied by how often each was drawn (an
+(R, N) count matrix). AUROC is the weighted Mann-Whitney U: for each positive, the weight of the
+negatives scored below it plus half of those tied with it. With the examples sorted once per
+score column, "negatives below a positive" is a fixed position in the negatives' running sum,
+so each resample costs one cumulative sum and one gather, vectorised over the chunk's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SortedColumn:
+    """One score column's ranking, computed once: who is negative/positive, and where ties fall."""
+
+    negatives: np.ndarray  # example indices of the negatives, by ascending score
+    positives: np.ndarray  # example indices of the positives
+    below: np.ndarray      # for each positive, how many negatives score strictly lower
+    up_to: Optional[np.ndarray]  # ... and how many score lower or equal; None when nothing ties
+
+
+def sorted_column(scores: np.ndarray, positive: np.ndarray) -> SortedColumn:
+    order = np.argsort(scores, kind="stable")
+    is_positive = positive[order]
+    negatives, positives = order[~is_positive], order[is_positive]
+    negative_scores, positive_scores = scores[negatives], scores[positives]
+    below = np.searchsorted(negative_scores, positive_scores, side="left")
+    up_to = np.searchsorted(negative_scores, positive_scores, side="right")
+    return SortedColumn(negatives, positives, below, None if np.array_equal(below, up_to) else up_to)
+
+
+def _sorted_columns(score_table) -> list[SortedColumn]:
+    y_true, y_score = score_table.y_true, score_table.y_score
+    return [sorted_column(np.ascontiguousarray(y_score[:, k]), y_true == k) for k in range(y_score.shape[1])]
+
+
+# Rows per block of the two-level running sum (see _running_sums_at).
+_BLOCK = 64
+
+
+def _blocked(source: np.ndarray, rows: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
+    """``source[rows]`` (times ``weights`` per row), zero-padded to whole blocks of _BLOCK rows.
+
+    Unweighted counts stay integers: one-byte counts sum to at most 64 * 255 within a block, so
+    the within-block prefix fits in uint16.
+    """
+    width = source.shape[1]
+    blocks = -(-rows.shape[0] // _BLOCK)
+    if weights is not None:
+        dtype = np.float64
+    else:
+        dtype = np.uint16 if source.dtype == np.uint8 else np.int64
+    padded = np.empty((blocks * _BLOCK, width), dtype=dtype)
+    taken = np.take(source, rows, axis=0)
+    if weights is None:
+        padded[: rows.shape[0]] = taken
+    else:
+        np.multiply(taken, weights[rows][:, None], out=padded[: rows.shape[0]])
+    padded[rows.shape[0]:] = 0
+    return padded
+
+
+def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.ndarray]) -> np.ndarray:
+    """Twice the negative mass under each positive: ``2 * cumsum(padded)`` read before ``below``,
+    or, with ties, the sum of the two reads before ``below`` and before ``up_to``.
+
+    numpy's cumsum along axis 0 walks each column with a stride and is several times slower than
+    adding whole rows, so the sum runs in two levels: a prefix within blocks of _BLOCK rows, one
+    row-add per step across all blocks at once, then a prefix of the block totals. ``padded``
+    (from :func:`_blocked`) is overwritten.
+    """
+    width = padded.shape[1]
+    blocks = padded.shape[0] // _BLOCK
+    exact = np.int64 if padded.dtype.kind in "iu" else np.float64
+    if blocks == 0:  # no negatives: nothing lies below any positive
+        return np.zeros((below.shape[0], width), dtype=exact)
+    within = padded.reshape(blocks, _BLOCK, width)
+    for step in range(1, _BLOCK):
+        within[:, step] += within[:, step - 1]
+    before_block = np.zeros((blocks, width), dtype=exact)
+    np.cumsum(within[:-1, -1], axis=0, out=before_block[1:])
+
+    def read_before(positions: np.ndarray) -> np.ndarray:
+        last = positions - 1  # the inclusive prefix of the row before ``position``
+        block, offset = np.divmod(np.maximum(last, 0), _BLOCK)
+        sums = before_block[block] + within[block, offset]
+        sums[last < 0] = 0
+        return sums
+
+    first = read_before(below)
+    return 2 * first if up_to is None else first + read_before(up_to)
+
+
+def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray],
+                  total_mass: np.ndarray) -> np.ndarray:
+    """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts, whose
+    (weighted) totals are ``total_mass``); nan where a class is absent from a resample."""
+    positive_mass = np.take(by_example, column.positives, axis=0)
+    if weights is not None:
+        positive_mass = positive_mass * weights[column.positives][:, None]
+    positive_total = positive_mass.sum(axis=0, dtype=np.float64)
+    negative_total = total_mass - positive_total
+    twice_below = _running_sums_at(_blocked(by_example, column.negatives, weights), column.below, column.up_to)
+    if weights is None:  # exact in integers: 2U < 2^63 for any N a machine can hold
+        twice_u = np.einsum("ij,ij->j", positive_mass.astype(np.int64), twice_below).astype(np.float64)
+    else:
+        twice_u = np.einsum("ij,ij->j", positive_mass, twice_below)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((positive_total > 0) & (negative_total > 0),
+                        0.5 * twice_u / (positive_total * negative_total), np.nan)
+
+
+def _total_mass(scores, resamples) -> np.ndarray:
+    """Each resample's total (weighted) mass: N, or the sum of count x weight."""
+    def compute(resamples) -> np.ndarray:
+        if scores.sample_weight is None:  # N for a bootstrap draw; any multiplicities work
+            return resamples.by_example.sum(axis=0, dtype=np.int64).astype(np.float64)
+        return scores.sample_weight @ _float_counts(resamples)
+    return resamples.derived("total_mass", compute)
+
+
+def _one_vs_rest(scores, resamples) -> np.ndarray:
+    """(R, K) per-class AUROC, shared by the macro and weighted averages within a chunk."""
+    def compute(resamples) -> np.ndarray:
+        columns = scores.derived("sorted_columns", _sorted_columns)
+        total = _total_mass(scores, resamples)
+        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight, total)
+                                for column in columns])
+    return resamples.derived("one_vs_rest_auc", compute)
+
+
+def _float_counts(resamples) -> np.ndarray:
+    return resamples.derived("float_counts", lambda chunk: chunk.by_example.astype(np.float64))
+
+
+def _class_mass(scores, resamples) -> np.ndarray:
+    """(R, K) resampled (weighted) support of each class."""
+    def compute(resamples) -> np.ndarray:
+        n = scores.y_true.shape[0]
+        one_hot = np.zeros((n, scores.n_classes))
+        one_hot[np.arange(n), scores.y_true] = 1.0 if scores.sample_weight is None else scores.sample_weight
+        return _float_counts(resamples).T @ one_hot
+    return resamples.derived("class_mass", compute)
+
+
+def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
+    column = scores.derived("sorted_column_1", lambda table: sorted_column(
+        np.ascontiguousarray(table.y_score[:, 1]), table.y_true == 1))
+    return resampled_auc(column, resamples.by_example, scores.sample_weight, _total_mass(scores, resamples))
+
+
+def roc_auc_ovr_macro(scores, labels: Sequence, resamples) -> np.ndarray:
+    return _one_vs_rest(scores, resamples).mean(axis=1)
+
+
+def roc_auc_ovr_weighted(scores, labels: Sequence, resamples) -> np.ndarray:
+    per_class = _one_vs_rest(scores, resamples)
+    support = _class_mass(scores, resamples)
+    with np.errstate(invalid="ignore"):
+        return np.einsum("ij,ij->i", per_class, support) / support.sum(axis=1)
+
+
+def _example_losses(score_table) -> np.ndarray:
+    y_score = score_table.y_score
+    eps = np.finfo(y_score.dtype).eps
+    return -np.log(np.clip(y_score[np.arange(y_score.shape[0]), score_table.y_true], eps, 1 - eps))
+
+
+def log_loss(scores, resamples) -> np.ndarray:
+    """Each resample's (weighted) mean loss: (loss x weight) @ counts / weight @ counts."""
+    losses = scores.derived("example_losses", _example_losses)
+    weights = scores.sample_weight
+    counts = _float_counts(resamples)
+    if weights is None:
+        return losses @ counts / counts.sum(axis=0)
+    return (losses * weights) @ counts / (weights @ counts)

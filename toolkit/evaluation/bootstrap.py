@@ -1,0 +1,245 @@
+"""Percentile bootstrap confidence intervals, drawn by resampling statistics rather than copied data.
+
+A bootstrap resample draws N examples with replacement; what each metric sees of it is exact
+without copying the data:
+
+* metrics of the confusion counts (accuracy, precision/recall/F1, ...), unweighted: the resampled
+  confusion matrix is one multinomial draw over its K x K cells (probabilities = cell counts / N),
+  so a resample costs O(K^2), however large N is;
+* the same metrics with sample weights: a resampled cell holds the *weights* of the examples
+  drawn, so each example's multiplicity is drawn (an (R, N) count matrix, in chunks) and the
+  cells are summed from count x weight;
+* metrics of per-example statistics (``scores``: AUROC, log loss): each resample is the same
+  examples with their weights multiplied by their multiplicities; a metric's vectorised
+  ``resample`` function (AUROC: sort once, then a weighted cumulative sum per resample) handles
+  a chunk of resamples at once; without one, ``compute`` runs on each resampled copy.
+
+Each metric's interval is the exact percentile bootstrap of that metric. Confusion metrics and
+score metrics are drawn from independent resamples: this does not change any one metric's
+interval, only the correlation between intervals, which nothing reports.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
+
+# Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
+# indices behind it are drawn about DRAW_CELLS at a time.
+CHUNK_CELLS = 8_000_000
+DRAW_CELLS = 1_000_000
+_CONFUSION_NEEDS = {"confusion", "labels", "count"}
+# What the fallback (compute on each resampled copy) knows how to resample.
+_RESAMPLABLE = set(RAW_INPUTS) | {"scores", "count", "labels"}
+
+Seed = Union[None, int, np.random.Generator]
+
+
+def check_options(ci: Any, n_bootstrap: Any, seed: Any) -> None:
+    """ValueError for a confidence level outside (0, 1), too few resamples or a bad seed."""
+    if ci is None:
+        return
+    if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
+        raise ValueError(f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci!r}")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 2:
+        raise ValueError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}")
+    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
+        raise ValueError(f"seed must be None, an integer or a numpy Generator, got {seed!r}")
+
+
+def percentile_interval(values: np.ndarray, ci: float) -> tuple[float, float]:
+    """The central ``ci`` percentile interval of the defined (non-nan) resampled values."""
+    defined = values[~np.isnan(values)]
+    if defined.size == 0:
+        return (math.nan, math.nan)
+    low, high = np.quantile(defined, [(1 - ci) / 2, (1 + ci) / 2])
+    return (float(low), float(high))
+
+
+def bootstrap_intervals(
+    specs: Sequence[MetricSpec],
+    values: Mapping[str, Any],
+    *,
+    ci: float,
+    n_bootstrap: int = 1000,
+    seed: Seed = None,
+    notes: Optional[list[str]] = None,
+) -> dict[str, tuple[float, float]]:
+    """``{metric key: (low, high)}`` for every scalar metric in ``specs``.
+
+    ``values`` holds the finalized statistics and raw inputs the metrics need (as the engine
+    passes them to ``compute``), plus ``weighted_cells`` when sample weights were given.
+    Undefined resamples (a class missing from a resample) are left out of the percentiles, and
+    ``notes`` gets a line saying how many.
+    """
+    check_options(ci, n_bootstrap, seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    notes = notes if notes is not None else []
+    scalar = [spec for spec in specs if spec.kind == "scalar"]
+    confusion_specs = [spec for spec in scalar if set(spec.needs) <= _CONFUSION_NEEDS]
+    example_specs = []
+    for spec in scalar:
+        if spec in confusion_specs:
+            continue
+        if spec.resample is None and not set(spec.needs) <= _RESAMPLABLE:
+            notes.append(f"{spec.name}: no confidence interval: its statistics "
+                         f"{sorted(set(spec.needs) - _RESAMPLABLE)} cannot be resampled "
+                         "(the metric has no resample function)")
+            continue
+        example_specs.append(spec)
+    draws: dict[str, list[np.ndarray]] = {}
+
+    weighted = values.get("weighted_cells")
+    if confusion_specs and weighted is None:
+        _confusion_by_multinomial(confusion_specs, values, n_bootstrap, rng, draws)
+    if example_specs or (confusion_specs and weighted is not None):
+        n = _example_count(values, example_specs)
+        for counts in _count_chunks(n, n_bootstrap, rng):
+            resamples = Resamples(counts)
+            if confusion_specs and weighted is not None:
+                _confusion_by_weighted_cells(confusion_specs, values, weighted, resamples, draws)
+            for spec in example_specs:
+                _per_example(spec, values, resamples, draws)
+
+    intervals = {}
+    for key, parts in draws.items():
+        resampled = np.concatenate(parts).astype(np.float64)
+        undefined = int(np.isnan(resampled).sum())
+        if undefined:
+            notes.append(f"{key}: undefined in {undefined} of {resampled.size} bootstrap resamples; "
+                         "its interval uses the rest")
+        intervals[key] = percentile_interval(resampled, ci)
+    return intervals
+
+
+# --- confusion metrics ------------------------------------------------------------------------
+
+def _confusion_by_multinomial(specs, values, n_bootstrap, rng, draws) -> None:
+    confusion = np.asarray(values["confusion"])
+    k = confusion.shape[0]
+    total = int(confusion.sum())
+    cells = rng.multinomial(total, confusion.ravel() / total, size=n_bootstrap)
+    _run_on_confusions(specs, values, cells.reshape(n_bootstrap, k, k), total, draws)
+
+
+def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws) -> None:
+    k = np.asarray(values["confusion"]).shape[0]
+    order, starts, present = _cell_groups(weighted)
+    mass = np.take(resamples.by_example, order, axis=0) * weighted.sample_weight[order][:, None]
+    confusions = np.zeros((len(resamples), k * k))
+    confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
+    _run_on_confusions(specs, values, confusions.reshape(-1, k, k), weighted.cells.size, draws)
+
+
+def _cell_groups(weighted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.argsort(weighted.cells, kind="stable")
+    sorted_cells = weighted.cells[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_cells[1:] != sorted_cells[:-1])))
+    return order, starts, sorted_cells[starts]
+
+
+def _run_on_confusions(specs, values, confusions: np.ndarray, count: int, draws) -> None:
+    for spec in specs:
+        resampled = {"labels": values.get("labels"), "count": count}
+        collected: dict[str, list[float]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ill-defined resamples are counted, not warned about
+            for confusion in confusions:
+                resampled["confusion"] = confusion
+                outcome = _safe(spec.compute, {need: resampled[need] for need in spec.needs})
+                for key, value in _as_mapping(spec.name, outcome).items():
+                    collected.setdefault(key, []).append(value)
+        for key, series in collected.items():
+            draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))
+
+
+# --- per-example metrics ----------------------------------------------------------------------
+
+def _example_count(values: Mapping[str, Any], specs: Sequence[MetricSpec]) -> int:
+    for name in ("scores", "weighted_cells", "y_true"):
+        if values.get(name) is not None:
+            table = values[name]
+            return int(getattr(table, "y_true", getattr(table, "cells", table)).shape[0])
+    raise ValueError(f"bootstrap: no per-example data for metrics {[spec.name for spec in specs]}")
+
+
+def _count_chunks(n: int, n_bootstrap: int, rng: np.random.Generator):
+    """(N, R) multiplicities of each example, chunk by chunk: R draws of N indices with replacement.
+
+    Laid out example-major so that the kernels' gathers and running sums over examples move
+    whole contiguous rows of R counts. One byte per count (an example drawn more than 255 times
+    in a resample has probability below 1e-500 at any N; int32 takes over if it happens) makes
+    those gathers four times cheaper than int32.
+    """
+    chunk = max(1, min(n_bootstrap, CHUNK_CELLS // max(n, 1)))
+    # the indices are drawn and counted a few resamples at a time, so the scratch arrays stay in cache
+    group = max(1, min(chunk, DRAW_CELLS // max(n, 1)))
+    done = 0
+    while done < n_bootstrap:
+        size = min(chunk, n_bootstrap - done)
+        by_example = np.empty((n, size), dtype=np.uint8)
+        for first in range(0, size, group):
+            width = min(group, size - first)
+            drawn = rng.integers(0, n, size=(width, n), dtype=np.int64)
+            drawn += np.arange(width, dtype=np.int64)[:, None] * n  # resample r counts into [r*n, (r+1)*n)
+            counts = np.bincount(drawn.ravel(), minlength=width * n).reshape(width, n)
+            if by_example.dtype == np.uint8 and counts.max() > 255:
+                by_example = by_example.astype(np.int32)
+            by_example[:, first:first + width] = counts.T
+        yield by_example
+        done += size
+
+
+def _resample_arguments(spec: MetricSpec, values) -> dict:
+    """What ``spec.resample`` takes, by its parameter names: a metric computed from a fixed-size
+    statistic (log loss from two sums) resamples from the per-example ``scores`` instead."""
+    names = [name for name in inspect.signature(spec.resample).parameters if name != "resamples"]
+    return {name: values[name] for name in names}
+
+
+def _per_example(spec: MetricSpec, values, resamples: Resamples, draws) -> None:
+    arguments = {need: values[need] for need in spec.needs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if spec.resample is not None:
+            outcome = spec.resample(resamples=resamples, **_resample_arguments(spec, values))
+            for key, series in _as_mapping(spec.name, outcome).items():
+                draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64).reshape(-1))
+            return
+        collected: dict[str, list[float]] = {}
+        for counts in resamples.counts:
+            index = np.repeat(np.arange(counts.shape[0]), counts)
+            outcome = _safe(spec.compute, {need: _take(need, value, index) for need, value in arguments.items()})
+            for key, value in _as_mapping(spec.name, outcome).items():
+                collected.setdefault(key, []).append(value)
+    for key, series in collected.items():
+        draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))
+
+
+def _take(need: str, value: Any, index: np.ndarray) -> Any:
+    """``value`` restricted to the examples in ``index`` (with repeats)."""
+    if value is None or need == "labels":
+        return value
+    if need == "count":
+        return int(index.size)
+    if need == "scores":
+        weights = None if value.sample_weight is None else value.sample_weight[index]
+        return type(value)(value.y_true[index], value.y_score[index], weights)
+    return np.asarray(value)[index]  # a raw input
+
+
+def _safe(compute: Callable[..., Any], arguments: dict) -> Any:
+    try:
+        return compute(**arguments)
+    except Exception:  # one failing resample is an undefined value, not a lost interval
+        return math.nan
+
+
+def _as_mapping(name: str, outcome: Any) -> Mapping[str, Any]:
+    return outcome if isinstance(outcome, Mapping) else {name: outcome}

@@ -1,0 +1,1 @@
+"""Reports of recorded runs: a run read back from MLflow, rendered as one self-contained HTML file."""
