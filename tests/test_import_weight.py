@@ -4,7 +4,8 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["tensorflow", "keras", "mlflow", "wandb", "matplotlib", "torch", "sklearn"]
+HEAVY = ["tensorflow", "keras", "mlflow", "wandb", "matplotlib", "torch", "sklearn",
+         "dask", "distributed", "pyarrow", "pandas", "numba"]
 
 
 def test_import_discovery_and_evaluate_stay_light():

@@ -38,9 +38,13 @@ def test_an_installed_plugin_adds_its_metric_to_evaluate(install_distribution):
 
 def test_disabled_plugins_are_not_loaded(monkeypatch, install_distribution):
     install_distribution("errors-plugin", {"errors_plugin": GOOD_PLUGIN}, {"errors": "errors_plugin"})
+    everything = create_plugin_manager()
     monkeypatch.setenv("TOOLKIT_DISABLE_PLUGINS", "errors, metrics")
     manager = create_plugin_manager()
-    assert set(manager.get_metrics()) == set()
+    # Other installed plugins keep their metrics; none of the two disabled ones' is left.
+    disabled = {info.name: set(info.metrics) for info in everything.plugin_infos()}
+    assert disabled["errors"] == {"error_rate"} and "accuracy" in disabled["metrics"]
+    assert not set(manager.get_metrics()) & (disabled["errors"] | disabled["metrics"])
     assert manager.is_blocked("errors") and manager.is_blocked("metrics")
 
 

@@ -6,6 +6,7 @@ they use them, and no plugin manager is built until something asks for one.
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
 from toolkit.evaluation.thresholds import threshold_analysis
+from toolkit.scale.files import evaluate_files
 from toolkit.plugin import (
     Batch,
     MetricSpec,
@@ -18,12 +19,17 @@ from toolkit.plugin import (
     get_plugin_manager,
     hookimpl,
     hookspec,
+    metric,
+    unregister_metric,
 )
+from toolkit.plugin.types import ModelAdapter
+from toolkit.trainer import Trainer, TrainingHistory
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
-    "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "evaluate", "get_plugin_manager",
-    "hookimpl", "hookspec", "threshold_analysis",
+    "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
+    "create_plugin_manager", "evaluate", "evaluate_files", "get_plugin_manager", "hookimpl",
+    "hookspec", "metric", "threshold_analysis", "unregister_metric",
 ]

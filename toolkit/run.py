@@ -106,12 +106,14 @@ class Run:
         *,
         trackers: Iterable[str] = (),
         plugin_manager: Optional[ToolkitPluginManager] = None,
+        tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
     ) -> None:
         if name is not None and not isinstance(name, str):
             raise ValueError(f"name must be a string or None, got {type(name).__name__}")
         self.name = strip_url_credentials(name) if name else name
         self._manager = plugin_manager or get_plugin_manager()
         self.tracker_names = _check_tracker_names(trackers, self._manager)
+        self._tracker_options = _check_tracker_options(tracker_options, self.tracker_names)
         self._keys = KeyMap()
         self._initial_params = prepare_params(params)
         self.params: dict[str, Any] = dict(self._initial_params.values)
@@ -148,7 +150,7 @@ class Run:
         specs = self._manager.get_trackers() if self.tracker_names else {}
         for tracker_name in self.tracker_names:
             try:
-                tracker = specs[tracker_name].factory()
+                tracker = specs[tracker_name].factory(**self._tracker_options.get(tracker_name, {}))
                 link = tracker.start(self.name)
             except Exception as error:
                 for slot in self._slots:
@@ -358,6 +360,13 @@ class Run:
                         slot.evaluations += 1
         self.hook.toolkit_evaluation_ended(run=self, result=result, step=step)
 
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Attach text tags to the run in every tracker (for example the reason it failed)."""
+        self._require_running("set tags")
+        text = {str(key): strip_url_credentials(str(value)) for key, value in tags.items()}
+        for slot in self._slots:
+            slot.call("set_tags", text)
+
     def log_artifact(self, name: str, path: str) -> None:
         """Record a local file or folder as an artifact of the run (under the folder ``name``)."""
         self._require_running("log an artifact")
@@ -383,6 +392,24 @@ def _cross_link_tags(links: Iterable[TrackerLink]) -> dict[str, str]:
         if link.url:
             tags[f"{link.tracker}.url"] = strip_url_credentials(link.url)
     return tags
+
+
+def _check_tracker_options(
+    options: Optional[Mapping[str, Mapping[str, Any]]], names: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """Options per tracker, given to its factory; only for trackers the run records to."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ValueError(f"tracker_options must map a tracker name to its options, got {options!r}")
+    checked = {}
+    for tracker_name, values in options.items():
+        if tracker_name not in names:
+            raise ValueError(f"tracker_options names {tracker_name!r}, which is not among trackers {list(names)}")
+        if not isinstance(values, Mapping):
+            raise ValueError(f"tracker_options[{tracker_name!r}] must be a mapping of option to value, got {values!r}")
+        checked[tracker_name] = dict(values)
+    return checked
 
 
 def _check_tracker_names(trackers: Iterable[str], manager: ToolkitPluginManager) -> tuple[str, ...]:

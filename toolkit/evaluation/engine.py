@@ -11,6 +11,7 @@ import numpy as np
 
 from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
 from toolkit.evaluation.result import EvaluationResult
+from toolkit.evaluation.selection import default_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
@@ -32,9 +33,10 @@ class Evaluator:
     def __init__(
         self,
         labels: Sequence,
-        metrics: Optional[Iterable[str]] = None,
+        metrics: Any = None,
         *,
         plugin_manager: Optional[ToolkitPluginManager] = None,
+        exact: bool = True,
         ci: Optional[float] = None,
         n_bootstrap: int = 1000,
         seed: Any = None,
@@ -46,13 +48,20 @@ class Evaluator:
         manager = plugin_manager or get_plugin_manager()
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
+        self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         self._selected = self._select(metrics)
-        candidates = self._selected if self._selected is not None else [
-            spec for spec in self._metric_specs.values() if self.task in spec.tasks
-        ]
+        # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
+        self._exact = bool(exact)
+        self._defaults, self._selection_notes = default_metrics(
+            self._metric_specs, self._statistic_specs, self.task, exact=self._exact
+        ) if self._selected is None else (None, [])
+        candidates = self._selected if self._selected is not None else self._defaults
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
-        kept = _ALWAYS_KEPT + (_KEPT_FOR_INTERVALS if ci is not None else ())
+        kept = _ALWAYS_KEPT
+        if ci is not None and self._exact:  # exact=False promises bounded memory: no per-example data
+            kept += _KEPT_FOR_INTERVALS + tuple(
+                need for spec in candidates for need in (spec.resample_needs or ()) if need not in RAW_INPUTS)
         self._statistics = [
             name for name in self._statistic_specs if name in needs or name in kept
         ]
@@ -61,18 +70,16 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Optional[Iterable[str]]) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
         if metrics is None:
             return None
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        names = list(metrics)
-        unknown = [name for name in names if name not in self._metric_specs]
+        chosen = metric_choices(metrics)
+        unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             raise ValueError(
                 f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
             )
-        selected = [self._metric_specs[name] for name in dict.fromkeys(names)]
+        selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
         if wrong_task:
             raise ValueError(
@@ -85,6 +92,7 @@ class Evaluator:
         )
         if missing:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
+        self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
         return selected
 
     # --- accumulating -----------------------------------------------------------------------------
@@ -129,7 +137,9 @@ class Evaluator:
         else:
             # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
             pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
-            pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
+            pred_values = None
+            if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
+                pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
         self._has_scores, self._has_weights = scores is not None, weights is not None
         raw = {"y_true": true_values, "y_pred": pred_values, "sample_weight": weights,
                "y_score": None if y_score is None else np.asarray(y_score)}
@@ -141,7 +151,8 @@ class Evaluator:
             raise ValueError(f"other must be an Evaluator, got {type(other).__name__}")
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
-        if other._statistics != self._statistics or other._raw_needed != self._raw_needed:
+        if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
+                or other._params != self._params or other._exact != self._exact):
             raise ValueError("other was made with different metrics; merge evaluators made alike")
         for flag in ("_has_scores", "_has_weights"):
             mine, theirs = getattr(self, flag), getattr(other, flag)
@@ -154,6 +165,35 @@ class Evaluator:
             self._raw[name].extend(other._raw[name])
         return self
 
+    # --- shipping between processes ---------------------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        # Specs hold plugin functions (often lambdas or closures) that do not pickle: ship their
+        # names; the receiving process looks them up among its own installed plugins.
+        state = self.__dict__.copy()
+        for attribute in ("_metric_specs", "_statistic_specs"):
+            del state[attribute]
+        for attribute in ("_selected", "_defaults"):
+            specs = state[attribute]
+            state[attribute] = None if specs is None else [spec.name for spec in specs]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        manager = get_plugin_manager()
+        self._metric_specs = manager.get_metrics()
+        self._statistic_specs = manager.get_statistics()
+        missing = [name for name in [*(self._selected or ()), *(self._defaults or ())]
+                   if name not in self._metric_specs]
+        missing += [name for name in self._statistics if name not in self._statistic_specs]
+        if missing:
+            raise ValueError(f"this process has no plugin for {sorted(set(missing))}: install the "
+                             "same plugins where evaluators are made and where they are merged")
+        for attribute in ("_selected", "_defaults"):
+            names = getattr(self, attribute)
+            if names is not None:
+                setattr(self, attribute, [self._metric_specs[name] for name in names])
+
     # --- computing --------------------------------------------------------------------------------
 
     def compute(self) -> EvaluationResult:
@@ -164,8 +204,7 @@ class Evaluator:
                      if all(self._available(need) for need in self._statistic_specs[name].requires)}
         available |= {name for name in self._raw_needed if self._available(name)}
         if self._selected is None:
-            specs = [spec for spec in self._metric_specs.values()
-                     if self.task in spec.tasks and all(need in available for need in spec.needs)]
+            specs = [spec for spec in self._defaults if all(need in available for need in spec.needs)]
         else:
             missing = [f"{spec.name} needs {need}" for spec in self._selected
                        for need in spec.needs if need not in available]
@@ -175,9 +214,10 @@ class Evaluator:
         values = self._values({need for spec in specs for need in spec.needs} | set(_ALWAYS_KEPT))
         metrics: dict[str, float] = {}
         artifacts: dict[str, Any] = {}
-        notes: list[str] = []
+        notes: list[str] = list(self._selection_notes)
         for spec in specs:
             arguments = {need: values[need] for need in spec.needs}
+            arguments.update(self._params.get(spec.name, spec.params))
             outcome = _run_metric(spec, arguments, notes)
             if spec.kind == "artifact":
                 artifacts[spec.name] = outcome
@@ -192,10 +232,13 @@ class Evaluator:
                     notes.append(f"{key} is undefined for this data (nan)")
         intervals = {}
         if self.ci is not None:
+            scalar = [spec for spec in specs if spec.kind == "scalar"]
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
+            extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
             intervals = bootstrap.bootstrap_intervals(
-                [spec for spec in specs if spec.kind == "scalar"], {**values, **self._values(extra)},
+                scalar, {**values, **self._values(extra - set(values))},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
+                params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
             )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
@@ -204,7 +247,7 @@ class Evaluator:
 
     def known_metric_keys(self, intervals: Optional[bool] = None) -> set[str]:
         """The scalar metric keys this evaluator can produce (what gates may name)."""
-        selected = None if self._selected is None else [spec.name for spec in self._selected]
+        selected = [spec.name for spec in (self._selected if self._selected is not None else self._defaults)]
         return quality_gates.known_metric_keys(
             self._metric_specs, task=self.task, labels=self.labels, selected=selected,
             intervals=self.ci is not None if intervals is None else intervals,
@@ -229,6 +272,43 @@ class Evaluator:
                 chunks = self._raw[name]
                 values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         return values
+
+
+def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
+    """The ``metrics`` argument as metric name -> params overrides (None: the defaults).
+
+    Accepted forms: a name; names; a mapping of name -> params (or None); or a list mixing names
+    and one-key mappings, which is how a YAML config spells it
+    (``[accuracy, {top_k_accuracy: {k: 3}}]``).
+    """
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    items = list(metrics.items()) if isinstance(metrics, Mapping) else None
+    if items is None:
+        try:
+            entries = list(metrics)
+        except TypeError:
+            raise ValueError(f"metrics must be metric names or a mapping of name -> params, got {metrics!r}") from None
+        items = []
+        for entry in entries:
+            if isinstance(entry, str):
+                items.append((entry, None))
+            elif isinstance(entry, Mapping) and len(entry) == 1:
+                items.extend(entry.items())
+            else:
+                raise ValueError(
+                    f"metrics entries must be names or one-key mappings {{name: params}}, got {entry!r}"
+                )
+    chosen: dict[str, Optional[Mapping[str, Any]]] = {}
+    for name, params in items:
+        if not isinstance(name, str):
+            raise ValueError(f"metrics names must be strings, got {name!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"metrics: params of {name!r} must be a mapping, got {params!r}")
+        if name in chosen and chosen[name] != params:
+            raise ValueError(f"metrics names {name!r} twice with different params")
+        chosen[name] = params
+    return chosen
 
 
 _THRESHOLDS = "threshold_analysis"
@@ -286,11 +366,13 @@ def evaluate(
     *,
     labels: Optional[Sequence] = None,
     sample_weight: Any = None,
-    metrics: Optional[Iterable[str]] = None,
+    metrics: Any = None,
     trackers: Iterable[str] = (),
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     plugin_manager: Optional[ToolkitPluginManager] = None,
+    exact: bool = True,
+    scheduler: Any = None,
     gates: quality_gates.GateInput = None,
     ci: Optional[float] = None,
     n_bootstrap: int = 1000,
@@ -301,7 +383,11 @@ def evaluate(
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
     Every input is checked before anything is computed or logged. With ``trackers``, the result
-    is recorded as one run in each named tracker.
+    is recorded as one run in each named tracker. ``metrics`` is None (every metric that
+    applies), names, or name -> params for metrics that take settings
+    (``{"top_k_accuracy": {"k": 3}}``). ``exact=False`` (with ``metrics=None``) keeps memory
+    bounded: binned AUROC stands in for the exact one. Dask collections are evaluated partition
+    by partition on the workers (``scheduler``: see ``toolkit.scale.on_dask``).
 
     ``gates`` (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) are checked on the result and
     listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
@@ -311,17 +397,29 @@ def evaluate(
     operating points to the threshold analysis before it is logged.
     """
     from toolkit.run import Run
+    from toolkit.scale import on_dask
 
     parsed_gates = quality_gates.parse_gates(gates)
     quality_gates.check_baseline(parsed_gates, baseline)
     bootstrap.check_options(ci, n_bootstrap, seed)
+    if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
+        if parsed_gates or ci is not None or threshold_targets:
+            raise ValueError("gates, ci and threshold_targets are not available for Dask collections yet: "
+                             "evaluate the collected arrays, or apply gates to the result with "
+                             "toolkit.evaluation.gates.evaluate_gates")
+        return on_dask.evaluate_collections(
+            y_true, y_pred, y_score, labels=labels, sample_weight=sample_weight, metrics=metrics,
+            trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
+            exact=exact, scheduler=scheduler,
+        )
     if labels is None:
         true_values = inputs.as_label_array(y_true, "y_true")
         pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, ci=ci, n_bootstrap=n_bootstrap, seed=seed)
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
+                          n_bootstrap=n_bootstrap, seed=seed)
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
                                      f"a {evaluator.task} evaluation")
     targets = _check_threshold_targets(threshold_targets, evaluator, y_score)

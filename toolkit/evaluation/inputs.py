@@ -51,10 +51,13 @@ def infer_labels(y_true: np.ndarray, y_pred: Optional[np.ndarray], y_score: Opti
     """The default labels: the sorted union of ``y_true`` and ``y_pred``, or range(K) for (N, K) scores."""
     if y_pred is None and y_score is not None and y_score.ndim == 2:
         return tuple(range(y_score.shape[1]))
-    try:
-        present = np.unique(y_true) if y_pred is None else np.union1d(y_true, y_pred)
-    except TypeError as error:
-        raise ValueError(f"y_true and y_pred mix label types that cannot be sorted: {error}") from None
+    arrays = [y_true] if y_pred is None else [y_true, y_pred]
+    present = _small_integer_union(arrays)
+    if present is None:
+        try:
+            present = np.unique(y_true) if y_pred is None else np.union1d(y_true, y_pred)
+        except TypeError as error:
+            raise ValueError(f"y_true and y_pred mix label types that cannot be sorted: {error}") from None
     labels = tuple(present.tolist())
     if y_pred is None and y_score is not None and len(labels) < 2:
         # (N,) scores mean a binary task; with one class present, 0/1 labels are the only guess.
@@ -67,12 +70,29 @@ def infer_labels(y_true: np.ndarray, y_pred: Optional[np.ndarray], y_score: Opti
     return labels
 
 
+def _small_integer_union(arrays: list) -> Optional[np.ndarray]:
+    """The sorted distinct values of integer arrays spanning a small range, by counting (no sort);
+    None when the arrays are not all such integers."""
+    if not all(array.dtype.kind in "iu" for array in arrays):
+        return None
+    low = min(int(array.min()) for array in arrays)
+    high = max(int(array.max()) for array in arrays)
+    if high - low >= _LOOKUP_TABLE_LIMIT or low < -(1 << 62) or high > 1 << 62:
+        return None
+    seen = np.zeros(high - low + 1, dtype=bool)
+    for array in arrays:
+        seen[array.astype(np.int64, copy=False) - low] = True
+    return np.flatnonzero(seen) + low
+
+
 def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     """Positions of ``values`` in ``labels``; a value outside ``labels`` is a ValueError."""
     if values.dtype.kind in "iub" and all(
         isinstance(label, (int, np.integer)) and not isinstance(label, bool) for label in labels
     ):
         low, high = int(values.min()), int(values.max())
+        if labels == tuple(range(len(labels))) and 0 <= low and high < len(labels):
+            return values.astype(np.intp)  # the labels 0..K-1 are their own positions
         label_array = np.asarray(labels, dtype=np.int64)
         lowest = min(low, int(label_array.min()))
         span = max(high, int(label_array.max())) - lowest + 1
@@ -123,12 +143,18 @@ def check_scores(y_score: Any, n: int, labels: tuple) -> np.ndarray:
             f"y_score has {scores.shape[1]} columns but there are {len(labels)} labels "
             f"{_preview(labels)}: give one column per label, in the order of labels"
         )
-    finite = np.isfinite(scores)
-    if not finite.all():
-        row = int(np.argwhere(~finite)[0][0])
-        raise ValueError(f"y_score contains NaN or inf (first at row {row})")
+    # The sum is finite only if every score is (NaN and inf propagate): one cheap pass when all is
+    # well; the slower element-wise check runs only to report the problem (or after an overflow).
+    if not np.isfinite(scores.sum()):
+        finite = np.isfinite(scores)
+        if not finite.all():
+            row = int(np.argwhere(~finite)[0][0])
+            raise ValueError(f"y_score contains NaN or inf (first at row {row})")
     if scores.ndim == 1:
-        scores = np.column_stack((1 - scores, scores))
+        widened = np.empty((scores.shape[0], 2), dtype=scores.dtype)
+        np.subtract(1, scores, out=widened[:, 0])
+        widened[:, 1] = scores
+        scores = widened
     return scores
 
 

@@ -65,11 +65,13 @@ def _scores_update(state: list, batch: Batch) -> list:
 
 
 def _scores_finalize(state: list) -> ScoreTable:
-    y_true = np.concatenate([chunk[0] for chunk in state])
-    y_score = state[0][1] if len(state) == 1 else np.concatenate([chunk[1] for chunk in state])
     weighted = [chunk[2] is not None for chunk in state]
     if any(weighted) and not all(weighted):
         raise ValueError("sample_weight was given for some batches and not for others")
+    if len(state) == 1:  # one batch: nothing to join, nothing to copy
+        return ScoreTable(*state[0])
+    y_true = np.concatenate([chunk[0] for chunk in state])
+    y_score = np.concatenate([chunk[1] for chunk in state])
     weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
     return ScoreTable(y_true, y_score, weights)
 
@@ -126,8 +128,8 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
         ),
         StatisticSpec(
             name="scores", init=_scores_init, update=_scores_update, merge=_add,
-            finalize=_scores_finalize, requires=("y_score",),
-            description="true labels, score columns and weights of every example",
+            finalize=_scores_finalize, requires=("y_score",), bounded=False,
+            description="true labels, score columns and weights of every example (grows with N)",
         ),
         StatisticSpec(
             name="count", init=_count_init, update=_count_update, merge=_add,

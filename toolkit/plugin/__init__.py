@@ -5,12 +5,17 @@ from toolkit.plugin.manager import (
     PluginError,
     create_plugin_manager,
     get_plugin_manager,
+    reset_plugin_manager,
+    use_plugin_manager,
 )
 from toolkit.plugin.markers import hookimpl, hookspec
-from toolkit.plugin.types import Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec
+from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
+from toolkit.plugin.types import (
+    Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec,
+)
 
 __all__ = [
-    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "StatisticSpec", "Tracker", "TrackerLink",
-    "TrackerSpec",
-    "create_plugin_manager", "get_plugin_manager", "hookimpl", "hookspec",
+    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "ScriptMetric", "StatisticSpec",
+    "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "get_plugin_manager", "hookimpl",
+    "hookspec", "metric", "reset_plugin_manager", "unregister_metric", "use_plugin_manager",
 ]

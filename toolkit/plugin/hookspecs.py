@@ -12,7 +12,7 @@ from toolkit.plugin.markers import hookspec
 
 if TYPE_CHECKING:  # imported for type hints only: the core must stay light at import time
     from toolkit.evaluation.result import EvaluationResult
-    from toolkit.plugin.types import MetricSpec, StatisticSpec, TrackerSpec
+    from toolkit.plugin.types import MetricSpec, ModelAdapter, StatisticSpec, TrackerSpec
     from toolkit.run import Run
 
 
@@ -124,14 +124,27 @@ class ToolkitHookspecs:
         """
 
     @hookspec(firstresult=True)
-    def toolkit_model_adapter(self, model: Any) -> Optional[Any]:
+    def toolkit_model_adapter(self, model: Any) -> Optional["ModelAdapter"]:
         """Return an adapter that knows how to fit and predict ``model``, or None.
 
-        Called by the trainer with the user's model. Stops at the first non-None result, so
-        an adapter plugin must return None for models it does not know.
+        Called by ``toolkit.Trainer`` with the user's model, before anything is logged. Stops
+        at the first non-None result, so an adapter plugin must return None for models it does
+        not know (and must not import its framework to find out: if the model is a Keras model,
+        ``keras`` is already in ``sys.modules``).
+
+        The adapter follows :class:`~toolkit.plugin.types.ModelAdapter`:
+
+        - ``framework`` (str) and ``describe()`` → params logged automatically;
+        - ``labels(y)`` → the class labels, in the order of ``predict_proba``'s columns;
+        - ``fit(x, y, *, epochs, batch_size, epoch_ended)`` → trains, calling
+          ``epoch_ended(epoch, logs)`` after every epoch with the framework's own values
+          (the trainer evaluates the validation set and fires ``toolkit_epoch_ended`` and
+          ``toolkit_evaluation_ended`` from there);
+        - ``predict_proba(x)`` → (N, K) scores or None; ``predict(x)`` → (N,) labels;
+        - ``artifacts(x, y, y_score, labels, folder)`` → {name: path} recorded at the end.
 
         :param model: the object given to ``toolkit.Trainer``.
-        :return: an adapter object, or None.
+        :return: a ModelAdapter, or None.
 
         Example::
 
@@ -140,6 +153,35 @@ class ToolkitHookspecs:
                 if hasattr(model, "fit") and hasattr(model, "predict_proba"):
                     return EstimatorAdapter(model)
                 return None
+        """
+
+    @hookspec(firstresult=True)
+    def toolkit_build_model(
+        self, framework: str, spec: Mapping[str, Any], input_shape: tuple, labels: Sequence,
+        seed: Optional[int],
+    ) -> Optional[Any]:
+        """Build a model from the ``model:`` section of a config, or return None.
+
+        Called by ``toolkit train`` / ``toolkit sweep`` after the config was validated and the
+        data loaded, before any run starts. Stops at the first non-None result: a plugin
+        returns None for a ``framework`` it does not build. Raise ValueError naming the key
+        (``model.layers[2]``, ``model.optimizer``) for a spec it cannot build.
+
+        :param framework: ``model.framework`` from the config ("keras", "sklearn", ...).
+        :param spec: the rest of the ``model:`` section (layers, optimizer, loss, ...).
+        :param input_shape: the shape of one example, for example (8, 8, 1).
+        :param labels: the class labels of the data, in order.
+        :param seed: the config's ``seed``, or None; seed the framework's random numbers with it.
+        :return: a model that some ``toolkit_model_adapter`` accepts, or None.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_build_model(framework, spec):
+                if framework != "sklearn":
+                    return None
+                from sklearn.linear_model import LogisticRegression
+                return LogisticRegression(**spec.get("options", {}))
         """
 
     # --- lifecycle: called for every run, return None ------------------------------------------
@@ -177,18 +219,21 @@ class ToolkitHookspecs:
     def toolkit_epoch_ended(self, run: "Run", epoch: int, logs: Mapping[str, float]) -> None:
         """A training epoch ended; ``logs`` are the framework's own values (loss, accuracy, ...).
 
-        Fired by the trainer only. Raising here fails the run (an early-stopping plugin should
-        instead set a flag on ``run``).
+        Fired by the trainer only, after the values were recorded and before the epoch's
+        validation. The trainer records them under ``train/`` ("train/loss", "train/accuracy")
+        so they never collide with the metric engine's keys ("accuracy" on the validation set).
+        Raising here fails the run, keeping everything recorded so far (an early-stopping plugin
+        should instead set a flag on ``run``).
 
         :param run: the current run.
         :param epoch: the epoch number, starting at 0.
-        :param logs: the framework's values for this epoch.
+        :param logs: the framework's values for this epoch, keyed ``train/<name>``.
 
         Example::
 
             @toolkit.hookimpl
             def toolkit_epoch_ended(run, epoch, logs):
-                print(epoch, logs.get("loss"))
+                print(epoch, logs.get("train/loss"))
         """
 
     @hookspec

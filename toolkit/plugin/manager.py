@@ -6,12 +6,13 @@ Nothing here runs at import time: callers ask for a manager with :func:`create_p
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import pluggy
 
@@ -172,6 +173,11 @@ class ToolkitPluginManager(pluggy.PluginManager):
             self._registry = registry
         return self._registry
 
+    def provider_of(self, kind: str, name: str) -> Optional[str]:
+        """The plugin that registered the ``kind`` ("metric", "statistic", "tracker") ``name``."""
+        entry = self._collect()[kind].get(name)
+        return None if entry is None else entry[1]
+
     def get_metrics(self) -> dict[str, MetricSpec]:
         """Every registered metric by name."""
         return {name: spec for name, (spec, _) in self._collect()["metric"].items()}
@@ -187,6 +193,14 @@ class ToolkitPluginManager(pluggy.PluginManager):
     def get_model_adapter(self, model: Any) -> Any:
         """The first adapter a plugin offers for ``model``, or None."""
         return self.hook.toolkit_model_adapter(model=model)
+
+    def build_model(
+        self, framework: str, spec: Any, input_shape: tuple, labels: Any, seed: Optional[int] = None
+    ) -> Any:
+        """The model the first willing plugin builds from a config's ``model:`` section, or None."""
+        return self.hook.toolkit_build_model(
+            framework=framework, spec=spec, input_shape=tuple(input_shape), labels=list(labels), seed=seed
+        )
 
     def plugin_infos(self) -> list[PluginInfo]:
         """One entry per loaded plugin: its distribution, version, hooks and what it provides."""
@@ -226,6 +240,7 @@ def create_plugin_manager(
     strict: bool = False,
     load_entry_points: bool = True,
     disabled: Optional[Iterable[str]] = None,
+    include_script_metrics: bool = True,
 ) -> ToolkitPluginManager:
     """A fresh plugin manager holding the built-in plugins and every installed plugin.
 
@@ -233,6 +248,9 @@ def create_plugin_manager(
         another one, instead of reporting it in ``manager.broken`` and loading the rest.
     :param load_entry_points: load the ``toolkit.plugins`` entry points (False: built-ins only).
     :param disabled: plugin names to block; defaults to ``TOOLKIT_DISABLE_PLUGINS``.
+    :param include_script_metrics: also register the metrics defined with ``@toolkit.metric``
+        in this process (they come after the installed plugins, so an installed metric keeps
+        a contested name and the script metric is reported).
     """
     import importlib
 
@@ -259,6 +277,10 @@ def create_plugin_manager(
                 )
                 continue
             manager.register_distribution(plugin, entry_point.name, distribution, version, strict)
+    if include_script_metrics:
+        from toolkit.plugin.script_metrics import register_script_metrics  # it imports this module
+
+        register_script_metrics(manager, strict)
     return manager
 
 
@@ -281,6 +303,21 @@ def get_plugin_manager() -> ToolkitPluginManager:
         if _default_manager is None:
             _default_manager = create_plugin_manager()
         return _default_manager
+
+
+@contextlib.contextmanager
+def use_plugin_manager(manager: ToolkitPluginManager) -> Iterator[ToolkitPluginManager]:
+    """Make ``manager`` the process-wide one inside the block (tests, or an isolated session)."""
+    global _default_manager
+    if not isinstance(manager, ToolkitPluginManager):
+        raise ValueError(f"manager must be a ToolkitPluginManager, got {type(manager).__name__}")
+    with _default_lock:
+        previous, _default_manager = _default_manager, manager
+    try:
+        yield manager
+    finally:
+        with _default_lock:
+            _default_manager = previous
 
 
 def reset_plugin_manager() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -63,6 +66,9 @@ class StatisticSpec:
     processes or machines), and ``finalize(state)`` turns a state into the value that metric
     ``compute`` functions receive (identity when omitted). ``requires`` names the raw inputs a
     batch must carry for this statistic to be kept (for example ``("y_score",)``).
+    ``bounded`` is False for a state that grows with the number of examples (the core's
+    ``scores``): evaluations asked to keep memory bounded (``exact=False``) leave out the
+    metrics that need it unless they are named.
     """
 
     name: str
@@ -72,9 +78,12 @@ class StatisticSpec:
     finalize: Optional[Callable[[Any], Any]] = None
     requires: tuple = ()
     description: str = ""
+    bounded: bool = True
 
     def __post_init__(self) -> None:
         _check_name("statistic", self.name)
+        if not isinstance(self.bounded, bool):
+            raise ValueError(f"statistic {self.name!r}: bounded must be True or False")
         for attribute in ("init", "update", "merge"):
             if not callable(getattr(self, attribute)):
                 raise ValueError(f"statistic {self.name!r}: {attribute} must be callable")
@@ -90,12 +99,41 @@ class StatisticSpec:
         object.__setattr__(self, "requires", requires)
 
 
+def _accepted_arguments(function: Callable[..., Any]) -> Optional[set]:
+    """The keyword arguments ``function`` accepts, or None when it takes ``**kwargs`` or hides its signature."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no introspectable signature
+        return None
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    return {parameter.name for parameter in parameters
+            if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """A metric: ``compute`` receives the statistics and raw inputs named in ``needs`` as keyword
     arguments and returns a float, or a dict of full metric key -> float for several values
     (per-class results). An ``"artifact"`` metric returns any object (a matrix, a curve) that
     lands in ``EvaluationResult.artifacts`` instead of ``metrics``.
+
+    ``params`` are settings with their default values (for example ``{"k": 2}``) that ``compute``
+    also receives as keyword arguments; a user overrides them when choosing metrics
+    (``metrics={"top_k_accuracy": {"k": 3}}``). ``check_params(**params)`` may raise ValueError
+    for values that make no sense, before anything is computed.
+    ``approximates`` names the exact metric that this one approximates in bounded memory (for
+    example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
+    place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
+
+    ``resample`` (optional) makes bootstrap confidence intervals fast for a metric computed from
+    per-example data: it receives the statistics named in ``resample_needs`` (default: the same
+    as ``needs``) and ``params``, plus ``resamples``, a :class:`Resamples`, and returns one value
+    per resample (an array of shape (R,), or a dict of key -> array for several values). A
+    metric whose statistic is a running total (log loss's two sums) names ``("scores",)`` there.
+    Without ``resample`` the bootstrap calls ``compute`` once per resample on resampled copies
+    (exact, slower). Metrics that need only ``confusion``/``count``/``labels`` need no
+    ``resample``: their resampled counts are drawn directly.
     """
 
     name: str
@@ -105,15 +143,25 @@ class MetricSpec:
     kind: str = "scalar"
     tasks: tuple = TASKS
     description: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    check_params: Optional[Callable[..., None]] = None
+    approximates: Optional[str] = None
     resample: Optional[Callable[..., Any]] = None
+    resample_needs: Optional[tuple] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
+        if self.approximates is not None:
+            _check_name(f"metric {self.name!r}: approximates", self.approximates)
         if not callable(self.compute):
             raise ValueError(f"metric {self.name!r}: compute must be callable")
         if self.resample is not None and not callable(self.resample):
             raise ValueError(f"metric {self.name!r}: resample must be callable or None")
+        if self.resample_needs is not None:
+            object.__setattr__(self, "resample_needs",
+                               _as_tuple(self.resample_needs, f"metric {self.name!r}: resample_needs"))
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
+        self._check_params()
         tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")
         if not tasks or any(task not in TASKS for task in tasks):
             raise ValueError(f"metric {self.name!r}: tasks {tasks} must be a non-empty subset of {TASKS}")
@@ -122,6 +170,64 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: kind {self.kind!r} must be one of {METRIC_KINDS}")
         if self.higher_is_better not in (True, False, None):
             raise ValueError(f"metric {self.name!r}: higher_is_better must be True, False or None")
+        accepted = _accepted_arguments(self.compute)
+        if accepted is not None:
+            refused = [argument for argument in (*self.needs, *self.params) if argument not in accepted]
+            if refused:
+                raise ValueError(
+                    f"metric {self.name!r}: compute does not accept {refused}, which needs/params "
+                    f"name; it takes {sorted(accepted)}"
+                )
+
+    def _check_params(self) -> None:
+        if not isinstance(self.params, Mapping):
+            raise ValueError(f"metric {self.name!r}: params must be a mapping of name -> default value")
+        bad = [key for key in self.params if not (isinstance(key, str) and key.isidentifier())]
+        if bad:
+            raise ValueError(f"metric {self.name!r}: params names {bad} are not Python identifiers")
+        clash = sorted(set(self.params) & set(self.needs))
+        if clash:
+            raise ValueError(f"metric {self.name!r}: {clash} are named in both needs and params")
+        if self.check_params is not None:
+            if not callable(self.check_params):
+                raise ValueError(f"metric {self.name!r}: check_params must be callable or None")
+            self.check_params(**self.params)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def with_params(self, overrides: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """The defaults updated with ``overrides``, checked: unknown names, types and ``check_params``.
+
+        Raises ValueError naming the metric and the parameter.
+        """
+        chosen = dict(self.params)
+        for key, value in (overrides or {}).items():
+            if key not in self.params:
+                takes = f"it takes {sorted(self.params)}" if self.params else "it takes none"
+                raise ValueError(f"metrics: {self.name!r} has no parameter {key!r}; {takes}")
+            default = self.params[key]
+            if default is not None and not _same_kind(value, default):
+                raise ValueError(
+                    f"metrics: {self.name!r} parameter {key!r} must be of type {type(default).__name__} "
+                    f"like its default {default!r}, got {value!r}"
+                )
+            chosen[key] = value
+        if self.check_params is not None:
+            try:
+                self.check_params(**chosen)
+            except ValueError as error:
+                raise ValueError(f"metrics: {self.name!r}: {error}") from None
+        return chosen
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """True when ``value`` may stand in for ``default``: ints for floats, never bools for numbers."""
+    if isinstance(default, (bool, np.bool_)) or isinstance(value, (bool, np.bool_)):
+        return isinstance(value, (bool, np.bool_)) and isinstance(default, (bool, np.bool_))
+    if isinstance(default, numbers.Integral):
+        return isinstance(value, numbers.Integral)
+    if isinstance(default, numbers.Real):
+        return isinstance(value, numbers.Real)
+    return isinstance(value, type(default))
 
 
 class Resamples:
@@ -221,3 +327,49 @@ class Tracker(Protocol):
 
     def describe(self) -> str:
         """One line saying where the run is, for the end-of-run summary (no credentials)."""
+
+
+# Called by an adapter after each epoch with the epoch number (from 0) and the framework's logs.
+EpochCallback = Callable[[int, Mapping[str, float]], None]
+
+
+@runtime_checkable
+class ModelAdapter(Protocol):
+    """What ``toolkit_model_adapter`` returns: the trainer's only view of a model.
+
+    The trainer never touches the model itself, so a framework plugin is all it takes to train
+    and evaluate a new kind of model. ``y`` always arrives as a 1-D array of integer or string
+    class labels (one-hot targets are turned into labels by the trainer first); the adapter
+    re-encodes it for its framework (for example one-hot for a categorical loss).
+
+    - ``framework``: a short name ("keras", "sklearn"), logged as the ``framework`` param.
+    - ``labels(y)``: the class labels in the order of ``predict_proba``'s columns, for a
+      model trained on ``y``; raises ValueError if ``y`` holds a label the model cannot output.
+    - ``describe()``: params logged automatically (optimizer, learning rate, loss, layers,
+      parameter count, ...), as a flat mapping of str to str/int/float/bool.
+    - ``fit(x, y, *, epochs, batch_size, epoch_ended)``: train, calling
+      ``epoch_ended(epoch, logs)`` once per finished epoch with the framework's own values;
+      an exception raised by ``epoch_ended`` must propagate (it fails the run).
+    - ``predict_proba(x)``: scores of shape (N, K), one column per label, or None when the
+      model has no probabilities (then ``predict(x)`` gives the labels).
+    - ``predict(x)``: predicted labels, shape (N,).
+    - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
+      grid of sample images, a model summary), as a mapping of artifact name to a path written
+      inside ``folder``; return {} for none.
+    """
+
+    framework: str
+
+    def labels(self, y: Any) -> list: ...
+
+    def describe(self) -> Mapping[str, Any]: ...
+
+    def fit(self, x: Any, y: Any, *, epochs: int, batch_size: int, epoch_ended: EpochCallback) -> None: ...
+
+    def predict_proba(self, x: Any) -> Optional[np.ndarray]: ...
+
+    def predict(self, x: Any) -> np.ndarray: ...
+
+    def artifacts(
+        self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
+    ) -> Mapping[str, str]: ...

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from toolkit.plugin import MetricSpec, hookimpl
+from toolkit.plugin import MetricSpec, StatisticSpec, hookimpl
 
-from toolkit_metrics import counting, curves, ranking, resampling
+from toolkit_metrics import counting, curves, log_loss, ranking, resampling
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -20,6 +20,15 @@ def _threshold_analysis(scores, labels):
 
     return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1],
                    deferred=True)
+
+
+@hookimpl
+def toolkit_register_statistics() -> list[StatisticSpec]:
+    return [
+        StatisticSpec("log_loss_terms", log_loss.init, log_loss.update, log_loss.merge,
+                      requires=("y_score",),
+                      description="weighted sum of log losses and of weights (two numbers)"),
+    ]
 
 
 @hookimpl
@@ -55,9 +64,9 @@ def toolkit_register_metrics() -> list[MetricSpec]:
         MetricSpec("roc_auc_ovr_weighted", ranking.roc_auc_ovr_weighted, ("scores", "labels"), True,
                    tasks=MULTICLASS, description="one-vs-rest AUROC, mean weighted by support",
                    resample=resampling.roc_auc_ovr_weighted),
-        MetricSpec("log_loss", ranking.log_loss, ("scores",), False,
+        MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
                    description="mean negative log probability of the true class",
-                   resample=resampling.log_loss),
+                   resample=resampling.log_loss, resample_needs=("scores",)),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",

@@ -1,71 +1,90 @@
-"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest) and log loss."""
+"""Metrics from the scores: exact, tie-aware AUROC (binary and one-vs-rest)."""
 
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
+
+from toolkit_metrics.mann_whitney import MannWhitney, Scratch, mann_whitney
 
 # Below this many examples a thread pool costs more than it saves.
 _PARALLEL_MIN_EXAMPLES = 100_000
 
 
-def auc_numerator(scores: np.ndarray, positive: np.ndarray, weights: Optional[np.ndarray]) -> tuple[float, float, float]:
-    """Weighted Mann-Whitney U with ties counted half, and the positive and negative weight totals.
+class OneVsRest(NamedTuple):
+    """Per-class AUROC (nan where a class is all or none of y_true) and per-class support
+    (weighted when sample weights were given), in the order of the labels."""
 
-    AUROC = U / (W_pos * W_neg); this equals the trapezoidal area under scikit-learn's ROC curve.
+    auc: np.ndarray
+    support: np.ndarray
+
+
+# Rows per block when turning (N, K) scores into K contiguous columns; a block stays in cache.
+_TRANSPOSE_BLOCK_ROWS = 16_384
+
+
+def column(y_score: np.ndarray, k: int) -> np.ndarray:
+    """Score column ``k`` as a contiguous float64 array (exact for every float input)."""
+    return np.ascontiguousarray(y_score[:, k], dtype=np.float64)
+
+
+def columns(y_score: np.ndarray) -> np.ndarray:
+    """All score columns as a contiguous float64 (K, N) array.
+
+    Reading one column of a row-major (N, K) array drags every row through the cache, so K
+    separate column copies read the whole array K times; copying row blocks that fit in cache
+    reads it once.
     """
-    order = np.argsort(scores, kind="quicksort")
-    sorted_scores = scores[order]
-    sorted_positive = positive[order]
-    if weights is None:
-        positive_weight = sorted_positive.astype(np.float64)
-        negative_weight = 1.0 - positive_weight
-    else:
-        sorted_weights = weights[order]
-        positive_weight = np.where(sorted_positive, sorted_weights, 0.0)
-        negative_weight = sorted_weights - positive_weight
-    starts = np.flatnonzero(np.concatenate(([True], sorted_scores[1:] != sorted_scores[:-1])))
-    group_positive = np.add.reduceat(positive_weight, starts)
-    group_negative = np.add.reduceat(negative_weight, starts)
-    negative_below = np.cumsum(group_negative) - group_negative
-    u = float(np.dot(group_positive, negative_below) + 0.5 * np.dot(group_positive, group_negative))
-    return u, float(group_positive.sum()), float(group_negative.sum())
+    if y_score.flags.f_contiguous and y_score.dtype == np.float64:
+        return y_score.T
+    n = y_score.shape[0]
+    out = np.empty((y_score.shape[1], n), dtype=np.float64)
+    for start in range(0, n, _TRANSPOSE_BLOCK_ROWS):
+        stop = min(start + _TRANSPOSE_BLOCK_ROWS, n)
+        out[:, start:stop] = y_score[start:stop].T
+    return out
 
 
-def binary_auc(scores: np.ndarray, positive: np.ndarray, weights: Optional[np.ndarray]) -> float:
-    """AUROC of one score column for one positive class; nan when a class is missing."""
-    u, positive_total, negative_total = auc_numerator(scores, positive, weights)
-    if positive_total == 0 or negative_total == 0:
-        return float("nan")
-    return u / (positive_total * negative_total)
+def one_vs_rest(score_table) -> OneVsRest:
+    """Every class against the rest; computed once per evaluation, shared by the macro and
+    weighted means."""
+    return score_table.derived("one_vs_rest_auc", _one_vs_rest)
 
 
-def one_vs_rest_auc(score_table) -> np.ndarray:
-    """Per-class AUROC, one column against the rest (computed once per evaluation)."""
-    return score_table.derived("one_vs_rest_auc", _one_vs_rest_auc)
-
-
-def _one_vs_rest_auc(score_table) -> np.ndarray:
+def _one_vs_rest(score_table) -> OneVsRest:
     y_true, y_score, weights = score_table.y_true, score_table.y_score, score_table.sample_weight
-
-    def column(k: int) -> float:
-        return binary_auc(np.ascontiguousarray(y_score[:, k]), y_true == k, weights)
-
     n_classes = y_score.shape[1]
+    members = _indices_by_class(y_true, n_classes)
+    score_columns = columns(y_score)
+    per_thread = threading.local()
+
+    def one_class(k: int) -> MannWhitney:
+        if not hasattr(per_thread, "scratch"):
+            per_thread.scratch = Scratch()
+        return mann_whitney(score_columns[k], y_true == k, weights, members[k], per_thread.scratch)
+
     workers = min(n_classes, os.cpu_count() or 1)
     if workers > 1 and y_true.shape[0] >= _PARALLEL_MIN_EXAMPLES:
-        with ThreadPoolExecutor(workers) as pool:  # numpy's sort releases the GIL
-            return np.array(list(pool.map(column, range(n_classes))))
-    return np.array([column(k) for k in range(n_classes)])
+        with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the heavy steps
+            results = list(pool.map(one_class, range(n_classes)))
+    else:
+        results = [one_class(k) for k in range(n_classes)]
+    return OneVsRest(np.array([result.auc for result in results]),
+                     np.array([result.positive_total for result in results]))
 
 
-def _class_weights(score_table) -> np.ndarray:
-    weights = score_table.sample_weight
-    return np.bincount(score_table.y_true, weights=weights, minlength=score_table.n_classes).astype(np.float64)
+def _indices_by_class(y_true: np.ndarray, n_classes: int) -> list[np.ndarray]:
+    """The rows of each class, ascending: one stable sort (a radix sort for small codes)."""
+    if n_classes <= 1 << 16:
+        y_true = y_true.astype(np.uint8 if n_classes <= 1 << 8 else np.uint16)
+    order = np.argsort(y_true, kind="stable")
+    ends = np.cumsum(np.bincount(y_true, minlength=n_classes))
+    return np.split(order, ends[:-1])
 
 
 def _warn_undefined(per_class: np.ndarray, labels: Sequence) -> None:
@@ -76,31 +95,19 @@ def _warn_undefined(per_class: np.ndarray, labels: Sequence) -> None:
 
 def roc_auc(scores, labels: Sequence) -> float:
     """Binary AUROC of the positive class ``labels[1]``."""
-    value = binary_auc(np.ascontiguousarray(scores.y_score[:, 1]), scores.y_true == 1, scores.sample_weight)
+    value = mann_whitney(column(scores.y_score, 1), scores.y_true == 1, scores.sample_weight).auc
     if np.isnan(value):
         warnings.warn("AUROC is undefined: y_true holds only one class")
     return value
 
 
 def roc_auc_ovr_macro(scores, labels: Sequence) -> float:
-    per_class = one_vs_rest_auc(scores)
+    per_class = one_vs_rest(scores).auc
     _warn_undefined(per_class, labels)
     return float(per_class.mean())
 
 
 def roc_auc_ovr_weighted(scores, labels: Sequence) -> float:
-    per_class = one_vs_rest_auc(scores)
+    per_class, support = one_vs_rest(scores)
     _warn_undefined(per_class, labels)
-    support = _class_weights(scores)
     return float(np.dot(per_class, support) / support.sum())
-
-
-def log_loss(scores) -> float:
-    """Mean negative log probability of the true class, probabilities clipped to [eps, 1 - eps]."""
-    y_score = scores.y_score
-    eps = np.finfo(y_score.dtype).eps
-    true_probability = np.clip(y_score[np.arange(y_score.shape[0]), scores.y_true], eps, 1 - eps)
-    losses = -np.log(true_probability)
-    if scores.sample_weight is None:
-        return float(losses.mean())
-    return float(np.dot(losses, scores.sample_weight) / scores.sample_weight.sum())

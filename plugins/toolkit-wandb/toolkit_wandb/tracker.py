@@ -39,6 +39,7 @@ DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CURVE_CHART = "wandb/area-under-curve/v0"
 _CURVE_TITLES = {"roc": ("ROC curve", "False positive rate", "True positive rate"),
                  "pr": ("Precision-recall curve", "Recall", "Precision")}
@@ -214,6 +215,11 @@ class WandbTracker:
             files = [target]
         for file in files:
             self._run.save(file, base_path=self._run.dir, policy="now")
+        if len(files) == 1 and files[0].lower().endswith(IMAGE_SUFFIXES):
+            # A picture (a trainer's grid of sample predictions) also goes to W&B's media panel.
+            import wandb
+
+            self._run.log({name: wandb.Image(files[0], caption=name)}, step=self._step or 0)
 
     # --- closing --------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""toolkit-custom-metrics: an example metric plugin, written the way a stranger would write one."""

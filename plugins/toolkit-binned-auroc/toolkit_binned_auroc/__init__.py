@@ -1,0 +1,1 @@
+"""toolkit-binned-auroc: approximate AUROC from fixed-size, mergeable score histograms."""

@@ -1,0 +1,41 @@
+"""The log-loss statistic sums exactly: any split into batches gives the same value to the last bit."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import toolkit
+from toolkit_metrics.log_loss import QUANTUM_BITS, exact_sum
+
+
+@given(st.lists(st.floats(0, 1e20, allow_nan=False), max_size=300))
+def test_exact_sum_is_the_exact_sum_of_the_rounded_terms(values):
+    expected = sum(round(Fraction(value) * (1 << QUANTUM_BITS)) for value in values)
+    assert exact_sum(np.array(values, dtype=np.float64)) == expected
+
+
+def test_exact_sum_crosses_chunks_without_overflow():
+    values = np.full(200_000, 2.0 ** 41 + 0.123)
+    assert exact_sum(values) == 200_000 * round(Fraction(2.0 ** 41 + 0.123) * (1 << QUANTUM_BITS))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.booleans(), st.lists(st.integers(1, 499), max_size=8))
+def test_log_loss_is_the_same_to_the_last_bit_however_the_data_is_split(seed, weighted, cuts):
+    rng = np.random.default_rng(seed)
+    y_true, scores = rng.integers(0, 3, 500), rng.dirichlet([1, 1, 1], 500)
+    weights = rng.random(500) * 10 if weighted else None
+    whole = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, metrics=["log_loss"])
+    cuts = sorted(set(cuts))
+    parts = [toolkit.Evaluator([0, 1, 2], ["log_loss"]).update(
+        true_part, y_score=score_part, sample_weight=None if weights is None else weight_part)
+        for true_part, score_part, weight_part in zip(
+            np.split(y_true, cuts), np.split(scores, cuts), np.split(np.ones(500) if weights is None else weights, cuts))]
+    merged = parts[-1]
+    for part in reversed(parts[:-1]):
+        merged.merge(part)
+    assert merged.compute()["log_loss"] == whole["log_loss"]

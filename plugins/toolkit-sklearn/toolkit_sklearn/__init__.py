@@ -1,0 +1,3 @@
+"""toolkit-sklearn: trains scikit-learn estimators through toolkit's Trainer."""
+
+__version__ = "0.1.0"

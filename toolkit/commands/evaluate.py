@@ -1,0 +1,107 @@
+"""``toolkit evaluate --y-true FILE --y-score FILE``: score saved predictions, optionally tracked."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from toolkit.progress import final_metrics_block
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="compute metrics from saved labels and scores (.npy or .csv)",
+        description="Compute metrics from saved labels, predictions and scores (.npy or .csv files).",
+    )
+    parser.add_argument("--y-true", required=True, metavar="FILE", help="true labels, one per example")
+    parser.add_argument("--y-score", metavar="FILE", help="scores: (N,) positive-class or (N, K) one column per label")
+    parser.add_argument("--y-pred", metavar="FILE", help="predicted labels (derived from the scores when omitted)")
+    parser.add_argument("--labels", nargs="+", metavar="LABEL", help="the class labels, in the order of the score columns")
+    parser.add_argument("--metric", dest="metrics", action="append", metavar="NAME", help="a metric to compute (repeatable; default all)")
+    parser.add_argument("--tracker", dest="trackers", action="append", default=[], metavar="NAME",
+                        help="record the result as a run in this tracker (repeatable: mlflow, wandb)")
+    parser.add_argument("--run-name", help="the run's name in the trackers")
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import toolkit
+
+    if args.y_score is None and args.y_pred is None:
+        raise ValueError("give --y-score or --y-pred (or both): there is nothing to compare --y-true with")
+    y_true = read_array(args.y_true, "--y-true", labels=True)
+    y_score = None if args.y_score is None else read_array(args.y_score, "--y-score", labels=False)
+    y_pred = None if args.y_pred is None else read_array(args.y_pred, "--y-pred", labels=True)
+    labels = None if args.labels is None else _typed_labels(args.labels, y_true)
+    result = toolkit.evaluate(
+        y_true, y_pred=y_pred, y_score=y_score, labels=labels, metrics=args.metrics,
+        trackers=args.trackers, run_name=args.run_name,
+        params={argument: os.path.basename(path) for argument, path in
+                (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(f"{len(y_true)} examples, {len(result.labels)} labels ({result.task})")
+    print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    return 0
+
+
+def read_array(path: str, argument: str, labels: bool) -> np.ndarray:
+    """A .npy or .csv file as an array; a CSV header row (non-numeric first row) is skipped."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{argument} {path!r} is not a file")
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as error:
+            raise ValueError(f"{argument} {path!r} is not a plain .npy array: {error}") from None
+    if extension != ".csv":
+        raise ValueError(f"{argument} {path!r}: use a .npy or .csv file, not {extension or 'no extension'}")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    if rows and not all(_is_number(cell) for cell in rows[0]) and (
+        len(rows) > 1 and all(_is_number(cell) for cell in rows[1])
+    ):
+        rows = rows[1:]  # a header
+    if not rows:
+        raise ValueError(f"{argument} {path!r} has no values")
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        raise ValueError(f"{argument} {path!r}: rows have different numbers of values")
+    if all(_is_number(cell) for row in rows for cell in row):
+        array = np.asarray([[float(cell) for cell in row] for row in rows])
+        if labels and np.all(array == np.round(array)):
+            array = array.astype(np.int64)
+    elif labels:
+        array = np.asarray(rows)
+    else:
+        raise ValueError(f"{argument} {path!r} holds values that are not numbers")
+    return array[:, 0] if width == 1 else array
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _typed_labels(labels: list, y_true: np.ndarray) -> list:
+    """Labels given on the command line take the type of ``y_true`` (ints stay ints)."""
+    if np.asarray(y_true).dtype.kind in "iu":
+        try:
+            return [int(label) for label in labels]
+        except ValueError:
+            raise ValueError(f"--labels {labels} must be integers, like the values of --y-true") from None
+    return labels

@@ -1,0 +1,285 @@
+"""YAML run configs: loading, ``--set key=value`` overrides, and validation into one-line errors.
+
+A config (see examples/digits_cnn.yaml)::
+
+    run_name: digits-cnn        # optional
+    seed: 0                     # optional
+    epochs: 5
+    batch_size: 32
+    data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits
+    model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
+    metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric
+    trackers: {mlflow: {}, wandb: {}}                   # or a list of names
+    params: {note: baseline}                            # optional: extra values to log
+
+Every mistake is a ValueError naming the key and the fix, raised before anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params")
+DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
+SWEEP_KEYS = ("base", "variants")
+VARIANT_KEYS = ("name", "set")
+DEFAULT_TRACKERS = ("mlflow",)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A validated config; ``model`` keeps the framework's own keys for its plugin to check."""
+
+    epochs: int
+    batch_size: int
+    data: dict
+    model: dict
+    framework: str
+    run_name: Optional[str] = None
+    seed: Optional[int] = None
+    metrics: Optional[list] = None
+    trackers: dict = field(default_factory=dict)  # tracker name -> its options
+    params: dict = field(default_factory=dict)
+    source: str = "<config>"
+
+    @property
+    def data_source(self) -> str:
+        return self.data.get("path") or self.data.get("name")
+
+    def hyperparameters(self) -> dict:
+        """What the config adds to the params the model adapter logs: data, seed and ``params``."""
+        params: dict[str, Any] = {"data": dict(self.data)}
+        if self.seed is not None:
+            params["seed"] = self.seed
+        params.update(self.params)
+        return params
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def read_yaml(path: str) -> dict:
+    """The mapping in the YAML file at ``path``."""
+    import yaml
+
+    if not os.path.isfile(path):
+        raise ValueError(f"config {path!r} is not a file")
+    with open(path, encoding="utf-8") as handle:
+        try:
+            document = yaml.safe_load(handle)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ValueError(f"config {path}{where}: not valid YAML: {problem}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"config {path}: must be a mapping of keys (epochs, model, ...), got {type(document).__name__}")
+    return document
+
+
+def apply_overrides(config: Mapping[str, Any], assignments: Iterable[str], source: str = "--set") -> dict:
+    """A copy of ``config`` with each ``dotted.key=value`` applied; values are read as YAML.
+
+    List items are addressed by index: ``model.layers.0.Conv2D.filters=64``.
+    """
+    import yaml
+
+    result = copy.deepcopy(dict(config))
+    for assignment in assignments:
+        key, separator, text = assignment.partition("=")
+        if not separator or not key.strip():
+            raise ValueError(f"{source} {assignment!r} must look like key=value, for example epochs=10")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        set_dotted(result, key.strip(), value, source)
+    return result
+
+
+def set_dotted(config: dict, key: str, value: Any, source: str = "--set") -> None:
+    """Set ``config[a][b][0]... = value`` for ``key`` "a.b.0..."; missing mappings are created."""
+    parts = key.split(".")
+    node: Any = config
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"{source} {key}: {'.'.join(parts[:depth]) or 'config'} is a list of "
+                                 f"{len(node)} items; use an index 0..{len(node) - 1}")
+            index = int(part)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise ValueError(f"{source} {key}: {where.rpartition('.')[0]} is a value, not a mapping or list")
+
+
+# --- validating ------------------------------------------------------------------------------------
+
+
+def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str = "<config>") -> TrainConfig:
+    """Check every key and type, and that the named trackers and metrics are installed."""
+    where = f"config {source}"
+    _reject_unknown(config, TOP_KEYS, "", where)
+    for required in ("model", "epochs", "batch_size"):
+        if required not in config:
+            raise ValueError(f"{where}: key {required!r} is missing; add it (see examples/digits_cnn.yaml)")
+    epochs = _positive_int(config["epochs"], "epochs", where)
+    batch_size = _positive_int(config["batch_size"], "batch_size", where)
+    seed = config.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"{where}: seed must be an integer, got {seed!r}")
+    run_name = config.get("run_name")
+    if run_name is not None and not isinstance(run_name, str):
+        raise ValueError(f"{where}: run_name must be a string, got {run_name!r}")
+    data = _data(config.get("data", "digits"), where)
+    model, framework = _model(config["model"], where)
+    metrics = _names(config.get("metrics"), "metrics", where)
+    trackers = _trackers(config.get("trackers", list(DEFAULT_TRACKERS)), where)
+    params = config.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise ValueError(f"{where}: params must be a mapping of name to value, got {params!r}")
+    if plugin_manager is not None:
+        installed_trackers = plugin_manager.get_trackers()
+        _check_installed("trackers", trackers, installed_trackers, where, "tracker")
+        for tracker_name, options in trackers.items():
+            _check_options(tracker_name, options, installed_trackers[tracker_name].factory, where)
+        if metrics is not None:
+            _check_installed("metrics", metrics, plugin_manager.get_metrics(), where, "metric")
+    return TrainConfig(
+        epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
+        run_name=run_name, seed=seed, metrics=metrics, trackers=trackers, params=dict(params),
+        source=source,
+    )
+
+
+def load(path: str, overrides: Iterable[str] = (), plugin_manager: Any = None) -> TrainConfig:
+    """Read, override and validate the config at ``path``."""
+    return validate(apply_overrides(read_yaml(path), overrides), plugin_manager, source=path)
+
+
+def _reject_unknown(mapping: Mapping[str, Any], known: Iterable[str], prefix: str, where: str) -> None:
+    known = tuple(known)
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {prefix}{close[0]}? " if close else ""
+            raise ValueError(f"{where}: key {prefix}{key!r} is not known; {hint}known keys: {', '.join(known)}")
+
+
+def _positive_int(value: Any, key: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where}: {key} must be a positive integer, got {value!r}")
+    return value
+
+
+def _data(value: Any, where: str) -> dict:
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: data must be a name (digits) or a mapping with name or path, got {value!r}")
+    _reject_unknown(value, DATA_KEYS, "data.", where)
+    if ("name" in value) == ("path" in value):
+        raise ValueError(f"{where}: data needs exactly one of data.name (digits, mnist) or data.path (.npz, .csv)")
+    for key in ("name", "path", "label_column"):
+        if key in value and not isinstance(value[key], str):
+            raise ValueError(f"{where}: data.{key} must be a string, got {value[key]!r}")
+    split = value.get("validation_split", 0.2)
+    if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
+        raise ValueError(f"{where}: data.validation_split must be a fraction between 0 and 1, got {split!r}")
+    shape = value.get("image_shape")
+    if shape is not None and (not isinstance(shape, list) or not all(isinstance(size, int) and size > 0 for size in shape)):
+        raise ValueError(f"{where}: data.image_shape must be a list of positive integers such as [8, 8, 1], got {shape!r}")
+    return dict(value)
+
+
+def _model(value: Any, where: str) -> tuple[dict, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: model must be a mapping with framework, layers, optimizer, loss; got {value!r}")
+    framework = value.get("framework", "keras")
+    if not isinstance(framework, str):
+        raise ValueError(f"{where}: model.framework must be a string such as keras, got {framework!r}")
+    return {key: item for key, item in value.items() if key != "framework"}, framework
+
+
+def _names(value: Any, key: str, where: str) -> Optional[list]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError(f"{where}: {key} must be a list of names, got {value!r}")
+    return list(value)
+
+
+def _trackers(value: Any, where: str) -> dict:
+    if value is None:
+        return {}
+    if isinstance(value, (str, list)):
+        names = _names(value, "trackers", where) or []
+        return {name: {} for name in names}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: trackers must be a list of names or a mapping of name to options, got {value!r}")
+    trackers = {}
+    for name, options in value.items():
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"{where}: trackers.{name} must be a mapping of options, got {options!r}")
+        trackers[str(name)] = dict(options or {})
+    return trackers
+
+
+def _check_installed(key: str, names: Iterable[str], installed: Mapping[str, Any], where: str, kind: str) -> None:
+    for name in names:
+        if name not in installed:
+            close = difflib.get_close_matches(name, list(installed), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"{where}: {key} names {name!r}, but no installed plugin provides that {kind}; "
+                f"{hint}installed: {', '.join(sorted(installed)) or 'none'}"
+            )
+
+
+def _check_options(tracker_name: str, options: Mapping[str, Any], factory: Any, where: str) -> None:
+    """Each option must be a keyword the tracker's factory accepts."""
+    import inspect
+
+    if not options:
+        return
+    try:
+        parameters = dict(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        parameters = {}
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        # A factory taking **options (to stay light at import time): ask the class it builds.
+        parameters = {}
+    accepted = [name for name, parameter in parameters.items()
+                if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    for option in options if accepted else ():
+        if option not in accepted:
+            close = difflib.get_close_matches(str(option), accepted, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(
+                f"{where}: trackers.{tracker_name}.{option} is not an option of the {tracker_name} "
+                f"tracker; {hint}its options: {', '.join(accepted) or 'none'}"
+            )
+    # Making a tracker opens nothing (``start`` does), so this checks every option's name and
+    # value the way the run will, before anything is written.
+    try:
+        factory(**options)
+    except (TypeError, ValueError) as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{where}: trackers.{tracker_name} options {sorted(options)} are not accepted: {text}") from None

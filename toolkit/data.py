@@ -1,0 +1,201 @@
+"""Data sets for training: scikit-learn's bundled digits (the default), .npz and CSV files, MNIST.
+
+``load`` returns a :class:`Dataset` split into training and validation parts. Nothing is
+downloaded except MNIST, and only when its host answers within a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+BUILTIN = ("digits", "mnist")
+MNIST_HOST = "storage.googleapis.com"  # where keras.datasets.mnist downloads from
+MNIST_PROBE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training and validation examples; ``x`` arrays keep their shape (images stay images)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def labels(self) -> list:
+        return np.union1d(self.y_train, self.y_val).tolist()
+
+
+def load(
+    source: str,
+    *,
+    validation_split: float = 0.2,
+    seed: int = 0,
+    label_column: str = "label",
+    image_shape: Optional[tuple] = None,
+) -> Dataset:
+    """Load ``source``: "digits", "mnist", or a path to a ``.npz`` or ``.csv`` file.
+
+    :param validation_split: the fraction held out for validation (ignored when the file has
+        its own split: ``x_train``/``y_train``/``x_test``/``y_test`` in a ``.npz``).
+    :param seed: the seed of the shuffle before the split.
+    :param label_column: the CSV column holding the labels (every other column is a feature).
+    :param image_shape: reshape each example to this shape (for example [28, 28, 1]).
+    """
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"data must be 'digits', 'mnist' or a path to a .npz or .csv file, got {source!r}")
+    if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be a fraction between 0 and 1, got {validation_split!r}")
+    if source == "digits":
+        x, y = _digits()
+        return _split(source, x, y, validation_split, seed, image_shape)
+    if source == "mnist":
+        return _mnist(image_shape)
+    if not os.path.exists(source):
+        hint = " (the built-in data sets are 'digits' and 'mnist')" if os.sep not in source and "." not in source else ""
+        raise ValueError(f"data {source!r} is not a file{hint}")
+    extension = os.path.splitext(source)[1].lower()
+    if extension == ".npz":
+        return _npz(source, validation_split, seed, image_shape)
+    if extension == ".csv":
+        x, y = _csv(source, label_column)
+        return _split(source, x, y, validation_split, seed, image_shape)
+    raise ValueError(f"data {source!r}: unsupported file type {extension!r}; use .npz or .csv")
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ValueError("data 'digits' comes with scikit-learn: pip install scikit-learn") from None
+    bunch = load_digits()
+    # 8x8 grey images with values 0..16, as float images in [0, 1] with one channel.
+    return (bunch.images / 16.0).astype("float32")[..., np.newaxis], bunch.target.astype(np.int64)
+
+
+def _split(
+    name: str, x: np.ndarray, y: np.ndarray, fraction: float, seed: int, image_shape: Optional[tuple]
+) -> Dataset:
+    x = _reshape(x, image_shape)
+    order = np.random.default_rng(seed).permutation(len(y))
+    held_out = max(1, int(round(len(y) * fraction)))
+    if held_out >= len(y):
+        raise ValueError(f"data {name!r} has {len(y)} examples: too few to hold out {fraction:.0%} for validation")
+    val, train = order[:held_out], order[held_out:]
+    return Dataset(name, x[train], y[train], x[val], y[val])
+
+
+def _reshape(x: np.ndarray, image_shape: Optional[tuple]) -> np.ndarray:
+    if image_shape is None:
+        return x
+    shape = tuple(int(size) for size in image_shape)
+    if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
+        raise ValueError(
+            f"image_shape {list(shape)} holds {int(np.prod(shape))} values, but each example "
+            f"has {int(np.prod(x.shape[1:]))}"
+        )
+    return x.reshape((len(x), *shape))
+
+
+def _npz(path: str, fraction: float, seed: int, image_shape: Optional[tuple]) -> Dataset:
+    with np.load(path, allow_pickle=False) as arrays:
+        keys = set(arrays.files)
+        if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+            return Dataset(
+                path, _reshape(arrays["x_train"], image_shape), arrays["y_train"],
+                _reshape(arrays["x_test"], image_shape), arrays["y_test"],
+            )
+        if {"x", "y"} <= keys:
+            x, y = arrays["x"], arrays["y"]
+        else:
+            raise ValueError(
+                f"data {path!r} holds arrays {sorted(keys)}; expected x and y, "
+                "or x_train, y_train, x_test and y_test"
+            )
+    if len(x) != len(y):
+        raise ValueError(f"data {path!r}: x has {len(x)} examples but y has {len(y)}")
+    return _split(path, x, y, fraction, seed, image_shape)
+
+
+def _csv(path: str, label_column: str) -> tuple[np.ndarray, np.ndarray]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"data {path!r} is empty")
+        if label_column not in header:
+            raise ValueError(f"data {path!r} has no column {label_column!r} (columns: {header[:8]}); set label_column")
+        label_index = header.index(label_column)
+        labels, rows = [], []
+        for line_number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise ValueError(f"data {path!r} line {line_number}: {len(row)} values, the header has {len(header)}")
+            labels.append(row[label_index])
+            try:
+                rows.append([float(value) for index, value in enumerate(row) if index != label_index])
+            except ValueError as error:
+                raise ValueError(f"data {path!r} line {line_number}: {error}") from None
+    if not rows:
+        raise ValueError(f"data {path!r} has a header but no examples")
+    y = np.asarray(labels)
+    try:
+        y = y.astype(np.int64)
+    except ValueError:
+        pass  # string class names stay strings
+    return np.asarray(rows, dtype="float32"), y
+
+
+def _mnist(image_shape: Optional[tuple]) -> Dataset:
+    cached = os.path.join(os.path.expanduser("~"), ".keras", "datasets", "mnist.npz")
+    if not os.path.exists(cached) and not _reachable(MNIST_HOST, 443, MNIST_PROBE_SECONDS):
+        raise ValueError(
+            f"data 'mnist' must be downloaded from {MNIST_HOST}, which cannot be reached from here; "
+            "use data 'digits' (scikit-learn's bundled 8x8 digits, no download)"
+        )
+    try:
+        import keras
+    except ImportError:
+        raise ValueError("data 'mnist' is loaded through Keras: pip install toolkit-keras, or use 'digits'") from None
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # a download that broke half-way
+        raise ValueError(f"data 'mnist' could not be downloaded ({error}); use data 'digits'") from None
+    scale = lambda images: (images / 255.0).astype("float32")[..., np.newaxis]  # noqa: E731
+    return Dataset(
+        "mnist", _reshape(scale(x_train), image_shape), y_train.astype(np.int64),
+        _reshape(scale(x_test), image_shape), y_test.astype(np.int64),
+    )
+
+
+def _reachable(host: str, port: int, seconds: float) -> bool:
+    """Whether a TCP connection to host:port opens within ``seconds`` (name lookup included).
+
+    The lookup runs in a thread because ``getaddrinfo`` has no timeout of its own.
+    """
+    outcome: dict[str, Any] = {"ok": False}
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=seconds):
+                outcome["ok"] = True
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return bool(outcome["ok"])

@@ -1,0 +1,48 @@
+"""Which metrics an evaluation computes when none are named: exact ones, or bounded-memory stand-ins."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from toolkit.plugin.types import MetricSpec, StatisticSpec
+
+
+def keeps_memory_bounded(spec: MetricSpec, statistics: Mapping[str, StatisticSpec]) -> bool:
+    """True when every need of ``spec`` is a statistic of fixed size (raw inputs are kept whole)."""
+    return all(
+        need == "labels" or (need in statistics and statistics[need].bounded) for need in spec.needs
+    )
+
+
+def default_metrics(
+    metrics: Mapping[str, MetricSpec],
+    statistics: Mapping[str, StatisticSpec],
+    task: str,
+    *,
+    exact: bool = True,
+) -> tuple[list[MetricSpec], list[str]]:
+    """The metrics computed when ``metrics=None``, and notes on what was left out.
+
+    ``exact=True``: every metric for ``task`` except the opt-in approximations.
+    ``exact=False``: only metrics whose statistics have a fixed size, so memory stays bounded
+    however many examples arrive; an exact metric that needs more (exact AUROC keeps every
+    score) is replaced by the metric that ``approximates`` it, when a plugin registers one.
+    """
+    applicable = [spec for spec in metrics.values() if task in spec.tasks]
+    exact_ones = [spec for spec in applicable if spec.approximates is None]
+    if exact:
+        return exact_ones, []
+    chosen = [spec for spec in exact_ones if keeps_memory_bounded(spec, statistics)]
+    notes = []
+    for spec in exact_ones:
+        if keeps_memory_bounded(spec, statistics):
+            continue
+        stand_ins = [other for other in applicable
+                     if other.approximates == spec.name and keeps_memory_bounded(other, statistics)]
+        chosen += stand_ins
+        instead = f"; {', '.join(other.name for other in stand_ins)} computed instead" if stand_ins else ""
+        notes.append(
+            f"{spec.name}: left out to keep memory bounded (it needs every example kept){instead}; "
+            "pass exact=True or name it in metrics to compute it"
+        )
+    return chosen, notes

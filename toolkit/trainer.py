@@ -1,0 +1,242 @@
+"""Trainer: fits any model a plugin adapts, evaluates it every epoch and records one run per fit.
+
+Nothing here names a framework, a tracker or a metric: the model adapter comes from the
+``toolkit_model_adapter`` hook, the metrics from the metric engine, the trackers from ``Run``.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from toolkit.evaluation import EvaluationResult, Evaluator
+from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.progress import EpochLine
+from toolkit.run import Run
+
+# Framework values are recorded under this prefix so that a framework's "accuracy" (on the
+# training batches) never overwrites the metric engine's "accuracy" (on the validation set).
+TRAIN_PREFIX = "train/"
+
+
+@dataclass
+class TrainingHistory:
+    """What one ``Trainer.fit`` produced: per-epoch framework logs and validation results."""
+
+    run: Run
+    labels: list
+    epochs: list = field(default_factory=list)  # one dict of framework values per finished epoch
+    evaluations: list = field(default_factory=list)  # one EvaluationResult per finished epoch
+    seconds: float = 0.0
+
+    @property
+    def final(self) -> Optional[EvaluationResult]:
+        """The last epoch's validation result (None without validation data)."""
+        return self.evaluations[-1] if self.evaluations else None
+
+
+class Trainer:
+    """Train ``model`` with whatever plugin adapts it, tracked as one run per ``fit``.
+
+    :param model: any model an installed plugin adapts (a compiled Keras model, a scikit-learn
+        estimator, ...).
+    :param metrics: metric names for the per-epoch validation (None: every metric that applies).
+    :param trackers: tracker names the run is recorded to.
+    :param params: extra hyperparameters to log beside the ones the adapter finds itself.
+    :param run_name: the run's name in every tracker.
+    :param plugin_manager: the plugin manager to use (default: the process-wide one).
+    :param progress: print one line per epoch.
+    :param tracker_options: options per tracker name, given to its factory (for example
+        ``{"mlflow": {"experiment_name": "digits"}}``).
+    :param charts_every_epoch: render the evaluation's charts (confusion matrix, ROC/PR curves)
+        in the trackers after every epoch, not only after the last one. The metrics, AUROC
+        included, and the confusion matrix given to plugins come every epoch either way.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        metrics: Optional[Iterable[str]] = None,
+        trackers: Iterable[str] = ("mlflow",),
+        params: Optional[Mapping[str, Any]] = None,
+        run_name: Optional[str] = None,
+        *,
+        plugin_manager: Optional[ToolkitPluginManager] = None,
+        progress: bool = True,
+        charts_every_epoch: bool = False,
+        tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    ) -> None:
+        self._manager = plugin_manager or get_plugin_manager()
+        adapter = self._manager.get_model_adapter(model)
+        if adapter is None:
+            raise ValueError(
+                f"model: no installed plugin can train a {type(model).__module__}."
+                f"{type(model).__qualname__}; install the plugin for its framework "
+                "(toolkit-keras for Keras models, toolkit-sklearn for scikit-learn estimators)"
+            )
+        self.model = model
+        self.adapter = adapter
+        self.metrics = [metrics] if isinstance(metrics, str) else (None if metrics is None else list(metrics))
+        self.trackers = (trackers,) if isinstance(trackers, str) else tuple(trackers or ())
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"params must be a mapping of name to value, got {type(params).__name__}")
+        self.params = dict(params or {})
+        self.run_name = run_name
+        self.progress = progress
+        self.charts_every_epoch = charts_every_epoch
+        self.tracker_options = dict(tracker_options or {})
+        self.labels: Optional[list] = None
+        self.history: Optional[TrainingHistory] = None
+
+    # --- training ---------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        validation_data: Optional[tuple] = None,
+        epochs: int = 1,
+        batch_size: int = 32,
+    ) -> TrainingHistory:
+        """Train for ``epochs``, evaluating ``validation_data`` after every epoch.
+
+        Everything is checked before the run starts. The run ends FINISHED, or FAILED (KILLED on
+        SIGTERM/SIGINT) with everything logged so far kept, and the error is re-raised.
+        """
+        _check_positive_int(epochs, "epochs")
+        _check_positive_int(batch_size, "batch_size")
+        x, y = _check_examples(x, y, "x", "y")
+        x_val = y_val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (x_val, y_val)")
+            x_val, y_val = _check_examples(*validation_data, "validation_data[0]", "validation_data[1]")
+            if x_val.shape[1:] != x.shape[1:]:
+                raise ValueError(
+                    f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
+                )
+        labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
+        Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
+        params = {
+            "framework": self.adapter.framework,
+            **dict(self.adapter.describe()),
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "train_examples": int(len(y)),
+            "validation_examples": 0 if y_val is None else int(len(y_val)),
+            **self.params,
+        }
+        run = Run(self.run_name, params, trackers=self.trackers, plugin_manager=self._manager,
+                  tracker_options=self.tracker_options or None)
+        history = TrainingHistory(run=run, labels=list(labels))
+        self.labels, self.history = list(labels), history
+        line: Optional[EpochLine] = None
+        started = time.perf_counter()
+        last_scores: list = [None]
+
+        def epoch_ended(epoch: int, logs: Mapping[str, Any]) -> None:
+            values = {key: float(value) for key, value in logs.items() if _is_number(value)}
+            diverged = [key for key, value in values.items() if not math.isfinite(value)]
+            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()})
+            history.epochs.append(values)
+            if diverged:
+                raise FloatingPointError(
+                    f"training diverged at epoch {epoch + 1}: {', '.join(diverged)} "
+                    f"is {values[diverged[0]]}; lower the learning rate or check the inputs for NaN"
+                )
+            result = None
+            if x_val is not None:
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, batch_size, epoch=epoch)
+                # Charts (confusion matrix, curves) are rendered for the last epoch only unless
+                # asked for every epoch: rendering costs more than the epoch itself on small data.
+                charts = self.charts_every_epoch or epoch == epochs - 1
+                run.log_evaluation(result, step=epoch, artifacts=charts)
+                history.evaluations.append(result)
+            if line is not None:
+                line.print(epoch, values, result)
+
+        with tempfile.TemporaryDirectory(prefix="toolkit-artifacts-") as folder, run:
+            try:
+                line = EpochLine(epochs) if self.progress else None  # timed from here, not from run start
+                self.adapter.fit(x, y, epochs=epochs, batch_size=batch_size, epoch_ended=epoch_ended)
+                sample_x, sample_y = (x, y) if x_val is None else (x_val, y_val)
+                scores = last_scores[0] if x_val is not None else self.adapter.predict_proba(x)
+                for name, path in dict(self.adapter.artifacts(sample_x, sample_y, scores, labels, folder)).items():
+                    run.log_artifact(name, path)
+            except BaseException as error:
+                # The reason goes with the run, so a FAILED run in any tracker says why.
+                run.set_tags({"toolkit.error": _reason(error)})
+                raise
+        history.seconds = time.perf_counter() - started
+        return history
+
+    # --- evaluation -------------------------------------------------------------------------------
+
+    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> EvaluationResult:
+        """The metric engine's result for the model on (x, y), the same type ``toolkit.evaluate`` returns."""
+        _check_positive_int(batch_size, "batch_size")
+        x, y = _check_examples(x, y, "x", "y")
+        labels = self.labels if self.labels is not None else self.adapter.labels(y)
+        result, _ = self._evaluate(x, y, labels, batch_size)
+        return result
+
+    def _evaluate(
+        self, x: np.ndarray, y: np.ndarray, labels: Sequence, batch_size: int, epoch: Optional[int] = None
+    ) -> tuple:
+        scores = self.adapter.predict_proba(x)
+        if epoch is not None and scores is not None and not np.isfinite(scores).all():
+            # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the
+            # weights are already NaN: the predictions tell.
+            row = int(np.argwhere(~np.isfinite(np.asarray(scores)))[0][0])
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch + 1}: the model predicts NaN or inf for validation "
+                f"example {row}; lower the learning rate or check the inputs for NaN"
+            )
+        predictions = self.adapter.predict(x) if scores is None else None
+        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager)
+        evaluator.update(y, y_pred=predictions, y_score=scores)
+        return evaluator.compute(), scores
+
+
+def _reason(error: BaseException) -> str:
+    text = (str(error).strip().splitlines() or [""])[0][:500]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _check_positive_int(value: Any, argument: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{argument} must be a positive integer, got {value!r}")
+
+
+def _check_examples(x: Any, y: Any, x_argument: str, y_argument: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as an array and ``y`` as 1-D labels (one-hot rows become their column index)."""
+    if x is None or y is None:
+        raise ValueError(f"{x_argument} and {y_argument} are required")
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{x_argument} is empty: there is nothing to train on")
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot (or probability) rows: the label is the column
+        y = y.argmax(axis=1)
+    elif y.ndim == 2:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{y_argument} must hold one label per example, got shape {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"{x_argument} has {len(x)} examples but {y_argument} has {len(y)}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{y_argument} contains NaN or inf, which is not a label")
+    return x, y
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return np.ndim(value) == 0
