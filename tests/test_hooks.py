@@ -140,6 +140,20 @@ def test_hook_toolkit_model_adapter(toolkit_plugin_manager):
     assert toolkit_plugin_manager.get_model_adapter("other") is None
 
 
+def test_hook_toolkit_build_model(toolkit_plugin_manager):
+    class PolynomialBuilderPlugin:
+        @hookimpl
+        def toolkit_build_model(self, framework, spec, input_shape, labels, seed):
+            if framework != "polynomial":
+                return None
+            return ("polynomial", tuple(spec["coefficients"]), input_shape, tuple(labels), seed)
+
+    toolkit_plugin_manager.register(PolynomialBuilderPlugin(), "polynomial-builder")
+    built = toolkit_plugin_manager.build_model("polynomial", {"coefficients": [1, 2]}, [8, 8, 1], [0, 1], seed=3)
+    assert built == ("polynomial", (1, 2), (8, 8, 1), (0, 1), 3)
+    assert toolkit_plugin_manager.build_model("nobody-builds-this", {}, (1,), [0, 1]) is None
+
+
 def test_hook_toolkit_run_started(toolkit_hook_recorder):
     toolkit.evaluate(Y_TRUE, Y_PRED, run_name="started")
     (call,) = toolkit_hook_recorder.arguments("toolkit_run_started")
