@@ -141,17 +141,19 @@ def test_hook_toolkit_model_adapter(toolkit_plugin_manager):
 
 
 def test_hook_toolkit_build_model(toolkit_plugin_manager):
-    class PolynomialBuilderPlugin:
+    class LinearBuilder:
         @hookimpl
-        def toolkit_build_model(self, framework, spec, input_shape, labels, seed):
-            if framework != "polynomial":
+        def toolkit_build_model(self, framework, spec, labels):
+            if framework != "linear":
                 return None
-            return ("polynomial", tuple(spec["coefficients"]), input_shape, tuple(labels), seed)
+            return {"kind": "linear", "classes": list(labels), **spec}
 
-    toolkit_plugin_manager.register(PolynomialBuilderPlugin(), "polynomial-builder")
-    built = toolkit_plugin_manager.build_model("polynomial", {"coefficients": [1, 2]}, [8, 8, 1], [0, 1], seed=3)
-    assert built == ("polynomial", (1, 2), (8, 8, 1), (0, 1), 3)
-    assert toolkit_plugin_manager.build_model("nobody-builds-this", {}, (1,), [0, 1]) is None
+    toolkit_plugin_manager.register(LinearBuilder(), "linear-builder")
+    built = toolkit_plugin_manager.build_model(
+        framework="linear", spec={"alpha": 0.5}, input_shape=(8, 8, 1), labels=[0, 1], seed=1)
+    assert built == {"kind": "linear", "classes": [0, 1], "alpha": 0.5}
+    assert toolkit_plugin_manager.build_model(
+        framework="nothing-builds-this", spec={}, input_shape=(2,), labels=[0, 1], seed=None) is None
 
 
 def test_hook_toolkit_run_started(toolkit_hook_recorder):
