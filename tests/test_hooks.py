@@ -140,6 +140,22 @@ def test_hook_toolkit_model_adapter(toolkit_plugin_manager):
     assert toolkit_plugin_manager.get_model_adapter("other") is None
 
 
+def test_hook_toolkit_build_model(toolkit_plugin_manager):
+    class LinearBuilder:
+        @hookimpl
+        def toolkit_build_model(self, framework, spec, labels):
+            if framework != "linear":
+                return None
+            return {"kind": "linear", "classes": list(labels), **spec}
+
+    toolkit_plugin_manager.register(LinearBuilder(), "linear-builder")
+    built = toolkit_plugin_manager.build_model(
+        framework="linear", spec={"alpha": 0.5}, input_shape=(8, 8, 1), labels=[0, 1], seed=1)
+    assert built == {"kind": "linear", "classes": [0, 1], "alpha": 0.5}
+    assert toolkit_plugin_manager.build_model(
+        framework="nothing-builds-this", spec={}, input_shape=(2,), labels=[0, 1], seed=None) is None
+
+
 def test_hook_toolkit_run_started(toolkit_hook_recorder):
     toolkit.evaluate(Y_TRUE, Y_PRED, run_name="started")
     (call,) = toolkit_hook_recorder.arguments("toolkit_run_started")
