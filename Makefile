@@ -22,14 +22,14 @@ $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 test: $(STAMP) browser
 	$(PY) -m pytest
 
-# W&B stays offline in the demo even when a key is configured; TensorFlow's C++ chatter is muted.
-DEMO_ENV := WANDB_MODE=offline TF_CPP_MIN_LOG_LEVEL=2 MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlflow.db
-
 # The report test renders pages in a real browser: Debian's chromium, installed when missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing chromium (Debian package) for the report's browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# W&B stays offline in the demo even when a key is configured; TensorFlow's C++ chatter is muted.
+DEMO_ENV := WANDB_MODE=offline TF_CPP_MIN_LOG_LEVEL=2 MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlflow.db
 
 demo: $(STAMP)
 	$(DEMO_ENV) $(VENV)/bin/toolkit train examples/digits_cnn.yaml

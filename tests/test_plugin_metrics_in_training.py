@@ -44,7 +44,8 @@ def test_top_k_takes_k_from_the_config_into_the_trainer(example_site, on_sys_pat
     config_file.write_text(
         "epochs: 1\nbatch_size: 64\n"
         "model: {framework: sklearn, estimator: sklearn.linear_model.LogisticRegression, options: {max_iter: 300}}\n"
-        "metrics: [accuracy, {top_k_accuracy: {k: 3}}]\ntrackers: []\n")
+        "metrics: [accuracy, {top_k_accuracy: {k: 3}}]\ntrackers: []\n"
+        "gates: {top_k_accuracy: '>= 0.5'}\n")
     config = toolkit_config.load(str(config_file), plugin_manager=manager)
     assert config.metrics == ["accuracy", {"top_k_accuracy": {"k": 3}}]
     x, y = digits

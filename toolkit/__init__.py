@@ -5,8 +5,8 @@ they use them, and no plugin manager is built until something asks for one.
 """
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
-from toolkit.scale.files import evaluate_files
 from toolkit.evaluation.thresholds import threshold_analysis
+from toolkit.scale.files import evaluate_files
 from toolkit.plugin import (
     Batch,
     MetricSpec,

@@ -12,6 +12,7 @@ A config (see examples/digits_cnn.yaml)::
                                                        # {name: {param: value}} entries set params
     trackers: {mlflow: {}, wandb: {}}                   # or a list of names
     params: {note: baseline}                            # optional: extra values to log
+    gates: {accuracy: ">= 0.9", log_loss: "<= 0.35"}    # optional: checked on the last epoch
 
 Every mistake is a ValueError naming the key and the fix, raised before anything runs.
 """
@@ -24,7 +25,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params")
+TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
+            "gates")
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
@@ -46,6 +48,7 @@ class TrainConfig:
     trackers: dict = field(default_factory=dict)  # tracker name -> its options
     params: dict = field(default_factory=dict)
     source: str = "<config>"
+    gates: list = field(default_factory=list)  # toolkit.evaluation.gates.Gate
 
     @property
     def data_source(self) -> str:
@@ -161,11 +164,26 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
             _check_options(tracker_name, options, installed_trackers[tracker_name].factory, where)
         if metrics is not None:
             _check_metrics(metrics, plugin_manager.get_metrics(), where)
+    gates = _gates(config.get("gates"), metrics, plugin_manager, where)
     return TrainConfig(
         epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
         run_name=run_name, seed=seed, metrics=metrics, trackers=trackers, params=dict(params),
-        source=source,
+        source=source, gates=gates,
     )
+
+
+def _gates(value: Any, metrics: Optional[list], plugin_manager: Any, where: str) -> list:
+    """The config's gates, parsed; their metrics must be ones the run can produce (any task)."""
+    from toolkit.evaluation import gates as quality_gates
+
+    try:
+        gates = quality_gates.parse_gates(value)
+        if gates and plugin_manager is not None:
+            known = quality_gates.known_metric_keys(plugin_manager.get_metrics(), selected=metrics)
+            quality_gates.check_gate_metrics(gates, known, "this config's metrics")
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    return gates
 
 
 def load(path: str, overrides: Iterable[str] = (), plugin_manager: Any = None) -> TrainConfig:

@@ -6,6 +6,7 @@ Nothing here names a framework, a tracker or a metric: the model adapter comes f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 import time
@@ -15,6 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.evaluation import EvaluationResult, Evaluator
+from toolkit.evaluation import gates as quality_gates
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import EpochLine
 from toolkit.run import Run
@@ -57,6 +59,9 @@ class Trainer:
     :param charts_every_epoch: render the evaluation's charts (confusion matrix, ROC/PR curves)
         in the trackers after every epoch, not only after the last one. The metrics, AUROC
         included, and the confusion matrix given to plugins come every epoch either way.
+    :param gates: quality gates (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) checked
+        on the last epoch's validation result: ``history.final.gates``, and tags in every tracker.
+    :param baseline: another run's metrics, for gates written against ``baseline``.
     """
 
     def __init__(
@@ -71,7 +76,12 @@ class Trainer:
         progress: bool = True,
         charts_every_epoch: bool = False,
         tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        gates: Any = None,
+        baseline: Optional[Mapping[str, float]] = None,
     ) -> None:
+        self.gates = quality_gates.parse_gates(gates)
+        quality_gates.check_baseline(self.gates, baseline)
+        self.baseline = None if baseline is None else dict(baseline)
         self._manager = plugin_manager or get_plugin_manager()
         adapter = self._manager.get_model_adapter(model)
         if adapter is None:
@@ -124,7 +134,11 @@ class Trainer:
                     f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
-        Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
+        checker = Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
+        quality_gates.check_gate_metrics(self.gates, checker.known_metric_keys(), f"a {checker.task} evaluation")
+        check_fit = getattr(self.adapter, "check_fit", None)
+        if callable(check_fit):  # what the framework cannot do with these settings, said now
+            check_fit(epochs=epochs, batch_size=batch_size)
         params = {
             "framework": self.adapter.framework,
             **dict(self.adapter.describe()),
@@ -154,10 +168,13 @@ class Trainer:
                 )
             result = None
             if x_val is not None:
-                result, last_scores[0] = self._evaluate(x_val, y_val, labels, batch_size, epoch=epoch)
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch)
                 # Charts (confusion matrix, curves) are rendered for the last epoch only unless
                 # asked for every epoch: rendering costs more than the epoch itself on small data.
                 charts = self.charts_every_epoch or epoch == epochs - 1
+                if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
+                    result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
+                        self.gates, result.logged_metrics(), self.baseline))
                 run.log_evaluation(result, step=epoch, artifacts=charts)
                 history.evaluations.append(result)
             if line is not None:
@@ -180,17 +197,14 @@ class Trainer:
 
     # --- evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> EvaluationResult:
+    def evaluate(self, x: Any, y: Any) -> EvaluationResult:
         """The metric engine's result for the model on (x, y), the same type ``toolkit.evaluate`` returns."""
-        _check_positive_int(batch_size, "batch_size")
         x, y = _check_examples(x, y, "x", "y")
         labels = self.labels if self.labels is not None else self.adapter.labels(y)
-        result, _ = self._evaluate(x, y, labels, batch_size)
+        result, _ = self._evaluate(x, y, labels)
         return result
 
-    def _evaluate(
-        self, x: np.ndarray, y: np.ndarray, labels: Sequence, batch_size: int, epoch: Optional[int] = None
-    ) -> tuple:
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None) -> tuple:
         scores = self.adapter.predict_proba(x)
         if epoch is not None and scores is not None and not np.isfinite(scores).all():
             # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the

@@ -6,10 +6,12 @@ import argparse
 import csv
 import json
 import os
+import sys
 from typing import Any
 
 import numpy as np
 
+from toolkit.commands import gating
 from toolkit.progress import final_metrics_block
 
 
@@ -27,6 +29,7 @@ def add_parser(subparsers: Any) -> None:
                         help="record the result as a run in this tracker (repeatable: mlflow, wandb)")
     parser.add_argument("--run-name", help="the run's name in the trackers")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    gating.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -39,20 +42,27 @@ def run(args: argparse.Namespace) -> int:
     y_score = None if args.y_score is None else read_array(args.y_score, "--y-score", labels=False)
     y_pred = None if args.y_pred is None else read_array(args.y_pred, "--y-pred", labels=True)
     labels = None if args.labels is None else _typed_labels(args.labels, y_true)
+    gates, baseline = gating.parse(args)
     result = toolkit.evaluate(
         y_true, y_pred=y_pred, y_score=y_score, labels=labels, metrics=args.metrics,
         trackers=args.trackers, run_name=args.run_name,
         params={argument: os.path.basename(path) for argument, path in
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
+        gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
+        threshold_targets=gating.threshold_targets(args),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
-        return 0
+        return gating.report(result, stream=sys.stderr) if result.gates else 0
     print(f"{len(y_true)} examples, {len(result.labels)} labels ({result.task})")
     print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
+    if result.intervals:
+        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
+        gating.print_intervals(result)
+    gating.print_thresholds(result)
     for warning in result.warnings:
         print(f"warning: {warning}")
-    return 0
+    return gating.report(result)
 
 
 def read_array(path: str, argument: str, labels: bool) -> np.ndarray:

@@ -12,17 +12,19 @@ from toolkit.evaluation import gates as quality_gates
 GATES_FAILED = 1
 
 
-def add_arguments(parser: argparse.ArgumentParser, thresholds: bool = True) -> None:
-    group = parser.add_argument_group("quality gates and confidence intervals")
+def add_arguments(parser: argparse.ArgumentParser, intervals: bool = True, thresholds: bool = True) -> None:
+    group = parser.add_argument_group("quality gates" + (" and confidence intervals" if intervals else ""))
     group.add_argument("--gate", dest="gates", action="append", default=[], metavar="RULE",
                        help="a gate such as 'accuracy>=0.9' or 'f1_macro>=baseline+0.01' (repeatable); "
                             "the command exits 1 naming every gate that failed")
     group.add_argument("--baseline", metavar="RUN_ID",
-                       help="an MLflow run whose metrics 'baseline' in a gate refers to")
-    group.add_argument("--ci", type=float, metavar="LEVEL",
-                       help="add percentile bootstrap confidence intervals at this level (e.g. 0.95)")
-    group.add_argument("--n-bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-    group.add_argument("--seed", type=int, metavar="N", help="seed of the bootstrap resamples")
+                       help="an MLflow run (in MLFLOW_TRACKING_URI) whose metrics 'baseline' in a gate refers to")
+    if intervals:
+        group.add_argument("--ci", type=float, metavar="LEVEL",
+                           help="add percentile bootstrap confidence intervals at this level (e.g. 0.95)")
+        group.add_argument("--n-bootstrap", type=int, default=1000, metavar="N",
+                           help="bootstrap resamples (default 1000)")
+        group.add_argument("--seed", type=int, metavar="N", help="seed of the bootstrap resamples")
     if thresholds:
         group.add_argument("--target-precision", type=float, metavar="P",
                            help="binary: report the lowest threshold whose precision is >= P")
@@ -30,9 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser, thresholds: bool = True) -> N
                            help="binary: report the highest threshold whose recall is >= R")
 
 
-def parse(args: argparse.Namespace, config_gates: Any = None) -> tuple[list, Optional[dict]]:
-    """The gates (config first, then --gate) and the baseline's metrics; ValueError before anything runs."""
+def parse(args: argparse.Namespace, config_gates: Any = None, manager: Any = None,
+          metrics: Optional[list] = None) -> tuple[list, Optional[dict]]:
+    """The gates (config first, then --gate) and the baseline's metrics; ValueError before anything runs.
+
+    With ``manager``, every gate's metric must be one that the (selected) metrics can produce.
+    """
     gates = quality_gates.parse_gates(config_gates) + quality_gates.parse_gates(list(args.gates or []))
+    if gates and manager is not None:
+        known = quality_gates.known_metric_keys(manager.get_metrics(), selected=metrics)
+        quality_gates.check_gate_metrics(gates, known, "the chosen metrics")
     baseline = None
     if getattr(args, "baseline", None):
         baseline = baseline_metrics(args.baseline, getattr(args, "tracking_uri", None))

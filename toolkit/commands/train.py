@@ -7,6 +7,7 @@ import sys
 from typing import Any, Mapping, Optional
 
 from toolkit import config as configs
+from toolkit.commands import gating
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import final_metrics_block
 from toolkit.run import TrackerError
@@ -25,20 +26,24 @@ def add_parser(subparsers: Any) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a config value, for example --set epochs=10 --set model.optimizer.name=nadam",
     )
+    gating.add_arguments(parser, intervals=False, thresholds=False)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     manager = get_plugin_manager()
     config = configs.load(args.config, args.overrides, manager)
+    gates, baseline = gating.parse(args, config.gates, manager, config.metrics)
     # SIGTERM/SIGINT during the run end it KILLED in every tracker (toolkit.tracking.interrupts)
     # and exit non-zero; a training that fails ends FAILED and says why in one line.
     try:
-        history = train(config, manager)
+        history = train(config, manager, gates=gates, baseline=baseline)
     except TRAINING_FAILURES as error:
         print(f"toolkit train: failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print_summary(history)
+    if history.final is not None and history.final.gates:
+        return gating.report(history.final)
     return 0
 
 
@@ -65,8 +70,13 @@ def train(
     run_name: Optional[str] = None,
     extra_params: Optional[Mapping[str, Any]] = None,
     prepared: Optional[tuple] = None,
+    gates: Any = None,
+    baseline: Optional[Mapping[str, float]] = None,
 ) -> Any:
-    """Fit the config's model on its data as one run; returns the TrainingHistory."""
+    """Fit the config's model on its data as one run; returns the TrainingHistory.
+
+    ``gates`` (default: the config's) are checked on the last epoch's validation result.
+    """
     from toolkit.trainer import Trainer
 
     dataset, model = prepared or prepare(config, manager)
@@ -75,6 +85,7 @@ def train(
         params={**config.hyperparameters(), **dict(extra_params or {})},
         run_name=run_name or config.run_name, plugin_manager=manager,
         tracker_options={name: options for name, options in config.trackers.items() if options},
+        gates=config.gates if gates is None else gates, baseline=baseline,
     )
     return trainer.fit(
         dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),

@@ -21,7 +21,6 @@ interval, only the correlation between intervals, which nothing reports.
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
@@ -70,42 +69,53 @@ def bootstrap_intervals(
     n_bootstrap: int = 1000,
     seed: Seed = None,
     notes: Optional[list[str]] = None,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
 ) -> dict[str, tuple[float, float]]:
     """``{metric key: (low, high)}`` for every scalar metric in ``specs``.
 
     ``values`` holds the finalized statistics and raw inputs the metrics need (as the engine
-    passes them to ``compute``), plus ``weighted_cells`` when sample weights were given.
+    passes them to ``compute``), plus ``weighted_cells`` when sample weights were given and what
+    the metrics' ``resample_needs`` name; ``params`` maps a metric's name to the settings its
+    ``compute`` and ``resample`` receive (default: the spec's own).
     Undefined resamples (a class missing from a resample) are left out of the percentiles, and
     ``notes`` gets a line saying how many.
     """
     check_options(ci, n_bootstrap, seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     notes = notes if notes is not None else []
+    chosen = {spec.name: dict((params or {}).get(spec.name, spec.params)) for spec in specs}
     scalar = [spec for spec in specs if spec.kind == "scalar"]
-    confusion_specs = [spec for spec in scalar if set(spec.needs) <= _CONFUSION_NEEDS]
-    example_specs = []
+    weighted = values.get("weighted_cells")
+    confusion_weighted = np.asarray(values.get("confusion", 0)).dtype.kind == "f"
+    confusion_specs, example_specs = [], []
     for spec in scalar:
-        if spec in confusion_specs:
-            continue
-        if spec.resample is None and not set(spec.needs) <= _RESAMPLABLE:
-            notes.append(f"{spec.name}: no confidence interval: its statistics "
-                         f"{sorted(set(spec.needs) - _RESAMPLABLE)} cannot be resampled "
-                         "(the metric has no resample function)")
-            continue
-        example_specs.append(spec)
+        if set(spec.needs) <= _CONFUSION_NEEDS:
+            if confusion_weighted and weighted is None:
+                notes.append(f"{spec.name}: no confidence interval: weighted counts are resampled from "
+                             "each example's weight, which exact=False does not keep")
+            else:
+                confusion_specs.append(spec)
+        elif spec.resample is not None and _given(values, _resample_needs(spec)):
+            example_specs.append((spec, True))  # its vectorised resample function
+        elif set(spec.needs) <= _RESAMPLABLE and _given(values, spec.needs):
+            example_specs.append((spec, False))  # compute on each resampled copy
+        else:
+            wanted = _resample_needs(spec) if spec.resample is not None else spec.needs
+            missing = sorted(need for need in wanted if values.get(need) is None or need not in _RESAMPLABLE)
+            notes.append(f"{spec.name}: no confidence interval: {missing} cannot be resampled "
+                         "(not kept in this evaluation, or not per-example data)")
     draws: dict[str, list[np.ndarray]] = {}
 
-    weighted = values.get("weighted_cells")
     if confusion_specs and weighted is None:
-        _confusion_by_multinomial(confusion_specs, values, n_bootstrap, rng, draws)
+        _confusion_by_multinomial(confusion_specs, values, n_bootstrap, rng, draws, chosen)
     if example_specs or (confusion_specs and weighted is not None):
-        n = _example_count(values, example_specs)
+        n = _example_count(values, [spec for spec, _ in example_specs])
         for counts in _count_chunks(n, n_bootstrap, rng):
             resamples = Resamples(counts)
             if confusion_specs and weighted is not None:
-                _confusion_by_weighted_cells(confusion_specs, values, weighted, resamples, draws)
-            for spec in example_specs:
-                _per_example(spec, values, resamples, draws)
+                _confusion_by_weighted_cells(confusion_specs, values, weighted, resamples, draws, chosen)
+            for spec, fast in example_specs:
+                _per_example(spec, fast, values, resamples, draws, chosen[spec.name])
 
     intervals = {}
     for key, parts in draws.items():
@@ -120,21 +130,29 @@ def bootstrap_intervals(
 
 # --- confusion metrics ------------------------------------------------------------------------
 
-def _confusion_by_multinomial(specs, values, n_bootstrap, rng, draws) -> None:
+def _given(values: Mapping[str, Any], needs: Sequence[str]) -> bool:
+    return all(values.get(need) is not None for need in needs if need not in ("labels", "count"))
+
+
+def _resample_needs(spec: MetricSpec) -> tuple:
+    return spec.resample_needs if spec.resample_needs is not None else spec.needs
+
+
+def _confusion_by_multinomial(specs, values, n_bootstrap, rng, draws, chosen) -> None:
     confusion = np.asarray(values["confusion"])
     k = confusion.shape[0]
     total = int(confusion.sum())
     cells = rng.multinomial(total, confusion.ravel() / total, size=n_bootstrap)
-    _run_on_confusions(specs, values, cells.reshape(n_bootstrap, k, k), total, draws)
+    _run_on_confusions(specs, values, cells.reshape(n_bootstrap, k, k), total, draws, chosen)
 
 
-def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws) -> None:
+def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws, chosen) -> None:
     k = np.asarray(values["confusion"]).shape[0]
     order, starts, present = _cell_groups(weighted)
     mass = np.take(resamples.by_example, order, axis=0) * weighted.sample_weight[order][:, None]
     confusions = np.zeros((len(resamples), k * k))
     confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
-    _run_on_confusions(specs, values, confusions.reshape(-1, k, k), weighted.cells.size, draws)
+    _run_on_confusions(specs, values, confusions.reshape(-1, k, k), weighted.cells.size, draws, chosen)
 
 
 def _cell_groups(weighted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,7 +162,7 @@ def _cell_groups(weighted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, sorted_cells[starts]
 
 
-def _run_on_confusions(specs, values, confusions: np.ndarray, count: int, draws) -> None:
+def _run_on_confusions(specs, values, confusions: np.ndarray, count: int, draws, chosen) -> None:
     for spec in specs:
         resampled = {"labels": values.get("labels"), "count": count}
         collected: dict[str, list[float]] = {}
@@ -152,7 +170,8 @@ def _run_on_confusions(specs, values, confusions: np.ndarray, count: int, draws)
             warnings.simplefilter("ignore")  # ill-defined resamples are counted, not warned about
             for confusion in confusions:
                 resampled["confusion"] = confusion
-                outcome = _safe(spec.compute, {need: resampled[need] for need in spec.needs})
+                outcome = _safe(spec.compute, {**{need: resampled[need] for need in spec.needs},
+                                               **chosen[spec.name]})
                 for key, value in _as_mapping(spec.name, outcome).items():
                     collected.setdefault(key, []).append(value)
         for key, series in collected.items():
@@ -196,26 +215,22 @@ def _count_chunks(n: int, n_bootstrap: int, rng: np.random.Generator):
         done += size
 
 
-def _resample_arguments(spec: MetricSpec, values) -> dict:
-    """What ``spec.resample`` takes, by its parameter names: a metric computed from a fixed-size
-    statistic (log loss from two sums) resamples from the per-example ``scores`` instead."""
-    names = [name for name in inspect.signature(spec.resample).parameters if name != "resamples"]
-    return {name: values[name] for name in names}
-
-
-def _per_example(spec: MetricSpec, values, resamples: Resamples, draws) -> None:
-    arguments = {need: values[need] for need in spec.needs}
+def _per_example(spec: MetricSpec, fast: bool, values, resamples: Resamples, draws,
+                 params: Mapping[str, Any]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if spec.resample is not None:
-            outcome = spec.resample(resamples=resamples, **_resample_arguments(spec, values))
+        if fast:
+            arguments = {need: values[need] for need in _resample_needs(spec)}
+            outcome = spec.resample(resamples=resamples, **arguments, **params)
             for key, series in _as_mapping(spec.name, outcome).items():
                 draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64).reshape(-1))
             return
+        arguments = {need: values[need] for need in spec.needs}
         collected: dict[str, list[float]] = {}
         for counts in resamples.counts:
             index = np.repeat(np.arange(counts.shape[0]), counts)
-            outcome = _safe(spec.compute, {need: _take(need, value, index) for need, value in arguments.items()})
+            outcome = _safe(spec.compute, {**{need: _take(need, value, index) for need, value in arguments.items()},
+                                           **params})
             for key, value in _as_mapping(spec.name, outcome).items():
                 collected.setdefault(key, []).append(value)
     for key, series in collected.items():

@@ -16,9 +16,7 @@ from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
-# Kept when intervals are asked for: weighted confusion resamples need each example's weight, and
-# the resampled metrics of per-example statistics (AUROC, log loss) need the scores.
-_KEPT_FOR_INTERVALS = ("weighted_cells", "scores")
+_KEPT_FOR_INTERVALS = ("weighted_cells",)  # weighted confusion resamples need each example's weight
 
 
 def task_of(labels: Sequence) -> str:
@@ -60,7 +58,10 @@ class Evaluator:
         candidates = self._selected if self._selected is not None else self._defaults
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
-        kept = _ALWAYS_KEPT + (_KEPT_FOR_INTERVALS if ci is not None else ())
+        kept = _ALWAYS_KEPT
+        if ci is not None and self._exact:  # exact=False promises bounded memory: no per-example data
+            kept += _KEPT_FOR_INTERVALS + tuple(
+                need for spec in candidates for need in (spec.resample_needs or ()) if need not in RAW_INPUTS)
         self._statistics = [
             name for name in self._statistic_specs if name in needs or name in kept
         ]
@@ -231,10 +232,13 @@ class Evaluator:
                     notes.append(f"{key} is undefined for this data (nan)")
         intervals = {}
         if self.ci is not None:
-            extra = {name for name in _KEPT_FOR_INTERVALS if name in available and name not in values}
+            scalar = [spec for spec in specs if spec.kind == "scalar"]
+            extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
+            extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
             intervals = bootstrap.bootstrap_intervals(
-                [spec for spec in specs if spec.kind == "scalar"], {**values, **self._values(extra)},
+                scalar, {**values, **self._values(extra - set(values))},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
+                params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
             )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
@@ -243,7 +247,7 @@ class Evaluator:
 
     def known_metric_keys(self, intervals: Optional[bool] = None) -> set[str]:
         """The scalar metric keys this evaluator can produce (what gates may name)."""
-        selected = None if self._selected is None else [spec.name for spec in self._selected]
+        selected = [spec.name for spec in (self._selected if self._selected is not None else self._defaults)]
         return quality_gates.known_metric_keys(
             self._metric_specs, task=self.task, labels=self.labels, selected=selected,
             intervals=self.ci is not None if intervals is None else intervals,
@@ -305,31 +309,6 @@ def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
             raise ValueError(f"metrics names {name!r} twice with different params")
         chosen[name] = params
     return chosen
-
-
-def _was_binary(y_score: Any) -> bool:
-    shape = np.shape(y_score)
-    return len(shape) == 1 or shape[1] == 1
-
-
-def _mixed(labels: tuple) -> bool:
-    return len({type(label) for label in labels}) > 1
-
-
-def _run_metric(spec: MetricSpec, arguments: dict, notes: list[str]) -> Any:
-    """One metric's value; its warnings become notes, and a failure is nan plus a note."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            outcome = spec.compute(**arguments)
-        except Exception as error:  # one broken metric must not lose the others
-            outcome = math.nan
-            notes.append(f"{spec.name}: failed with {type(error).__name__}: {error}")
-    for warning in caught:
-        note = f"{spec.name}: {warning.message}"
-        if note not in notes:
-            notes.append(note)
-    return outcome
 
 
 _THRESHOLDS = "threshold_analysis"
@@ -424,6 +403,10 @@ def evaluate(
     quality_gates.check_baseline(parsed_gates, baseline)
     bootstrap.check_options(ci, n_bootstrap, seed)
     if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
+        if parsed_gates or ci is not None or threshold_targets:
+            raise ValueError("gates, ci and threshold_targets are not available for Dask collections yet: "
+                             "evaluate the collected arrays, or apply gates to the result with "
+                             "toolkit.evaluation.gates.evaluate_gates")
         return on_dask.evaluate_collections(
             y_true, y_pred, y_score, labels=labels, sample_weight=sample_weight, metrics=metrics,
             trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
@@ -435,8 +418,8 @@ def evaluate(
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact,
-                          ci=ci, n_bootstrap=n_bootstrap, seed=seed)
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
+                          n_bootstrap=n_bootstrap, seed=seed)
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
                                      f"a {evaluator.task} evaluation")
     targets = _check_threshold_targets(threshold_targets, evaluator, y_score)

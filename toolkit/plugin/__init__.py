@@ -10,7 +10,9 @@ from toolkit.plugin.manager import (
 )
 from toolkit.plugin.markers import hookimpl, hookspec
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
-from toolkit.plugin.types import Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec
+from toolkit.plugin.types import (
+    Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec,
+)
 
 __all__ = [
     "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "ScriptMetric", "StatisticSpec",

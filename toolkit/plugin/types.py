@@ -125,6 +125,15 @@ class MetricSpec:
     ``approximates`` names the exact metric that this one approximates in bounded memory (for
     example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
     place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
+
+    ``resample`` (optional) makes bootstrap confidence intervals fast for a metric computed from
+    per-example data: it receives the statistics named in ``resample_needs`` (default: the same
+    as ``needs``) and ``params``, plus ``resamples``, a :class:`Resamples`, and returns one value
+    per resample (an array of shape (R,), or a dict of key -> array for several values). A
+    metric whose statistic is a running total (log loss's two sums) names ``("scores",)`` there.
+    Without ``resample`` the bootstrap calls ``compute`` once per resample on resampled copies
+    (exact, slower). Metrics that need only ``confusion``/``count``/``labels`` need no
+    ``resample``: their resampled counts are drawn directly.
     """
 
     name: str
@@ -138,6 +147,7 @@ class MetricSpec:
     check_params: Optional[Callable[..., None]] = None
     approximates: Optional[str] = None
     resample: Optional[Callable[..., Any]] = None
+    resample_needs: Optional[tuple] = None
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
@@ -147,6 +157,9 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: compute must be callable")
         if self.resample is not None and not callable(self.resample):
             raise ValueError(f"metric {self.name!r}: resample must be callable or None")
+        if self.resample_needs is not None:
+            object.__setattr__(self, "resample_needs",
+                               _as_tuple(self.resample_needs, f"metric {self.name!r}: resample_needs"))
         object.__setattr__(self, "needs", _as_tuple(self.needs, f"metric {self.name!r}: needs"))
         self._check_params()
         tasks = _as_tuple(self.tasks, f"metric {self.name!r}: tasks")

@@ -66,7 +66,7 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    resample=resampling.roc_auc_ovr_weighted),
         MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
                    description="mean negative log probability of the true class",
-                   resample=resampling.log_loss),
+                   resample=resampling.log_loss, resample_needs=("scores",)),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",

@@ -14,6 +14,8 @@ from toolkit_metrics.mann_whitney import MannWhitney, Scratch, mann_whitney
 
 # Below this many examples a thread pool costs more than it saves.
 _PARALLEL_MIN_EXAMPLES = 100_000
+# Rows per block when turning (N, K) scores into K contiguous columns; a block stays in cache.
+_TRANSPOSE_BLOCK_ROWS = 16_384
 
 
 class OneVsRest(NamedTuple):
@@ -24,9 +26,6 @@ class OneVsRest(NamedTuple):
     support: np.ndarray
 
 
-# Rows per block when turning (N, K) scores into K contiguous columns; a block stays in cache.
-_TRANSPOSE_BLOCK_ROWS = 16_384
-
 
 def column(y_score: np.ndarray, k: int) -> np.ndarray:
     """Score column ``k`` as a contiguous float64 array (exact for every float input)."""
@@ -34,7 +33,8 @@ def column(y_score: np.ndarray, k: int) -> np.ndarray:
 
 
 def columns(y_score: np.ndarray) -> np.ndarray:
-    """All score columns as a contiguous float64 (K, N) array.
+    """All score columns as a contiguous float64 (K, N) array (a copy, as large as the scores,
+    unless they are already column-major float64).
 
     Reading one column of a row-major (N, K) array drags every row through the cache, so K
     separate column copies read the whole array K times; copying row blocks that fit in cache

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression, Perceptron, SGDClassifier
 from sklearn.metrics import accuracy_score
 
 import toolkit
-from toolkit.plugin import create_plugin_manager
+from toolkit.plugin import create_plugin_manager, hookimpl
 from toolkit_sklearn.adapter import EstimatorAdapter
 
 
@@ -67,10 +67,21 @@ def test_partial_fit_epochs_match_scikit_learns_own_loop(digits):
     np.testing.assert_allclose(trained.coef_, reference.coef_)
 
 
-def test_more_epochs_without_partial_fit_is_refused(digits):
+class StartRecorder:
+    started = 0
+
+    @hookimpl
+    def toolkit_run_started(self, run):
+        StartRecorder.started += 1
+
+
+def test_more_epochs_without_partial_fit_is_refused_before_the_run(digits):
     x, y = digits
+    manager = create_plugin_manager()
+    manager.register(StartRecorder(), "start-recorder")
     with pytest.raises(ValueError, match="epochs is 2, but LogisticRegression has no partial_fit"):
-        toolkit.Trainer(LogisticRegression(), trackers=(), progress=False).fit(x, y, epochs=2)
+        toolkit.Trainer(LogisticRegression(), trackers=(), plugin_manager=manager, progress=False).fit(x, y, epochs=2)
+    assert StartRecorder.started == 0
 
 
 def test_scores_are_placed_by_label_when_training_lacked_a_class(digits):

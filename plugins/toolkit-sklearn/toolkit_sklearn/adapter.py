@@ -37,17 +37,20 @@ class EstimatorAdapter:
             params[f"estimator.{name}"] = value if isinstance(value, _PARAM_TYPES) else repr(value)
         return params
 
-    def fit(
-        self, x: Any, y: Any, *, epochs: int, batch_size: int,
-        epoch_ended: Callable[[int, Mapping[str, float]], None],
-    ) -> None:
-        rows = _as_rows(x)
-        incremental = hasattr(self.estimator, "partial_fit")
-        if epochs > 1 and not incremental:
+    def check_fit(self, epochs: int, batch_size: int) -> None:
+        if epochs > 1 and not hasattr(self.estimator, "partial_fit"):
             raise ValueError(
                 f"epochs is {epochs}, but {type(self.estimator).__name__} has no partial_fit: "
                 "one fit is one epoch, so use epochs=1 (or an estimator with partial_fit)"
             )
+
+    def fit(
+        self, x: Any, y: Any, *, epochs: int, batch_size: int,
+        epoch_ended: Callable[[int, Mapping[str, float]], None],
+    ) -> None:
+        self.check_fit(epochs=epochs, batch_size=batch_size)
+        rows = _as_rows(x)
+        incremental = hasattr(self.estimator, "partial_fit")
         classes = np.asarray(self._labels if self._labels is not None else np.unique(y))
         for epoch in range(epochs):
             if incremental and epochs > 1:
