@@ -139,3 +139,12 @@ def test_no_plugin_manager_is_built_at_import_time():
     importlib.reload(toolkit)
     assert manager_module._default_manager is None
     assert isinstance(toolkit.get_plugin_manager(), ToolkitPluginManager)
+
+
+def test_a_stranger_named_like_the_project_cannot_take_a_builtin_name(install_distribution):
+    duplicate = GOOD_PLUGIN.replace('"error_rate"', '"accuracy"')
+    install_distribution("toolkit-aaa-lookalike", {"lookalike": duplicate}, {"aaa": "lookalike"})
+    manager = create_plugin_manager()
+    [broken] = manager.broken
+    assert broken.distribution == "toolkit-aaa-lookalike"
+    assert manager.get_metrics()["accuracy"].description.startswith("fraction")

@@ -24,7 +24,10 @@ ENTRY_POINT_GROUP = "toolkit.plugins"
 DISABLE_ENVIRONMENT_VARIABLE = "TOOLKIT_DISABLE_PLUGINS"
 # Built into the core and registered through the same call as any other plugin.
 BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
-FIRST_PARTY_PREFIX = "toolkit-"
+# The project's own plugin distributions, named one by one: a prefix anyone can take would let a
+# stranger's "toolkit-something" claim a built-in metric name first.
+FIRST_PARTY_DISTRIBUTIONS = frozenset(
+    {"toolkit-metrics", "toolkit-mlflow", "toolkit-wandb", "toolkit-keras", "toolkit-sklearn"})
 
 _REGISTRATION_HOOKS = {
     "toolkit_register_metrics": ("metric", MetricSpec),
@@ -285,11 +288,11 @@ def create_plugin_manager(
 
 
 def _load_order(entry_point: metadata.EntryPoint) -> tuple:
-    """The project's own distributions (``toolkit-*``) first, then the rest by name: when two
+    """The project's own distributions (FIRST_PARTY_DISTRIBUTIONS) first, then the rest by name: when two
     plugins claim one metric name, the earlier keeps it, so a third-party plugin cannot silently
     replace a built-in metric; it is reported instead."""
     distribution = entry_point.dist.name if entry_point.dist else ""
-    return (not distribution.startswith(FIRST_PARTY_PREFIX), distribution, entry_point.name)
+    return (distribution not in FIRST_PARTY_DISTRIBUTIONS, distribution, entry_point.name)
 
 
 _default_manager: Optional[ToolkitPluginManager] = None
