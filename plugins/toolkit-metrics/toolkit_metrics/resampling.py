@@ -98,15 +98,19 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.n
 
 
 def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray],
-                  total_mass: np.ndarray) -> np.ndarray:
+                  total_mass: Optional[np.ndarray]) -> np.ndarray:
     """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts, whose
-    (weighted) totals are ``total_mass``); nan where a class is absent from a resample."""
+    unweighted totals are ``total_mass``); nan where a class is absent from a resample."""
     positive_mass = np.take(by_example, column.positives, axis=0)
     if weights is not None:
         positive_mass = positive_mass * weights[column.positives][:, None]
     positive_total = positive_mass.sum(axis=0, dtype=np.float64)
-    negative_total = total_mass - positive_total
-    twice_below = _running_sums_at(_blocked(by_example, column.negatives, weights), column.below, column.up_to)
+    negatives = _blocked(by_example, column.negatives, weights)
+    if weights is None:  # integer counts: the difference is exact
+        negative_total = total_mass - positive_total
+    else:  # summed directly, so a resample without negatives has exactly 0 (not a rounding residue)
+        negative_total = negatives.sum(axis=0)
+    twice_below = _running_sums_at(negatives, column.below, column.up_to)
     if weights is None:  # exact in integers: 2U < 2^63 for any N a machine can hold
         twice_u = np.einsum("ij,ij->j", positive_mass.astype(np.int64), twice_below).astype(np.float64)
     else:
@@ -116,13 +120,12 @@ def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optiona
                         0.5 * twice_u / (positive_total * negative_total), np.nan)
 
 
-def _total_mass(scores, resamples) -> np.ndarray:
-    """Each resample's total (weighted) mass: N, or the sum of count x weight."""
-    def compute(resamples) -> np.ndarray:
-        if scores.sample_weight is None:  # N for a bootstrap draw; any multiplicities work
-            return resamples.by_example.sum(axis=0, dtype=np.int64).astype(np.float64)
-        return scores.sample_weight @ _float_counts(resamples)
-    return resamples.derived("total_mass", compute)
+def _total_mass(scores, resamples) -> Optional[np.ndarray]:
+    """Each resample's number of examples drawn (N for a bootstrap draw; any multiplicities work),
+    when unweighted; weighted AUROC sums its negatives directly instead."""
+    if scores.sample_weight is not None:
+        return None
+    return resamples.derived("total_mass", lambda chunk: chunk.by_example.sum(axis=0, dtype=np.int64).astype(np.float64))
 
 
 def _one_vs_rest(scores, resamples) -> np.ndarray:
