@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import time
 from typing import Callable, Optional
@@ -169,6 +170,8 @@ def main(argv: Optional[list] = None) -> int:
     else:
         peers["torchmetrics"] = torchmetrics_suite
 
+    print(f"load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs (other work on the machine slows every column alike)")
     sizes = args.sizes or [100_000, 1_000_000] + ([10_000_000] if args.large else [])
     header = f"{'N':>6} {'K':>3} {'runs':>4} {'toolkit':>10}" + "".join(f" {name:>13} {'ratio':>7}" for name in peers)
     print(f"medians of interleaved repetitions, milliseconds{' (with sample weights)' if args.weighted else ''}")
@@ -184,6 +187,7 @@ def main(argv: Optional[list] = None) -> int:
             print(row, flush=True)
             if n == 1_000_000 and n_classes == 10:
                 target_met = medians["scikit-learn"] / medians["toolkit"] >= TARGET_RATIO
+    print(f"load average after: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     if target_met is None:
         return 0
     print(f"target {TARGET_RATIO:.0f}x scikit-learn at N=1e6, K=10: {'met' if target_met else 'NOT met'}")

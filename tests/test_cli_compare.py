@@ -58,3 +58,25 @@ def test_unknown_experiment_and_missing_store_are_one_line(store, tmp_path, caps
     assert cli.main(["compare", "--tracking-uri", f"sqlite:///{missing}"]) == 2
     assert f"there is no MLflow store at {missing}" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_evaluate_with_a_tracker_records_the_run_that_compare_lists(tmp_path, monkeypatch, capsys):
+    from sklearn.metrics import accuracy_score
+
+    if "mlflow" not in __import__("toolkit").get_plugin_manager().get_trackers():
+        pytest.skip("needs the toolkit-mlflow tracker plugin")
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    y_true = [0, 1, 2, 2, 1, 0, 2, 1, 0, 1]
+    y_pred = [0, 2, 2, 2, 1, 0, 1, 1, 0, 0]
+    (tmp_path / "true.csv").write_text("\n".join(map(str, y_true)) + "\n")
+    (tmp_path / "pred.csv").write_text("\n".join(map(str, y_pred)) + "\n")
+    assert cli.main(["evaluate", "--y-true", str(tmp_path / "true.csv"), "--y-pred", str(tmp_path / "pred.csv"),
+                     "--tracker", "mlflow", "--run-name", "saved-predictions"]) == 0
+    [run] = mlflow.MlflowClient(uri).search_runs(["0"])
+    assert run.info.run_name == "saved-predictions" and run.info.status == "FINISHED"
+    assert run.data.metrics["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert run.data.params["y_true"] == "true.csv"
+    capsys.readouterr()
+    assert cli.main(["compare"]) == 0
+    assert rows(capsys.readouterr().out)[0][:3] == ["saved-predictions", "FINISHED", "0.7000"]

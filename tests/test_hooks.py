@@ -141,19 +141,25 @@ def test_hook_toolkit_model_adapter(toolkit_plugin_manager):
 
 
 def test_hook_toolkit_build_model(toolkit_plugin_manager):
-    class LinearBuilder:
-        @hookimpl
-        def toolkit_build_model(self, framework, spec, labels):
-            if framework != "linear":
-                return None
-            return {"kind": "linear", "classes": list(labels), **spec}
+    calls = []
 
-    toolkit_plugin_manager.register(LinearBuilder(), "linear-builder")
-    built = toolkit_plugin_manager.build_model(
-        framework="linear", spec={"alpha": 0.5}, input_shape=(8, 8, 1), labels=[0, 1], seed=1)
-    assert built == {"kind": "linear", "classes": [0, 1], "alpha": 0.5}
-    assert toolkit_plugin_manager.build_model(
-        framework="nothing-builds-this", spec={}, input_shape=(2,), labels=[0, 1], seed=None) is None
+    class PolynomialBuilderPlugin:
+        @hookimpl
+        def toolkit_build_model(self, framework, spec, input_shape, labels, seed):
+            calls.append((framework, dict(spec), input_shape, labels, seed))
+            if framework != "polynomial":
+                return None
+            if "degree" not in spec:
+                raise ValueError("model.degree is missing")
+            return {"degree": spec["degree"], "inputs": input_shape[0], "outputs": len(labels)}
+
+    toolkit_plugin_manager.register(PolynomialBuilderPlugin(), "polynomial-builder")
+    built = toolkit_plugin_manager.build_model("polynomial", {"degree": 3}, (8, 8), [0, 1, 2], seed=7)
+    assert built == {"degree": 3, "inputs": 8, "outputs": 3}
+    assert calls[-1] == ("polynomial", {"degree": 3}, (8, 8), [0, 1, 2], 7)
+    assert toolkit_plugin_manager.build_model("no-such-framework", {}, (8,), [0, 1]) is None
+    with pytest.raises(ValueError, match="model.degree is missing"):
+        toolkit_plugin_manager.build_model("polynomial", {}, (8,), [0, 1])
 
 
 def test_hook_toolkit_run_started(toolkit_hook_recorder):

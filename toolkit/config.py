@@ -8,7 +8,8 @@ A config (see examples/digits_cnn.yaml)::
     batch_size: 32
     data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
-    metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric
+    metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric;
+                                                       # {name: {param: value}} entries set params
     trackers: {mlflow: {}, wandb: {}}                   # or a list of names
     params: {note: baseline}                            # optional: extra values to log
     gates: {accuracy: ">= 0.9", log_loss: "<= 0.35"}    # optional: checked on the last epoch
@@ -151,7 +152,7 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
         raise ValueError(f"{where}: run_name must be a string, got {run_name!r}")
     data = _data(config.get("data", "digits"), where)
     model, framework = _model(config["model"], where)
-    metrics = _names(config.get("metrics"), "metrics", where)
+    metrics = _metrics(config.get("metrics"), where)
     trackers = _trackers(config.get("trackers", list(DEFAULT_TRACKERS)), where)
     params = config.get("params") or {}
     if not isinstance(params, Mapping):
@@ -162,7 +163,7 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
         for tracker_name, options in trackers.items():
             _check_options(tracker_name, options, installed_trackers[tracker_name].factory, where)
         if metrics is not None:
-            _check_installed("metrics", metrics, plugin_manager.get_metrics(), where, "metric")
+            _check_metrics(metrics, plugin_manager.get_metrics(), where)
     gates = _gates(config.get("gates"), metrics, plugin_manager, where)
     return TrainConfig(
         epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
@@ -242,6 +243,36 @@ def _names(value: Any, key: str, where: str) -> Optional[list]:
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise ValueError(f"{where}: {key} must be a list of names, got {value!r}")
     return list(value)
+
+
+def _metrics(value: Any, where: str) -> Optional[list]:
+    """Metric names, or one-key mappings of a name to its params: ``[accuracy, {top_k_accuracy: {k: 3}}]``."""
+    from toolkit.evaluation.engine import metric_choices
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(
+            isinstance(entry, str) or (isinstance(entry, Mapping) and len(entry) == 1) for entry in value):
+        raise ValueError(f"{where}: metrics must be a list of names or {{name: params}} entries, got {value!r}")
+    try:
+        metric_choices(value)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    return list(value)
+
+
+def _check_metrics(metrics: list, installed: Mapping[str, Any], where: str) -> None:
+    from toolkit.evaluation.engine import metric_choices
+
+    chosen = metric_choices(metrics)
+    _check_installed("metrics", chosen, installed, where, "metric")
+    for name, params in chosen.items():
+        try:
+            installed[name].with_params(params)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
 
 
 def _trackers(value: Any, where: str) -> dict:

@@ -47,7 +47,8 @@ class Trainer:
 
     :param model: any model an installed plugin adapts (a compiled Keras model, a scikit-learn
         estimator, ...).
-    :param metrics: metric names for the per-epoch validation (None: every metric that applies).
+    :param metrics: metrics for the per-epoch validation: names, or name -> params
+        (``{"top_k_accuracy": {"k": 3}}``); None: every metric that applies.
     :param trackers: tracker names the run is recorded to.
     :param params: extra hyperparameters to log beside the ones the adapter finds itself.
     :param run_name: the run's name in every tracker.
@@ -66,7 +67,7 @@ class Trainer:
     def __init__(
         self,
         model: Any,
-        metrics: Optional[Iterable[str]] = None,
+        metrics: Any = None,
         trackers: Iterable[str] = ("mlflow",),
         params: Optional[Mapping[str, Any]] = None,
         run_name: Optional[str] = None,
@@ -91,7 +92,9 @@ class Trainer:
             )
         self.model = model
         self.adapter = adapter
-        self.metrics = [metrics] if isinstance(metrics, str) else (None if metrics is None else list(metrics))
+        # Names, or name -> params ({"top_k_accuracy": {"k": 3}}): the metric engine reads both.
+        self.metrics = [metrics] if isinstance(metrics, str) else (
+            None if metrics is None else dict(metrics) if isinstance(metrics, Mapping) else list(metrics))
         self.trackers = (trackers,) if isinstance(trackers, str) else tuple(trackers or ())
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping of name to value, got {type(params).__name__}")

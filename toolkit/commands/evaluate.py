@@ -7,7 +7,7 @@ import csv
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -20,15 +20,28 @@ def add_parser(subparsers: Any) -> None:
         "evaluate", help="compute metrics from saved labels and scores (.npy or .csv)",
         description="Compute metrics from saved labels, predictions and scores (.npy or .csv files).",
     )
-    parser.add_argument("--y-true", required=True, metavar="FILE", help="true labels, one per example")
-    parser.add_argument("--y-score", metavar="FILE", help="scores: (N,) positive-class or (N, K) one column per label")
-    parser.add_argument("--y-pred", metavar="FILE", help="predicted labels (derived from the scores when omitted)")
+    parser.add_argument("--y-true", metavar="FILE", help="true labels, one per example (with --files: a column name)")
+    parser.add_argument("--y-score", metavar="FILE",
+                        help="scores: (N,) positive-class or (N, K) one column per label (with --files: a column, "
+                             "a glob over column names such as 'p_*', or names separated by commas)")
+    parser.add_argument("--y-pred", metavar="FILE",
+                        help="predicted labels (derived from the scores when omitted; with --files: a column)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="the class labels, in the order of the score columns")
     parser.add_argument("--metric", dest="metrics", action="append", metavar="NAME", help="a metric to compute (repeatable; default all)")
     parser.add_argument("--tracker", dest="trackers", action="append", default=[], metavar="NAME",
                         help="record the result as a run in this tracker (repeatable: mlflow, wandb)")
     parser.add_argument("--run-name", help="the run's name in the trackers")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    files = parser.add_argument_group(
+        "files larger than memory",
+        "read Parquet, CSV or .npy tables a batch at a time (toolkit.evaluate_files); --y-true, --y-score, "
+        "--y-pred and --sample-weight then name columns")
+    files.add_argument("--files", nargs="+", metavar="PATH",
+                       help="prediction files or glob patterns ('preds/part-*.parquet'), or folders of .npy columns")
+    files.add_argument("--sample-weight", metavar="COLUMN", help="a column of example weights")
+    files.add_argument("--exact", action="store_true",
+                       help="exact AUROC, keeping every score in memory (default: binned AUROC, bounded memory)")
+    files.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch (default 262144)")
     gating.add_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -36,6 +49,12 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import toolkit
 
+    if args.files:
+        return _run_files(args)
+    if args.sample_weight is not None or args.exact:
+        raise ValueError("--sample-weight and --exact go with --files")
+    if args.y_true is None:
+        raise ValueError("give --y-true FILE (or --files PATH with --y-true naming a column)")
     if args.y_score is None and args.y_pred is None:
         raise ValueError("give --y-score or --y-pred (or both): there is nothing to compare --y-true with")
     y_true = read_array(args.y_true, "--y-true", labels=True)
@@ -51,10 +70,45 @@ def run(args: argparse.Namespace) -> int:
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
         threshold_targets=gating.threshold_targets(args),
     )
+    return _print_result(args, result, len(y_true))
+
+
+def _run_files(args: argparse.Namespace) -> int:
+    """Out-of-core: the files are read a batch at a time; the options name their columns."""
+    import toolkit
+
+    if args.ci is not None or args.target_precision is not None or args.target_recall is not None:
+        raise ValueError("--ci and --target-* need every example in memory: they do not go with --files")
+    y_score = args.y_score
+    if y_score is not None and "," in y_score:
+        y_score = [name.strip() for name in y_score.split(",") if name.strip()]
+    gates, baseline = gating.parse(args)
+    result = toolkit.evaluate_files(
+        args.files, y_true=args.y_true or "y_true", y_pred=args.y_pred, y_score=y_score,
+        sample_weight=args.sample_weight, labels=_labels_for_columns(args.labels), metrics=args.metrics,
+        exact=args.exact,
+        batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
+        params={"files": " ".join(os.path.basename(path) for path in args.files)},
+        gates=gates, baseline=baseline,
+    )
+    return _print_result(args, result, int(result.metrics.get("example_count", 0)))
+
+
+def _labels_for_columns(labels: Optional[list]) -> Optional[list]:
+    """Command-line labels for a label column not read yet: integers when they all are."""
+    if labels is None:
+        return None
+    try:
+        return [int(label) for label in labels]
+    except ValueError:
+        return labels
+
+
+def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return gating.report(result, stream=sys.stderr) if result.gates else 0
-    print(f"{len(y_true)} examples, {len(result.labels)} labels ({result.task})")
+    print(f"{examples} examples, {len(result.labels)} labels ({result.task})")
     print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
     if result.intervals:
         print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")

@@ -146,7 +146,7 @@ def parse_gates(gates: GateInput) -> list[Gate]:
 
 def known_metric_keys(
     metric_specs: Mapping[str, Any], *, task: Optional[str] = None, labels: Optional[Sequence] = None,
-    selected: Optional[Iterable[str]] = None, intervals: bool = False,
+    selected: Optional[Any] = None, intervals: bool = False,
 ) -> set[str]:
     """The scalar metric keys an evaluation can produce, known before it runs.
 
@@ -154,7 +154,10 @@ def known_metric_keys(
     keys); without ``labels`` the per-class keys are given as ``X/*``. With ``intervals``, every
     key also has ``<key>_ci_low`` and ``<key>_ci_high``.
     """
-    names = set(selected) if selected is not None else set(metric_specs)
+    from toolkit.evaluation.engine import metric_choices  # engine imports this module
+
+    # ``selected`` may carry params ({"top_k_accuracy": {"k": 3}}); only the names matter here.
+    names = set(metric_choices(selected)) if selected is not None else set(metric_specs)
     keys: set[str] = set()
     for name in names:
         spec = metric_specs[name]

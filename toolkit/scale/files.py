@@ -8,6 +8,7 @@ adds exact AUROC, which keeps every score: about (K + 1) x 8 bytes per row.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import glob
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -39,6 +40,8 @@ def evaluate_files(
     run_name: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     plugin_manager: Optional[ToolkitPluginManager] = None,
+    gates: Any = None,
+    baseline: Optional[Mapping[str, float]] = None,
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -51,11 +54,15 @@ def evaluate_files(
         (``"p_*"``, matched in file order).
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
-    The other arguments are those of ``toolkit.evaluate``. When ``labels`` is None they are
+    The other arguments are those of ``toolkit.evaluate``; bootstrap intervals and threshold
+    targets are not offered, as they need every example. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
+    from toolkit.evaluation import gates as quality_gates
     from toolkit.run import Run
 
+    parsed_gates = quality_gates.parse_gates(gates)
+    quality_gates.check_baseline(parsed_gates, baseline)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
@@ -65,10 +72,14 @@ def evaluate_files(
     if labels is None:
         labels = _infer_labels(columns, tables, int(batch_rows))
     evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names
+    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(), f"a {evaluator.task} evaluation")
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
     for table in tables:
         _feed(evaluator, table, columns, int(batch_rows))
     result = evaluator.compute()
+    if parsed_gates:
+        result = dataclasses.replace(
+            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
     with run:
         run.log_evaluation(result)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Sequence
 
@@ -23,17 +24,31 @@ def _warn_ill_defined(what: str, denominator: np.ndarray, labels: Sequence, beca
 
 
 def per_class(confusion: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-class true positives, predicted and true totals, precision, recall and F1."""
+    """Per-class predicted and true totals, precision, recall and F1 (read-only arrays).
+
+    Computed once per confusion matrix: the dozen metrics of one evaluation that need them share
+    the result (it is keyed by the matrix's contents, so a changed matrix is computed anew).
+    """
+    matrix = np.ascontiguousarray(confusion)
+    return _per_class(matrix.tobytes(), matrix.shape, matrix.dtype.str)
+
+
+@functools.lru_cache(maxsize=16)
+def _per_class(data: bytes, shape: tuple, dtype: str) -> dict[str, np.ndarray]:
+    confusion = np.frombuffer(data, dtype=dtype).reshape(shape)
     true_positives = np.diag(confusion).astype(np.float64)
     predicted = confusion.sum(axis=0).astype(np.float64)
     support = confusion.sum(axis=1).astype(np.float64)
-    return {
+    classes = {
         "support": support,
         "predicted": predicted,
         "precision": _ratio(true_positives, predicted),
         "recall": _ratio(true_positives, support),
         "f1": _ratio(2 * true_positives, predicted + support),
     }
+    for values in classes.values():
+        values.flags.writeable = False  # shared by every caller
+    return classes
 
 
 _UNDEFINED_BECAUSE = {
@@ -70,7 +85,7 @@ def macro(name: str):
 
 def weighted(name: str):
     def compute(confusion: np.ndarray, labels: Sequence) -> float:
-        support = confusion.sum(axis=1).astype(np.float64)
+        support = per_class(confusion)["support"]
         return float(np.dot(_values(confusion, labels, name), support) / support.sum())
     return compute
 

@@ -56,8 +56,12 @@ def update(state: list, batch: Batch) -> list:
     """Add one batch's losses, probabilities clipped to [eps, 1 - eps] of the scores' dtype."""
     y_score = batch.y_score
     eps = np.finfo(y_score.dtype).eps
-    true_probability = np.clip(y_score[np.arange(y_score.shape[0]), batch.y_true], eps, 1 - eps)
-    losses = -np.log(true_probability)
+    n, n_classes = y_score.shape
+    if y_score.flags.c_contiguous:  # one flat gather: several times faster than a 2-D fancy index
+        true_probability = y_score.reshape(-1).take(batch.y_true + np.arange(0, n * n_classes, n_classes))
+    else:
+        true_probability = y_score[np.arange(n), batch.y_true]
+    losses = -np.log(np.clip(true_probability, eps, 1 - eps, out=true_probability))
     if batch.sample_weight is None:
         return [state[0] + exact_sum(losses), state[1] + (losses.shape[0] << QUANTUM_BITS)]
     weights = batch.sample_weight
