@@ -66,9 +66,11 @@ def _blocked(source: np.ndarray, rows: np.ndarray, weights: Optional[np.ndarray]
     return padded
 
 
-def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.ndarray]) -> np.ndarray:
+def _running_sums_at(padded: np.ndarray, below: np.ndarray,
+                     up_to: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Twice the negative mass under each positive: ``2 * cumsum(padded)`` read before ``below``,
-    or, with ties, the sum of the two reads before ``below`` and before ``up_to``.
+    or, with ties, the sum of the two reads before ``below`` and before ``up_to``; and the total
+    mass of each column (exactly 0 when every row is 0).
 
     numpy's cumsum along axis 0 walks each column with a stride and is several times slower than
     adding whole rows, so the sum runs in two levels: a prefix within blocks of _BLOCK rows, one
@@ -79,7 +81,7 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.n
     blocks = padded.shape[0] // _BLOCK
     exact = np.int64 if padded.dtype.kind in "iu" else np.float64
     if blocks == 0:  # no negatives: nothing lies below any positive
-        return np.zeros((below.shape[0], width), dtype=exact)
+        return np.zeros((below.shape[0], width), dtype=exact), np.zeros(width)
     within = padded.reshape(blocks, _BLOCK, width)
     for step in range(1, _BLOCK):
         within[:, step] += within[:, step - 1]
@@ -94,19 +96,21 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray, up_to: Optional[np.n
         return sums
 
     first = read_before(below)
-    return 2 * first if up_to is None else first + read_before(up_to)
+    total = (before_block[-1] + within[-1, -1]).astype(np.float64)
+    return (2 * first if up_to is None else first + read_before(up_to)), total
 
 
-def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray],
-                  total_mass: np.ndarray) -> np.ndarray:
-    """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts, whose
-    (weighted) totals are ``total_mass``); nan where a class is absent from a resample."""
+def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
+    """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts);
+    nan where a class is absent from a resample."""
     positive_mass = np.take(by_example, column.positives, axis=0)
     if weights is not None:
         positive_mass = positive_mass * weights[column.positives][:, None]
     positive_total = positive_mass.sum(axis=0, dtype=np.float64)
-    negative_total = total_mass - positive_total
-    twice_below = _running_sums_at(_blocked(by_example, column.negatives, weights), column.below, column.up_to)
+    # the negatives' total from their own running sum: exactly 0 for a resample without negatives
+    # (total minus positives could leave a rounding residue with weights)
+    twice_below, negative_total = _running_sums_at(
+        _blocked(by_example, column.negatives, weights), column.below, column.up_to)
     if weights is None:  # exact in integers: 2U < 2^63 for any N a machine can hold
         twice_u = np.einsum("ij,ij->j", positive_mass.astype(np.int64), twice_below).astype(np.float64)
     else:
@@ -116,21 +120,11 @@ def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optiona
                         0.5 * twice_u / (positive_total * negative_total), np.nan)
 
 
-def _total_mass(scores, resamples) -> np.ndarray:
-    """Each resample's total (weighted) mass: N, or the sum of count x weight."""
-    def compute(resamples) -> np.ndarray:
-        if scores.sample_weight is None:  # N for a bootstrap draw; any multiplicities work
-            return resamples.by_example.sum(axis=0, dtype=np.int64).astype(np.float64)
-        return scores.sample_weight @ _float_counts(resamples)
-    return resamples.derived("total_mass", compute)
-
-
 def _one_vs_rest(scores, resamples) -> np.ndarray:
     """(R, K) per-class AUROC, shared by the macro and weighted averages within a chunk."""
     def compute(resamples) -> np.ndarray:
         columns = scores.derived("sorted_columns", _sorted_columns)
-        total = _total_mass(scores, resamples)
-        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight, total)
+        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight)
                                 for column in columns])
     return resamples.derived("one_vs_rest_auc", compute)
 
@@ -152,7 +146,7 @@ def _class_mass(scores, resamples) -> np.ndarray:
 def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
     column = scores.derived("sorted_column_1", lambda table: sorted_column(
         np.ascontiguousarray(table.y_score[:, 1]), table.y_true == 1))
-    return resampled_auc(column, resamples.by_example, scores.sample_weight, _total_mass(scores, resamples))
+    return resampled_auc(column, resamples.by_example, scores.sample_weight)
 
 
 def roc_auc_ovr_macro(scores, labels: Sequence, resamples) -> np.ndarray:
