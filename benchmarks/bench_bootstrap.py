@@ -20,19 +20,9 @@ import warnings
 import numpy as np
 
 import toolkit
+from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.path)
 
 TARGET_RATIO = 50.0
-
-
-def make_data(n: int, n_classes: int, weighted: bool, seed: int):
-    """Labels and the softmax scores of a model with some skill (noisy logits favouring the true class)."""
-    rng = np.random.default_rng(seed)
-    y_true = rng.integers(0, n_classes, n)
-    logits = rng.normal(size=(n, n_classes))
-    logits[np.arange(n), y_true] += 1.0
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    return y_true, probabilities, rng.uniform(0.1, 2.0, n) if weighted else None
 
 
 def sklearn_suite(y_true, y_score, sample_weight, labels) -> dict[str, float]:
@@ -84,7 +74,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    y_true, y_score, weights = make_data(args.n, args.classes, args.weighted, args.seed)
+    y_true, y_score, weights = skilled_predictions(args.n, args.classes, args.weighted, args.seed)
     labels = list(range(args.classes))
     toolkit.evaluate(y_true[:1000], y_score=y_score[:1000], labels=labels, ci=0.95, n_bootstrap=10)  # warm-up
 

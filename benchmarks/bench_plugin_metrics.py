@@ -28,18 +28,9 @@ sys.path.insert(0, str(REPO_ROOT / "examples" / "custom_metric_plugin"))
 import toolkit  # noqa: E402
 from toolkit.plugin import create_plugin_manager  # noqa: E402
 from toolkit_custom_metrics import plugin as example_plugin  # noqa: E402
+from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.path)
 
 METRICS = ["balanced_accuracy", "matthews_corrcoef", "top_k_accuracy"]
-
-
-def make_data(n: int, n_classes: int, weighted: bool, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    y_true = rng.integers(0, n_classes, n)
-    logits = rng.normal(size=(n, n_classes))
-    logits[np.arange(n), y_true] += 1.0
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    return y_true, probabilities, rng.uniform(0.1, 2.0, n) if weighted else None
 
 
 def toolkit_values(manager, y_true, y_score, weights):
@@ -76,7 +67,7 @@ def main() -> None:
         manager.register(example_plugin, "custom_metrics")
     print(f"{'N':>9} {'K':>3}  {'toolkit s':>10} {'sklearn s':>10}  ratio (sklearn / toolkit)")
     for n in (100_000, 1_000_000):
-        y_true, y_score, weights = make_data(n, 10, args.weighted)
+        y_true, y_score, weights = skilled_predictions(n, 10, args.weighted)
         ours, theirs = toolkit_values(manager, y_true, y_score, weights), sklearn_values(y_true, y_score, weights)
         for name in METRICS:
             assert abs(ours[name] - theirs[name]) <= 1e-9, (name, ours[name], theirs[name])
