@@ -1,91 +1,99 @@
-"""One run of an evaluation or a training, fanned out to every chosen tracker with failure isolation.
+"""One run of an evaluation or a training, fanned out to every chosen tracker through a journal.
 
 The run applies the shared policy (``toolkit.tracking``) once, so every tracker receives the same
-flattened, redacted params and the same checked keys and values; a tracker that raises is
-reported and dropped while the others go on; each run records the others' ids as cross-links;
-and at the end one line per tracker says what reached where.
+flattened, redacted params and the same checked keys and values. Everything goes to the run's
+journal first (:mod:`toolkit.tracking.journal`) and trackers are fed from it
+(:mod:`toolkit.tracking.delivery`): a tracker whose store stops answering is retried while the
+run goes on, a tracker that raises otherwise is reported and dropped while the others go on.
+Each run records the others' ids as cross-links, and at the end one line per tracker says what
+its store acknowledged and what still waits in the journal.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import pickle
 import sys
-import tempfile
+import time
 import warnings
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import TrackerLink
 from toolkit.tracking import interrupts
+from toolkit.tracking.delivery import Courier, describe_error
 from toolkit.tracking.interrupts import Terminated
+from toolkit.tracking.journal import Journal, JournalError
 from toolkit.tracking.params import PreparedParams, prepare_params
-from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.tracking.redaction import redact, strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
 
-__all__ = ["Run", "Terminated", "TrackerError"]
+__all__ = ["DeliveryError", "PluginHookError", "Run", "Terminated", "TrackerError"]
+
+DELIVERY_TIMEOUT_ENV = "TOOLKIT_DELIVERY_TIMEOUT"
+DEFAULT_DELIVERY_TIMEOUT_SECONDS = 60.0
 
 
 class TrackerError(RuntimeError):
     """A tracker could not start the run (an unreachable server, a store it cannot open)."""
 
 
-def _describe_error(error: BaseException) -> str:
-    first_line = (str(error).strip().splitlines() or [""])[0]
-    if len(first_line) > 300:
-        first_line = first_line[:297] + "..."
-    return strip_url_credentials(f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__)
+class DeliveryError(TrackerError):
+    """The run ended but a tracker's store did not take everything in time; it waits in the journal."""
 
 
-@dataclass
-class _TrackerSlot:
-    """One tracker of the run, with what reached it and whether it broke."""
+class PluginHookError(RuntimeError):
+    """A plugin's lifecycle hook raised; the message names the plugin and the hook."""
 
-    name: str
-    tracker: Any
-    link: Optional[TrackerLink] = None
-    broken: Optional[str] = None
-    status: Optional[str] = None
-    params: int = 0
-    values: int = 0
-    evaluations: int = 0
-    files: int = 0
 
-    def call(self, method: str, *arguments: Any) -> bool:
-        """Call the tracker; a failure marks it broken (reported once) and closes it as FAILED."""
-        if self.broken is not None:
-            return False
+_describe_error = describe_error  # the name this module used before delivery.py existed
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _reached(counts: Mapping[str, int]) -> str:
+    return (f"{_count(counts.get('params', 0), 'param')}, {_count(counts.get('values', 0), 'metric value')}, "
+            f"{_count(counts.get('evaluations', 0), 'evaluation')} with charts, "
+            f"{_count(counts.get('files', 0), 'file')}")
+
+
+def _pending_text(counts: Mapping[str, int]) -> str:
+    nouns = {"params": "param", "values": "metric value", "evaluations": "evaluation", "files": "file"}
+    return ", ".join(_count(number, nouns[kind]) for kind, number in counts.items() if number) or "the end record"
+
+
+def _delivery_timeout(value: Optional[float]) -> float:
+    if value is None:
+        text = os.environ.get(DELIVERY_TIMEOUT_ENV)
+        if not text:
+            return DEFAULT_DELIVERY_TIMEOUT_SECONDS
         try:
-            getattr(self.tracker, method)(*arguments)
-            return True
-        except Exception as error:  # one broken tracker must not stop the run or the others
-            self.broken = f"{method}: {_describe_error(error)}"
-            warnings.warn(
-                f"tracker {self.name!r} failed in {method} ({_describe_error(error)}); it is left "
-                "out for the rest of this run and the other trackers go on",
-                TrackingWarning, stacklevel=4,
-            )
-            if method != "finish":
-                try:
-                    self.tracker.finish("FAILED")
-                    self.status = "FAILED"
-                except Exception:
-                    pass  # it already broke; the summary line reports the first failure
-            return False
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{DELIVERY_TIMEOUT_ENV} must be a number of seconds, got {text!r}") from None
+        what = DELIVERY_TIMEOUT_ENV
+    else:
+        what = "delivery_timeout"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{what} must be a number of seconds >= 0, got {value!r}")
+    return float(value)
 
-    def summary_line(self) -> str:
-        reached = (f"{_count(self.params, 'param')}, {_count(self.values, 'metric value')}, "
-                   f"{_count(self.evaluations, 'evaluation')} with charts, {_count(self.files, 'file')}")
-        try:
-            where = strip_url_credentials(self.tracker.describe())
-        except Exception as error:
-            where = self.link.location if self.link else f"(unknown: {_describe_error(error)})"
-        if self.broken is not None:
-            return f"{self.name}: BROKEN in {self.broken}; before that {reached} reached {where}"
-        return f"{self.name}: {self.status or 'RUNNING'}: {reached} -> {where}"
+
+def _hook_plugin(manager: ToolkitPluginManager, hook_name: str, error: BaseException) -> str:
+    """The name of the plugin whose ``hook_name`` implementation raised ``error``."""
+    codes = {impl.function.__code__: impl.plugin_name
+             for impl in getattr(manager.hook, hook_name).get_hookimpls()
+             if hasattr(impl.function, "__code__")}
+    traceback = error.__traceback__
+    found = None
+    while traceback is not None:
+        found = codes.get(traceback.tb_frame.f_code, found)
+        traceback = traceback.tb_next
+    return found or "unknown"
 
 
 class Run:
@@ -97,6 +105,11 @@ class Run:
 
     ``params`` are checked here, before anything is written: nested mappings are flattened to
     dotted keys, secrets become ``***``, and ``run.params`` holds what the trackers receive.
+
+    ``journal_dir`` is where the run's journal lives (default ``TOOLKIT_JOURNAL_DIR``, else
+    ``./.toolkit/journal``). ``delivery_timeout`` is how long the end of the run waits for a
+    store that stopped answering (default ``TOOLKIT_DELIVERY_TIMEOUT``, else 60 s); after it,
+    :meth:`end` raises :class:`DeliveryError` naming the tracker, what waits and how to deliver it.
     """
 
     def __init__(
@@ -107,6 +120,8 @@ class Run:
         trackers: Iterable[str] = (),
         plugin_manager: Optional[ToolkitPluginManager] = None,
         tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        journal_dir: Optional[str] = None,
+        delivery_timeout: Optional[float] = None,
     ) -> None:
         if name is not None and not isinstance(name, str):
             raise ValueError(f"name must be a string or None, got {type(name).__name__}")
@@ -114,19 +129,24 @@ class Run:
         self._manager = plugin_manager or get_plugin_manager()
         self.tracker_names = _check_tracker_names(trackers, self._manager)
         self._tracker_options = _check_tracker_options(tracker_options, self.tracker_names)
+        if journal_dir is not None and not isinstance(journal_dir, (str, os.PathLike)):
+            raise ValueError(f"journal_dir must be a folder path or None, got {journal_dir!r}")
+        self._journal_dir = journal_dir
+        self.delivery_timeout = _delivery_timeout(delivery_timeout)
         self._keys = KeyMap()
         self._initial_params = prepare_params(params)
         self.params: dict[str, Any] = dict(self._initial_params.values)
         self.status: Optional[str] = None
         self.links: dict[str, TrackerLink] = {}
         self.finishing = False
-        self._slots: list[_TrackerSlot] = []
+        self.journal: Optional[Journal] = None
+        self._slots: list[Courier] = []
         self._logged_params: dict[str, Any] = {}
         self._last_step: Optional[int] = None
-        self._scratch: Optional[str] = None
         self._signal: Optional[int] = None
         self._unhandled: Optional[BaseException] = None
         self._summary: list[str] = []
+        self._undelivered: list[str] = []
 
     @property
     def hook(self) -> Any:
@@ -137,47 +157,95 @@ class Run:
         """Every key that was recorded under another name: original -> recorded."""
         return dict(self._keys.renamed)
 
+    def _fire(self, hook_name: str, **arguments: Any) -> None:
+        """Call a lifecycle hook; a plugin that raises is named in a :class:`PluginHookError`."""
+        try:
+            getattr(self.hook, hook_name)(**arguments)
+        except Exception as error:
+            plugin = _hook_plugin(self._manager, hook_name, error)
+            raise PluginHookError(f"plugin {plugin!r} failed in {hook_name}: {describe_error(error)}") from error
+
     # --- life -----------------------------------------------------------------------------------
 
     def start(self) -> "Run":
-        """Open the run in every tracker, link them to each other, then record the params.
+        """Open the journal and the run in every tracker, link them to each other, record the params.
 
         A tracker that cannot start raises :class:`TrackerError` naming it; trackers already
-        opened are closed as FAILED, so nothing stays RUNNING.
+        opened are closed as FAILED, so nothing stays RUNNING. A plugin whose
+        ``toolkit_run_started`` raises ends the run FAILED, with the plugin named in the
+        ``toolkit.error`` tag, and the :class:`PluginHookError` is raised.
         """
         if self.status is not None:
             raise RuntimeError(f"run {self.name!r} was already started (status {self.status})")
-        specs = self._manager.get_trackers() if self.tracker_names else {}
+        if self.tracker_names:
+            self._open_trackers()
+        self.status = "RUNNING"
+        if self._slots:  # with no tracker there is nothing a signal could leave RUNNING
+            interrupts.activate(self)
+            for slot in self._slots:
+                tags = _cross_link_tags(link for name, link in self.links.items() if name != slot.name)
+                tags["toolkit.journal"] = self.journal.path
+                self._write("tags", tags=tags, only=slot.name)
+            self.journal.sync()
+        try:
+            self._fire("toolkit_run_started", run=self)
+        except PluginHookError as error:
+            if self._slots:
+                self._write("tags", tags={"toolkit.error": str(error)})
+            self.fail(error)
+            raise
+        if self._initial_params.values:
+            self._record_params(self._initial_params)
+        return self
+
+    def _open_trackers(self) -> None:
+        options = {name: {key: redact(value) for key, value in values.items()}
+                   for name, values in self._tracker_options.items()}
+        try:
+            self.journal = Journal.create(self._journal_dir, {
+                "name": self.name, "trackers": list(self.tracker_names), "tracker_options": options})
+        except JournalError as error:
+            raise TrackerError(f"the run journal could not be created: {error}") from error
+        specs = self._manager.get_trackers()
         for tracker_name in self.tracker_names:
             try:
                 tracker = specs[tracker_name].factory(**self._tracker_options.get(tracker_name, {}))
                 link = tracker.start(self.name)
             except Exception as error:
                 for slot in self._slots:
-                    slot.call("finish", "FAILED")
+                    try:
+                        slot.tracker.finish("FAILED")
+                    except Exception:
+                        pass  # the error that stops the run is the one raised below
+                self.journal.close(remove=True)
                 raise TrackerError(
-                    f"tracker {tracker_name!r} could not start: {_describe_error(error)}"
+                    f"tracker {tracker_name!r} could not start: {describe_error(error)}"
                 ) from error
-            self._slots.append(_TrackerSlot(tracker_name, tracker, link))
             if isinstance(link, TrackerLink):
                 self.links[tracker_name] = link
-        self.status = "RUNNING"
-        if self._slots:  # with no tracker there is nothing a signal could leave RUNNING
-            interrupts.activate(self)
+                self.journal.append("link", tracker=tracker_name, run_id=link.run_id,
+                                    location=strip_url_credentials(link.location),
+                                    url=strip_url_credentials(link.url) if link.url else None)
+            self._slots.append(Courier(tracker_name, tracker, self.journal, offset=self.journal.offset,
+                                       seq=self.journal.seq - 1))
+
+    def _write(self, op: str, **fields: Any) -> None:
+        """Journal one record, then offer it to every tracker."""
+        record, start, end = self.journal.append(op, **fields)
         for slot in self._slots:
-            tags = _cross_link_tags(link for name, link in self.links.items() if name != slot.name)
-            if tags:
-                slot.call("set_tags", tags)
-        self.hook.toolkit_run_started(run=self)
-        if self._initial_params.values:
-            self._record_params(self._initial_params)
-        return self
+            slot.offer(record, start, end)
 
     def end(self) -> None:
-        """Close every tracker as FINISHED and print what reached where."""
+        """Close every tracker as FINISHED and print what reached where.
+
+        Raises :class:`DeliveryError` when a store did not take everything within the delivery
+        timeout (its values wait in the journal for ``toolkit recover``).
+        """
         self._close("FINISHED")
-        self.hook.toolkit_run_ended(run=self, status=self.status)
+        self._fire("toolkit_run_ended", run=self, status=self.status)
         interrupts.raise_pending()
+        if self._undelivered:
+            raise DeliveryError("; ".join(self._undelivered))
 
     def fail(self, error: BaseException) -> None:
         """Close every tracker as KILLED (SIGTERM/SIGINT) or FAILED, keeping what was logged."""
@@ -192,25 +260,72 @@ class Run:
             raise RuntimeError(f"run {self.name!r} already ended as {self.status}")
         self.finishing = True
         try:
-            for slot in self._slots:
-                if slot.broken is None and slot.call("finish", status):
-                    slot.status = status
+            if self._slots:
+                self._deliver_end(status)
             self.status = status
-            self._summary = [slot.summary_line() for slot in self._slots]
+            self._summary = [self._summary_line(slot) for slot in self._slots]
             for line in self._summary:
                 print(f"toolkit: {line}", file=sys.stderr)
         finally:
             self.finishing = False
             interrupts.deactivate(self)
-            if self._scratch is not None:
-                shutil.rmtree(self._scratch, ignore_errors=True)
-                self._scratch = None
+
+    def _deliver_end(self, status: str) -> None:
+        try:
+            self._write("end", status=status)
+            self.journal.sync()
+        except JournalError as error:  # a full disk: the trackers still get their end, directly
+            warnings.warn(f"{error}; the trackers are closed without it", TrackingWarning, stacklevel=4)
+            for slot in self._slots:
+                if slot.state in ("live", "waiting"):
+                    slot.stop()
+                    try:
+                        slot.tracker.finish(status)
+                        slot.state = "done"
+                    except Exception as finish_error:
+                        slot.broken = f"finish: {describe_error(finish_error)}"
+                        slot.state = "broken"
+        waiting = [slot.name for slot in self._slots if slot.state == "waiting"]
+        if waiting:
+            print(f"toolkit: waiting up to {self.delivery_timeout:g} s for {', '.join(waiting)} to take "
+                  "what the run journal holds", file=sys.stderr)
+        deadline = time.monotonic() + self.delivery_timeout
+        for slot in self._slots:
+            slot.wait_until_done(deadline)
+        self._undelivered = []
+        for slot in self._slots:
+            if slot.state == "waiting":
+                slot.stop()
+                self._undelivered.append(
+                    f"tracker {slot.name!r} did not answer for {self.delivery_timeout:g} s "
+                    f"({slot.waiting_reason}): {_pending_text(slot.pending())} wait in the run journal "
+                    f"{self.journal.path}; deliver them with: toolkit recover --journal-dir "
+                    f"{os.path.dirname(self.journal.path)}")
+        self.journal.close(remove=all(slot.state != "waiting" for slot in self._slots))
+
+    def _summary_line(self, slot: Courier) -> str:
+        counts = dict(slot.acked)
+        stored = getattr(slot.tracker, "stored_values", None)
+        if isinstance(stored, int):  # the tracker read its store back: that count is the truth
+            counts["values"] = stored
+        try:
+            where = strip_url_credentials(slot.tracker.describe())
+        except Exception as error:
+            link = self.links.get(slot.name)
+            where = link.location if link else f"(unknown: {describe_error(error)})"
+        if slot.broken is not None:
+            return f"{slot.name}: BROKEN in {slot.broken}; before that {_reached(counts)} reached {where}"
+        if slot.state == "waiting":
+            return (f"{slot.name}: NOT DELIVERED ({slot.waiting_reason}): {_reached(counts)} reached {where}; "
+                    f"{_pending_text(slot.pending())} wait in {self.journal.path} "
+                    "(deliver them with: toolkit recover)")
+        return f"{slot.name}: {self.status or 'RUNNING'}: {_reached(counts)} -> {where}"
 
     def summary_lines(self) -> list[str]:
-        """One line per tracker: its status, what reached it and where it is (or how it broke)."""
+        """One line per tracker: its status, what its store acknowledged and where it is (or how it broke)."""
         if self._summary:
             return list(self._summary)
-        return [slot.summary_line() for slot in self._slots]
+        return [self._summary_line(slot) for slot in self._slots]
 
     def __enter__(self) -> "Run":
         return self.start()
@@ -274,24 +389,23 @@ class Run:
         new = {key: value for key, (_, value) in mapped.items() if key not in self._logged_params}
         if not new:
             return
-        files = self._write_long_values(prepared)
-        for slot in self._slots:
-            if slot.call("log_params", dict(new)):
-                slot.params += len(new)
+        if self._slots:
+            files = self._write_long_values(prepared)
+            self._write("params", values=dict(new))
             for folder, path in files:
-                if slot.call("log_file", folder, path):
-                    slot.files += 1
+                self._write("file", name=folder, path=path)
+            self.journal.sync()
         self._logged_params.update(new)
         self.params.update({original: value for original, value in prepared.values.items()})
-        self.hook.toolkit_params_logged(run=self, params=dict(new))
+        self._fire("toolkit_params_logged", run=self, params=dict(new))
 
     def _write_long_values(self, prepared: PreparedParams) -> list[tuple[str, str]]:
+        """Long values saved whole in the journal's folder, so ``toolkit recover`` finds them too."""
         files = []
         for key, text in prepared.long_values.items():
             folder, file_name = prepared.artifact_names[key].rsplit("/", 1)
-            if self._scratch is None:
-                self._scratch = tempfile.mkdtemp(prefix="toolkit-run-")
-            path = os.path.join(self._scratch, file_name)
+            path = os.path.join(self.journal.side_folder, "params", file_name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
             files.append((folder, path))
@@ -316,6 +430,8 @@ class Run:
         """
         self._require_running("log metrics")
         self._send_metrics(metrics, step)
+        if self._slots:
+            self.journal.sync_if_due()
 
     def _send_metrics(self, metrics: Mapping[str, float], step: Optional[int]) -> dict[str, float]:
         resolved = self._resolve_step(step)
@@ -323,15 +439,16 @@ class Run:
             return {}  # nothing is recorded, so nothing to check (evaluate() without trackers)
         values = clean_metrics(metrics, self._keys)
         if values:
-            for slot in self._slots:
-                if slot.call("log_metrics", dict(values), resolved):
-                    slot.values += len(values)
+            self._write("metrics", step=resolved, values=values, timestamp=int(time.time() * 1000))
         return values
 
     def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one training epoch's framework values, then tell the plugins."""
-        self.log_metrics(logs, step=epoch)
-        self.hook.toolkit_epoch_ended(run=self, epoch=epoch, logs=logs)
+        """Record one training epoch's framework values (on disk before this returns), then tell the plugins."""
+        self._require_running("log metrics")
+        self._send_metrics(logs, epoch)
+        if self._slots:
+            self.journal.sync()
+        self._fire("toolkit_epoch_ended", run=self, epoch=epoch, logs=logs)
 
     def log_evaluation(self, result: Any, step: Optional[int] = None, *, artifacts: bool = True) -> None:
         """Record an EvaluationResult: its metrics, then (``artifacts``) the confusion matrix,
@@ -344,28 +461,30 @@ class Run:
         logged = result.logged_metrics() if hasattr(result, "logged_metrics") else result.metrics
         values = self._send_metrics(logged, step)
         tags = gate_tags(getattr(result, "gates", None) or [])
-        if tags:  # gate outcomes are tags in every tracker (the CLI's exit code says the same)
-            for slot in self._slots:
-                slot.call("set_tags", tags)
+        if tags and self._slots:  # gate outcomes are tags in every tracker (the CLI's exit code says the same)
+            self._write("tags", tags=tags)
         if artifacts and self._slots:
             try:
                 report = EvaluationReport.from_result(result, values)
             except Exception as error:  # a broken artifact metric must not lose the logged metrics
                 warnings.warn(f"the evaluation's artifacts could not be prepared "
-                              f"({_describe_error(error)}); its metrics were recorded",
+                              f"({describe_error(error)}); its metrics were recorded",
                               TrackingWarning, stacklevel=2)
             else:
-                for slot in self._slots:
-                    if slot.call("log_evaluation", report, step):
-                        slot.evaluations += 1
-        self.hook.toolkit_evaluation_ended(run=self, result=result, step=step)
+                path = os.path.join(self.journal.side_folder, f"evaluation-{self.journal.seq}.pickle")
+                with open(path, "wb") as handle:
+                    pickle.dump(report, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                self._write("evaluation", step=step, path=path)
+        if self._slots:
+            self.journal.sync()
+        self._fire("toolkit_evaluation_ended", run=self, result=result, step=step)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Attach text tags to the run in every tracker (for example the reason it failed)."""
         self._require_running("set tags")
         text = {str(key): strip_url_credentials(str(value)) for key, value in tags.items()}
-        for slot in self._slots:
-            slot.call("set_tags", text)
+        if self._slots:
+            self._write("tags", tags=text)
 
     def log_artifact(self, name: str, path: str) -> None:
         """Record a local file or folder as an artifact of the run (under the folder ``name``)."""
@@ -374,14 +493,10 @@ class Run:
             raise ValueError(f"name must be a non-empty artifact folder name, got {name!r}")
         if not os.path.exists(path):
             raise ValueError(f"path {path!r} does not exist: nothing to record as artifact {name!r}")
-        for slot in self._slots:
-            if slot.call("log_file", name.strip("/"), os.fspath(path)):
-                slot.files += 1
-        self.hook.toolkit_artifact_logged(run=self, name=name, path=path)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+        if self._slots:
+            self._write("file", name=name.strip("/"), path=os.path.abspath(os.fspath(path)))
+            self.journal.sync()
+        self._fire("toolkit_artifact_logged", run=self, name=name, path=path)
 
 
 def _cross_link_tags(links: Iterable[TrackerLink]) -> dict[str, str]:

@@ -73,6 +73,11 @@ class ThresholdAnalysis:
             self._compute = None  # drop the reference to the scores once computed
         return self._full
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled computed (a run's journal keeps evaluations on disk): the lazy function goes."""
+        self.full
+        return dict(self.__dict__)
+
     @property
     def n_thresholds(self) -> int:
         return int(self.full["threshold"].shape[0])
