@@ -184,8 +184,8 @@ class Run:
             interrupts.activate(self)
             for slot in self._slots:
                 tags = _cross_link_tags(link for name, link in self.links.items() if name != slot.name)
-                tags["toolkit.journal"] = self.journal.path
-                self._write("tags", tags=tags, only=slot.name)
+                if tags:
+                    self._write("tags", tags=tags, only=slot.name)
             self.journal.sync()
         try:
             self._fire("toolkit_run_started", run=self)

@@ -24,6 +24,8 @@ from toolkit_mlflow import store
 # MLflow's per-request limits (mlflow.utils.validation).
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
+# MLflow error codes of a store that is out for a while, not of a refused request.
+TRANSIENT_ERROR_CODES = ("TEMPORARILY_UNAVAILABLE", "INTERNAL_ERROR", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED")
 
 
 class MlflowTracker:
@@ -134,10 +136,13 @@ class MlflowTracker:
         for start in range(0, len(entries), MAX_PARAMS_TAGS_PER_BATCH):
             self._client.log_batch(self.run_id, tags=entries[start:start + MAX_PARAMS_TAGS_PER_BATCH])
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], step: int, timestamp: Optional[int] = None) -> None:
+        """Buffer values; ``timestamp`` (Unix ms, the run journal's) makes a replay a no-op:
+        MLflow keeps one row per key, step, timestamp and value."""
         from mlflow.entities import Metric
 
-        timestamp = int(time.time() * 1000)
+        if timestamp is None:
+            timestamp = int(time.time() * 1000)
         self._buffer.extend(Metric(key, value, timestamp, step) for key, value in metrics.items())
         if self._oldest is None:
             self._oldest = time.monotonic()
@@ -145,13 +150,56 @@ class MlflowTracker:
             self.flush()
 
     def flush(self) -> None:
-        """Send every buffered metric value, in requests of at most 1,000."""
-        while self._buffer:
-            batch = self._buffer[:MAX_METRICS_PER_BATCH]
-            self._client.log_batch(self.run_id, metrics=batch)
-            self.requests += 1
-            del self._buffer[:len(batch)]
-        self._oldest = None
+        """Send every buffered metric value, in requests of at most 1,000.
+
+        When the store refuses, the buffer is emptied before the error is raised: the run's
+        journal offers the values again (see toolkit.tracking.delivery).
+        """
+        try:
+            while self._buffer:
+                batch = self._buffer[:MAX_METRICS_PER_BATCH]
+                self._client.log_batch(self.run_id, metrics=batch)
+                self.requests += 1
+                del self._buffer[:len(batch)]
+        except BaseException:
+            self._buffer = []
+            raise
+        finally:
+            self._oldest = None
+
+    def is_transient(self, error: BaseException) -> bool:
+        """True for a store that did not answer (a server down or overloaded, a locked database):
+        the run retries later. A refusal of the values themselves is not transient."""
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return True
+        text = str(error)
+        if isinstance(error, MlflowException):
+            if error.error_code in TRANSIENT_ERROR_CODES:
+                return True
+            # The REST client wraps connection failures: "API request to ... failed with exception ..."
+            return "failed with exception" in text or "Max retries exceeded" in text
+        return "database is locked" in text
+
+    def resume(self, run_id: str, location: str) -> bool:
+        """Reopen run ``run_id`` of the store ``location`` (a dead process's) to deliver the rest.
+
+        MLflow acknowledges a batch only once it is stored, so the journal's acknowledgements are
+        trusted: returns False (no need to replay what was acknowledged).
+        """
+        from mlflow import MlflowClient
+
+        uri = self._tracking_uri or location
+        self.tracking_uri = uri
+        if store.is_http(uri):
+            self._http = store.BoundedHttp().__enter__()
+        client = MlflowClient(tracking_uri=uri)
+        run = client.get_run(run_id)
+        self._client, self.run_id, self.experiment_id = client, run_id, run.info.experiment_id
+        if run.info.status != "RUNNING":  # ended meanwhile (by hand): values can still be added
+            client.update_run(run_id, status="RUNNING")
+        return False
 
     def log_evaluation(self, report: EvaluationReport, step: Optional[int]) -> None:
         from toolkit_mlflow import rendering
@@ -186,19 +234,29 @@ class MlflowTracker:
 
     # --- closing --------------------------------------------------------------------------------
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, end_time: Optional[int] = None) -> None:
+        """Flush and close the run as ``status`` at ``end_time`` (Unix ms; default now).
+
+        A store that does not answer raises and keeps the bounded HTTP settings, so the run can
+        call ``finish`` again once it is back.
+        """
         if status not in RUN_STATUSES:
             raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
-        try:
-            if self._client is None:
-                return
-            try:
-                self.flush()
-            finally:
-                # Whatever happened to the last values, the run must not stay RUNNING.
-                self._client.set_terminated(self.run_id, status=status, end_time=int(time.time() * 1000))
-        finally:
+        if self._client is None:
             self._release_http()
+            return
+        end_time = int(time.time() * 1000) if end_time is None else int(end_time)
+        try:
+            self.flush()
+        except Exception as error:
+            if self.is_transient(error):
+                raise
+            # The values were refused: the run must still not stay RUNNING.
+            self._client.set_terminated(self.run_id, status=status, end_time=end_time)
+            self._release_http()
+            raise
+        self._client.set_terminated(self.run_id, status=status, end_time=end_time)
+        self._release_http()
 
     def _release_http(self) -> None:
         if self._http is not None:

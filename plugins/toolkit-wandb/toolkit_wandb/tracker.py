@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from typing import Any, Mapping, Optional
 
@@ -21,6 +22,7 @@ from toolkit.tracking.report import EvaluationReport, json_ready
 from toolkit.tracking.values import TrackingWarning
 
 from toolkit_wandb.mode import choose_mode
+from toolkit_wandb.offline_run import OfflineRun, read_offline_run
 
 # Nothing from the process itself: no argv/host metadata, code, git state, pip freeze, console
 # capture or system-metrics sampler. ``silent`` keeps W&B from printing; the run's summary says
@@ -41,8 +43,41 @@ EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's cod
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CURVE_CHART = "wandb/area-under-curve/v0"
+# How long finish() waits for W&B's writer to write the run file's exit record before counting.
+READ_BACK_SECONDS = 10.0
 _CURVE_TITLES = {"roc": ("ROC curve", "False positive rate", "True positive rate"),
                  "pr": ("Precision-recall curve", "Recall", "Precision")}
+
+
+class WandbWriteError(RuntimeError):
+    """W&B could not write its run file: a folder that is not writable, a full disk."""
+
+
+def stored_metric_values(run: OfflineRun) -> int:
+    """How many metric values a run file's history holds (charts and W&B's own ``_`` keys aside)."""
+    return sum(1 for row in run.history for key, value in row.items()
+               if not key.startswith("_") and isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _free_space(folder: str) -> str:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return ""
+    return f"; {stats.f_bavail * stats.f_frsize:,} bytes free in {folder}"
+
+
+def writable_folder(folder: str) -> str:
+    """``folder``/wandb made and checked writable, or :class:`WandbWriteError` naming it and why."""
+    target = os.path.join(os.path.abspath(folder), "wandb")
+    try:
+        os.makedirs(target, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    except OSError as error:
+        raise WandbWriteError(f"the W&B folder {target} is not writable ({error.strerror or error}); "
+                              "set WANDB_DIR to a writable folder") from None
+    return target
 
 
 class WandbTracker:
@@ -60,6 +95,10 @@ class WandbTracker:
         self._step: Optional[int] = None
         self.mode: Optional[str] = None
         self.fallback_reason: Optional[str] = None
+        self.logged_values = 0  # metric values handed to W&B
+        self.stored_values: Optional[int] = None  # ... and found in the run file at finish
+        self._held: set = set()  # (step, key) already in a dead process's run file (resume)
+        self._held_values = 0
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -80,7 +119,10 @@ class WandbTracker:
         self.mode = mode
         return TrackerLink("wandb", self._run.id, self.location, self.url)
 
-    def _init(self, wandb: Any, mode: str, run_name: Optional[str]) -> Any:
+    def _init(self, wandb: Any, mode: str, run_name: Optional[str], **resume: Any) -> Any:
+        # W&B alone falls back to a shared /tmp/wandb when the folder is not writable: never.
+        folder = os.environ.get("WANDB_DIR") or os.getcwd()
+        expected = writable_folder(folder) if mode != "disabled" else None
         settings = dict(PRIVATE_SETTINGS)
         if mode == "online":
             settings["init_timeout"] = self._online_timeout()
@@ -88,11 +130,17 @@ class WandbTracker:
         # that a long-lived program (or a test suite) that changes them is obeyed.
         if os.environ.get("WANDB_BASE_URL"):
             settings["base_url"] = os.environ["WANDB_BASE_URL"]
-        return wandb.init(
+        run = wandb.init(
             project=self._project or os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT,
             dir=os.environ.get("WANDB_DIR") or None,
-            name=run_name, mode=mode, reinit="create_new", settings=wandb.Settings(**settings),
+            name=run_name, mode=mode, reinit="create_new", settings=wandb.Settings(**settings), **resume,
         )
+        if expected is not None and os.path.commonpath([os.path.realpath(run.settings.sync_dir),
+                                                        os.path.realpath(expected)]) != os.path.realpath(expected):
+            run.finish(exit_code=1)
+            raise WandbWriteError(f"W&B wrote the run to {run.settings.sync_dir} instead of {expected}; "
+                                  "set WANDB_DIR to a writable folder")
+        return run
 
     def _online_timeout(self) -> float:
         if self._init_timeout is not None:
@@ -133,8 +181,43 @@ class WandbTracker:
         self._run.config.update(dict(tags), allow_val_change=True)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        if self._held:  # a replay into a resumed run: what the dead process's file holds is skipped
+            metrics = {key: value for key, value in metrics.items() if (step, key) not in self._held}
+            if not metrics:
+                return
         self._run.log(dict(metrics), step=step)
+        self.logged_values += len(metrics)
         self._step = step
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Never: W&B buffers and retries on its own, so an error from it is not an outage."""
+        return False
+
+    def resume(self, run_id: str, location: str) -> bool:
+        """Continue the offline run ``run_id`` that a dead process left in the folder ``location``.
+
+        W&B writes its file in another process, which may have lost values the toolkit had
+        handed over, so the whole journal is asked for again (returns True); values the old
+        file holds are skipped. The rest goes to a new run folder with the same id, which
+        ``wandb sync`` uploads to the same run.
+        """
+        import wandb
+
+        previous_run = read_offline_run(location)
+        self._held = {(row.get("_step"), key) for row in previous_run.history for key in row}
+        self._held_values = stored_metric_values(previous_run)
+        parent = os.path.dirname(os.path.dirname(os.path.abspath(location)))  # <dir>/wandb/<run folder>
+        previous = os.environ.get("WANDB_DIR")
+        os.environ["WANDB_DIR"] = parent
+        try:
+            self._run = self._init(wandb, "offline", None, id=run_id, resume="allow")
+        finally:
+            if previous is None:
+                del os.environ["WANDB_DIR"]
+            else:
+                os.environ["WANDB_DIR"] = previous
+        self.mode = "offline"
+        return True
 
     def log_evaluation(self, report: EvaluationReport, step: Optional[int]) -> None:
         import wandb
@@ -232,6 +315,24 @@ class WandbTracker:
             self._run.summary["toolkit_status"] = status
         finally:
             self._run.finish(exit_code=EXIT_CODES[status])
+        if self.run_folder:
+            self._check_run_file()
+
+    def _check_run_file(self) -> None:
+        """Read the run file back: ``stored_values`` is what it holds; fewer than logged raises."""
+        folder = self.run_folder
+        try:
+            stored = read_offline_run(folder, wait_seconds=READ_BACK_SECONDS)
+        except (OSError, ValueError) as error:
+            self.stored_values = 0
+            raise WandbWriteError(f"the W&B run file in {folder} cannot be read back ({error})"
+                                  f"{_free_space(folder)}") from None
+        written = stored_metric_values(stored)
+        self.stored_values = written + self._held_values
+        if written < self.logged_values or stored.exit_code is None:
+            raise WandbWriteError(
+                f"the W&B run file in {folder} holds {written:,} of the {self.logged_values:,} metric values "
+                f"logged{'' if stored.exit_code is not None else ' and no exit record'}{_free_space(folder)}")
 
     def describe(self) -> str:
         if self.mode == "disabled":
