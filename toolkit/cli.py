@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 import toolkit
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
-COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report")
+COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "recover")
 
 
 def build_parser() -> argparse.ArgumentParser:

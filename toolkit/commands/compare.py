@@ -8,6 +8,7 @@ import os
 from typing import Any, Optional
 
 from toolkit.progress import HEADLINE_METRICS, format_value
+from toolkit.tracking.journal import DEAD_STATUS, dead_run_ids
 
 SHOWN_PARAMS = ("variant", "optimizer", "loss", "epochs", "batch_size", "estimator")
 
@@ -82,10 +83,11 @@ def _table(runs: list, metric: str, experiments: list) -> str:
     param_keys = [key for key in SHOWN_PARAMS if any(key in found.data.params for found in runs)]
     header = ["run", "status", *metric_keys, *param_keys, "experiment", "run id"]
     rows = []
+    dead = dead_run_ids()
     for found in runs:
         metrics, params = found.data.metrics, found.data.params
         rows.append([
-            found.info.run_name or "-", found.info.status,
+            found.info.run_name or "-", DEAD_STATUS if found.info.run_id in dead else found.info.status,
             *(format_value(metrics[key]) if key in metrics else "-" for key in metric_keys),
             *(str(params.get(key, "-")) for key in param_keys),
             names.get(found.info.experiment_id, found.info.experiment_id), found.info.run_id[:8],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from typing import Any
 
@@ -26,6 +27,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from toolkit.reporting import html, record
+    from toolkit.tracking import journal
 
     if bool(args.run_id) == bool(args.latest):
         raise ValueError("give a RUN_ID or --latest (one of them)")
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     client = record.open_client(args.tracking_uri)
     run_id = record.latest_run_id(client, args.experiment) if args.latest else args.run_id
     recorded = record.read_run(client, run_id)
+    if recorded.status == "RUNNING" and journal.is_dead(recorded.run_id):
+        recorded = dataclasses.replace(recorded, status=journal.DEAD_STATUS)
     page = html.render(recorded)
     output = args.output or f"toolkit-report-{recorded.run_id}.html"
     with open(output, "w", encoding="utf-8") as handle:

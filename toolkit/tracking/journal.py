@@ -104,6 +104,24 @@ class Journal:
         journal._heartbeat.start()
         return journal
 
+    @classmethod
+    def reopen(cls, path: str) -> "Journal":
+        """Take over the journal of a process that is gone (for ``toolkit recover``).
+
+        Raises ``BlockingIOError`` while another process holds it. A torn last line is cut off.
+        """
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        journal = cls(path, descriptor)
+        for record, end in read_records(path):
+            journal.seq, journal.offset = record["seq"] + 1, end
+        os.ftruncate(descriptor, journal.offset)
+        return journal
+
     @property
     def side_folder(self) -> str:
         """A folder for what does not fit a line (long param values, evaluations), made on demand."""
@@ -302,7 +320,16 @@ def dead_runs(folder: Optional[str] = None) -> list[JournalInfo]:
     return found
 
 
+# What compare and report show instead of RUNNING for a run of a dead process.
+DEAD_STATUS = "dead, run `toolkit recover`"
+
+
+def dead_run_ids(folder: Optional[str] = None) -> set[str]:
+    """Every tracker run id (MLflow's, W&B's, ...) of :func:`dead_runs`."""
+    return {run_id for info in dead_runs(folder) for run_id in info.run_ids().values()}
+
+
 def is_dead(run_id: str, folder: Optional[str] = None) -> bool:
     """True when a tracker's run ``run_id`` belongs to a process that is gone without ending it
     everywhere: ``toolkit recover`` will deliver what it holds and end it."""
-    return any(run_id in info.run_ids().values() for info in dead_runs(folder))
+    return run_id in dead_run_ids(folder)
