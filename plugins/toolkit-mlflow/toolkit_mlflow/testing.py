@@ -98,49 +98,59 @@ class MlflowServer:
     folder: str
 
 
+def start_server(folder, port: int) -> subprocess.Popen:
+    """A real ``mlflow server`` on 127.0.0.1:``port`` for the SQLite store ``<folder>/server.db``,
+    answering /health when this returns; its own process group, so its id stops it all."""
+    uri = f"http://127.0.0.1:{port}"
+    # The server's job runner starts several worker processes; these tests need none of them.
+    environment = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+    environment.pop("MLFLOW_TRACKING_URI", None)
+    log = open(os.path.join(folder, "server.log"), "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{folder}/server.db",
+         "--artifacts-destination", os.path.join(folder, "artifacts"), "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1"],
+        cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while True:
+        if process.poll() is not None:
+            with open(os.path.join(folder, "server.log"), encoding="utf-8", errors="replace") as handle:
+                raise RuntimeError(f"mlflow server exited with {process.returncode}: {handle.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(process)
+            raise RuntimeError(f"mlflow server did not answer /health within {SERVER_START_TIMEOUT_SECONDS} s")
+        time.sleep(0.3)
+
+
+def stop_server(process: subprocess.Popen, signal_number: int = signal.SIGTERM) -> None:
+    """Stop a server of :func:`start_server` by its process id (the leader of its group)."""
+    try:
+        os.killpg(process.pid, signal_number)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: str) -> Iterator[MlflowServer]:
     """A real ``mlflow server`` (SQLite backend, artifacts served from a temporary folder),
     started for the module and stopped by its process id (its own process group)."""
     folder = tmp_path_factory.mktemp("mlflow-server")
-    database = folder / "server.db"
-    shutil.copyfile(migrated_sqlite_template, database)
+    shutil.copyfile(migrated_sqlite_template, folder / "server.db")
     port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    # The server's job runner starts several worker processes; these tests need none of them.
-    environment = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
-    environment.pop("MLFLOW_TRACKING_URI", None)
-    log = open(folder / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{database}",
-         "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1"],
-        cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    process = start_server(str(folder), port)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited with {process.returncode}: "
-                                   f"{(folder / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mlflow server did not answer /health within {SERVER_START_TIMEOUT_SECONDS} s")
-            time.sleep(0.3)
-        yield MlflowServer(uri, process.pid, str(folder))
+        yield MlflowServer(f"http://127.0.0.1:{port}", process.pid, str(folder))
     finally:
-        # start_new_session made the server the leader of its own group: its id is the group's.
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
+        stop_server(process)
