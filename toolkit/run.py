@@ -321,6 +321,10 @@ class Run:
                     "(deliver them with: toolkit recover)")
         return f"{slot.name}: {self.status or 'RUNNING'}: {_reached(counts)} -> {where}"
 
+    def broken_trackers(self) -> list[str]:
+        """The trackers that broke during the run (their summary line says where and why)."""
+        return [slot.name for slot in self._slots if slot.broken is not None]
+
     def summary_lines(self) -> list[str]:
         """One line per tracker: its status, what its store acknowledged and where it is (or how it broke)."""
         if self._summary:

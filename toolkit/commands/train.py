@@ -10,10 +10,11 @@ from toolkit import config as configs
 from toolkit.commands import gating
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import final_metrics_block
-from toolkit.run import TrackerError
+from toolkit.run import PluginHookError, TrackerError
 
 # Failures of the training itself (not of the program): reported in one line, exit code 1.
-TRAINING_FAILURES = (FloatingPointError, TrackerError)
+# TrackerError includes DeliveryError: a store that did not take the run's values in time.
+TRAINING_FAILURES = (FloatingPointError, TrackerError, PluginHookError)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -42,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"toolkit train: failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print_summary(history)
+    broken = history.run.broken_trackers()
+    if broken:  # the model trained, but a store does not hold what the summary lines say it lacks
+        print(f"toolkit train: tracker(s) {', '.join(broken)} broke during the run (see the lines above)",
+              file=sys.stderr)
+        return 1
     if history.final is not None and history.final.gates:
         return gating.report(history.final)
     return 0
