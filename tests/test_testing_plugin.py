@@ -46,7 +46,7 @@ def test_toolkit_plugin_manager_holds_the_overridden_plugins_and_is_process_wide
 
 
 def test_outside_the_fixture_the_plugin_is_not_registered():
-    assert "positives" not in toolkit.create_plugin_manager().get_metrics()
+    assert "positives" not in toolkit.plugin.create_plugin_manager().get_metrics()
 
 
 def test_make_plugin_manager_is_strict(make_plugin_manager):
@@ -55,7 +55,7 @@ def test_make_plugin_manager_is_strict(make_plugin_manager):
         def toolkit_register_metrics(self):
             return [MetricSpec("accuracy", lambda confusion: 0.0, ("confusion",), True)]
 
-    with pytest.raises(toolkit.PluginError, match="metric 'accuracy' is registered by both toolkit-metrics"):
+    with pytest.raises(toolkit.plugin.PluginError, match="metric 'accuracy' is registered by both toolkit-metrics"):
         make_plugin_manager(Clashing())
     assert "accuracy" not in make_plugin_manager(entry_points=False).get_metrics()
 
@@ -116,7 +116,7 @@ def test_a_plugin_authors_suite_runs_on_the_installed_example(example_site, tmp_
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     summary = completed.stdout.strip().splitlines()[-1]
-    installed = [name for name in ("mlflow", "wandb") if name in toolkit.create_plugin_manager().get_trackers()]
+    installed = [name for name in ("mlflow", "wandb") if name in toolkit.plugin.create_plugin_manager().get_trackers()]
     if installed:  # the last test records to the real trackers in temporary folders
         assert summary.startswith("6 passed"), completed.stdout
     else:
@@ -141,7 +141,7 @@ def test_the_testing_plugin_and_the_example_import_nothing_heavy(example_site):
     script = (
         "import sys, json, toolkit.testing, toolkit\n"
         "from toolkit.cli import main\n"
-        "manager = toolkit.create_plugin_manager(strict=True)\n"
+        "manager = toolkit.plugin.create_plugin_manager(strict=True)\n"
         "assert 'balanced_accuracy' in manager.get_metrics()\n"
         f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
     )

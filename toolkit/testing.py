@@ -244,7 +244,7 @@ def toolkit_evaluate(
     every installed tracker of ``SANDBOXED_TRACKERS`` is used (the test is skipped when there is
     none); read the runs back with ``toolkit_tracking.mlflow_runs()`` and ``wandb_runs()``.
     """
-    from toolkit.evaluation import evaluate
+    from toolkit.pipeline import evaluate
 
     installed = tuple(name for name in SANDBOXED_TRACKERS if name in toolkit_plugin_manager.get_trackers())
     toolkit_tracking.trackers = installed
