@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
+from toolkit.errors import UsageError
 from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
 from toolkit.evaluation.engine import Evaluator
 from toolkit.evaluation.result import EvaluationResult
@@ -64,7 +65,9 @@ class Pipeline:
             chosen = self.options["metrics"]
             if len(inputs.check_labels(labels)) != 2 or not has_scores or (
                     chosen is not None and THRESHOLD_METRIC not in metric_choices(chosen)):
-                raise ValueError(_TARGETS_NEED)
+                raise UsageError(_TARGETS_NEED)
+            if chosen is None and not self.options["exact"]:
+                raise UsageError("threshold_targets need exact=True: the threshold analysis keeps every score")
             metric_params = {THRESHOLD_METRIC: {f"target_{name}": value for name, value in self.targets.items()}}
         evaluator = Evaluator(labels, plugin_manager=self.manager, metric_params=metric_params, **self.options)
         check_gate_metrics(self.gates, evaluator)
@@ -98,13 +101,13 @@ def _check_threshold_targets(targets: Optional[Mapping[str, float]]) -> dict:
     if not targets:
         return {}
     if not isinstance(targets, Mapping):
-        raise ValueError(f"threshold_targets must be a mapping like {{'precision': 0.9}}, got {targets!r}")
+        raise UsageError(f"threshold_targets must be a mapping like {{'precision': 0.9}}, got {targets!r}")
     unknown = sorted(set(targets) - {"precision", "recall"})
     if unknown:
-        raise ValueError(f"threshold_targets: unknown target(s) {unknown}; use 'precision' and/or 'recall'")
+        raise UsageError(f"threshold_targets: unknown target(s) {unknown}; use 'precision' and/or 'recall'")
     for name, value in targets.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"threshold_targets: {name} must be a number between 0 and 1, got {value!r}")
+            raise UsageError(f"threshold_targets: {name} must be a number between 0 and 1, got {value!r}")
     return dict(targets)
 
 

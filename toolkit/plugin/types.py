@@ -292,6 +292,9 @@ class TrackerSpec:
       command, a URL), printed at the end of ``toolkit train``.
     - ``default``: record to this tracker when a run names none and the configuration
       (``trackers:`` in a config, ``TOOLKIT_TRACKERS``) chooses none either.
+    - ``sandbox(folder)`` returns the environment variables (name -> value, None to unset) that
+      make the tracker write only inside ``folder`` and never reach a network: the
+      ``toolkit_tracking`` test fixture applies them for every tracker that offers one.
     """
 
     name: str
@@ -300,12 +303,13 @@ class TrackerSpec:
     reader: Optional[Callable[..., Any]] = None
     where_to_look: Optional[Callable[["TrackerLink"], Sequence[str]]] = None
     default: bool = False
+    sandbox: Optional[Callable[[str], Mapping[str, Optional[str]]]] = None
 
     def __post_init__(self) -> None:
         _check_name("tracker", self.name)
         if not callable(self.factory):
             raise ValueError(f"tracker {self.name!r}: factory must be callable")
-        for attribute in ("reader", "where_to_look"):
+        for attribute in ("reader", "where_to_look", "sandbox"):
             if getattr(self, attribute) is not None and not callable(getattr(self, attribute)):
                 raise ValueError(f"tracker {self.name!r}: {attribute} must be callable or None")
         if not isinstance(self.default, bool):

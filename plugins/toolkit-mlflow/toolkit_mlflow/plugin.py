@@ -28,10 +28,17 @@ def where_to_look(link: TrackerLink) -> list[str]:
     return [f"mlflow: mlflow ui --backend-store-uri {link.location}   (then open http://127.0.0.1:5000)"]
 
 
+def sandbox(folder: str) -> dict:
+    """A SQLite store inside ``folder``, MLflow's default experiment."""
+    return {"MLFLOW_TRACKING_URI": f"sqlite:///{folder}/mlflow.db", "MLFLOW_EXPERIMENT_NAME": None,
+            "MLFLOW_EXPERIMENT_ID": None}
+
+
 @hookimpl
 def toolkit_register_trackers() -> list[TrackerSpec]:
     # default=True: the toolkit is MLflow-based, so runs go to MLflow unless configured otherwise.
     return [TrackerSpec(
         name="mlflow", factory=make_tracker, reader=make_reader, where_to_look=where_to_look, default=True,
+        sandbox=sandbox,
         description="MLflow: MLFLOW_TRACKING_URI or ./mlflow.db; batched metrics, PNG/CSV/JSON artifacts",
     )]

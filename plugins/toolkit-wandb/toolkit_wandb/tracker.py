@@ -34,6 +34,7 @@ PRIVATE_SETTINGS = {
     "x_disable_stats": True,
 }
 DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
+FINISH_WAIT_SECONDS = 30.0  # how long finish() waits for W&B's writer to put the exit record on disk
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
@@ -225,6 +226,11 @@ class WandbTracker:
             self._run.summary["toolkit_status"] = status
         finally:
             self._run.finish(exit_code=EXIT_CODES[status])
+        if self.mode == "offline":
+            # W&B's writer process may still be writing: the run is finished once its file says so.
+            from toolkit_wandb.offline_run import read_offline_run
+
+            read_offline_run(self.run_folder, wait_seconds=FINISH_WAIT_SECONDS)
 
     def describe(self) -> str:
         if self.mode == "disabled":
