@@ -7,13 +7,7 @@ from typing import Any
 
 from toolkit.plugin import TrackerLink, TrackerSpec, hookimpl
 
-# Where runs go when no ``logdir`` option is given: this variable, else ./tensorboard.
-LOGDIR_ENVIRONMENT_VARIABLE = "TOOLKIT_TENSORBOARD_DIR"
-
-
-def default_logdir() -> str:
-    return os.path.abspath(os.environ.get(LOGDIR_ENVIRONMENT_VARIABLE) or "tensorboard")
-
+from toolkit_tensorboard.logdir import LOGDIR_ENVIRONMENT_VARIABLE
 
 def make_tracker(**options: Any) -> Any:
     """A new :class:`~toolkit_tensorboard.tracker.TensorBoardTracker` for one run."""

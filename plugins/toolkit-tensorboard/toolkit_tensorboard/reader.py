@@ -9,7 +9,7 @@ from typing import Any, Optional
 from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder
 
 from toolkit_tensorboard import events
-from toolkit_tensorboard.plugin import default_logdir
+from toolkit_tensorboard.logdir import default_logdir
 
 
 

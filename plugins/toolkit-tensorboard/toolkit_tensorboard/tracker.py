@@ -19,7 +19,7 @@ from toolkit.plugin import (
 )
 
 from toolkit_tensorboard import events
-from toolkit_tensorboard.plugin import default_logdir
+from toolkit_tensorboard.logdir import default_logdir
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
