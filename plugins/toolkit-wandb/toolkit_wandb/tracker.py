@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from typing import Any, Mapping, Optional
+from typing import AbstractSet as Set, Any, Mapping, Optional
 
 from toolkit.plugin import (
     MAX_CURVE_POINTS, RUN_STATUSES, EvaluationReport, TrackerLink, TrackingWarning, downsample,
@@ -51,10 +51,12 @@ class WandbWriteError(RuntimeError):
     """W&B could not write its run file: a folder that is not writable, a full disk."""
 
 
-def stored_metric_values(run: OfflineRun) -> int:
-    """How many metric values a run file's history holds (charts and W&B's own ``_`` keys aside)."""
+def stored_metric_values(run: OfflineRun, keys: Optional[Set[str]] = None) -> int:
+    """How many metric values a run file's history holds: numbers under ``keys`` (default: any
+    key but W&B's own ``_`` ones; charts are not numbers)."""
     return sum(1 for row in run.history for key, value in row.items()
-               if not key.startswith("_") and isinstance(value, (int, float)) and not isinstance(value, bool))
+               if (key in keys if keys is not None else not key.startswith("_"))
+               and isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def _free_space(folder: str) -> str:
@@ -94,6 +96,7 @@ class WandbTracker:
         self.mode: Optional[str] = None
         self.fallback_reason: Optional[str] = None
         self.logged_values = 0  # metric values handed to W&B
+        self._metric_keys: set = set()
         self.stored_values: Optional[int] = None  # ... and found in the run file at finish
         self._held: set = set()  # (step, key) already in a dead process's run file (resume)
         self._held_values = 0
@@ -185,6 +188,7 @@ class WandbTracker:
                 return
         self._run.log(dict(metrics), step=step)
         self.logged_values += len(metrics)
+        self._metric_keys.update(metrics)
         self._step = step
 
     def is_transient(self, error: BaseException) -> bool:
@@ -320,7 +324,7 @@ class WandbTracker:
             self.stored_values = 0
             raise WandbWriteError(f"the W&B run file in {folder} cannot be read back ({error})"
                                   f"{_free_space(folder)}") from None
-        written = stored_metric_values(stored)
+        written = stored_metric_values(stored, self._metric_keys)
         self.stored_values = written + self._held_values
         if written < self.logged_values or stored.exit_code is None:
             raise WandbWriteError(
