@@ -75,6 +75,7 @@ class Journal:
         self._descriptor = descriptor
         self._lock = threading.Lock()
         self._acks_lock = threading.Lock()
+        self._acks: Optional[int] = None
         self.seq = 0
         self.offset = 0
         self._synced_at = time.monotonic()
@@ -163,9 +164,11 @@ class Journal:
         Not fsync'd: a lost acknowledgement only means a record is offered again, which the
         trackers take without duplicating (see :mod:`toolkit.tracking.delivery`).
         """
-        line = json.dumps({"tracker": tracker, "seq": seq, "offset": offset}) + "\n"
-        with self._acks_lock, open(acks_path(self.path), "a", encoding="utf-8") as handle:
-            handle.write(line)
+        line = (json.dumps({"tracker": tracker, "seq": seq, "offset": offset}) + "\n").encode("utf-8")
+        with self._acks_lock:
+            if self._acks is None:  # opened once: a tracker without flush() acknowledges every record
+                self._acks = os.open(acks_path(self.path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self._acks, line)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -179,10 +182,13 @@ class Journal:
         self._stop.set()
         if remove:
             remove_journal(self.path)
-        try:
-            os.close(self._descriptor)
-        except OSError:
-            pass
+        for descriptor in (self._acks, self._descriptor):
+            try:
+                if descriptor is not None:
+                    os.close(descriptor)
+            except OSError:
+                pass
+        self._acks = None
 
 
 def acks_path(path: str) -> str:
