@@ -5,6 +5,7 @@ they use them, and no plugin manager is built until something asks for one.
 """
 
 from toolkit.evaluation import EvaluationResult, Evaluator, evaluate
+from toolkit.evaluation.paired import PairedComparison, PairedTest, paired_test
 from toolkit.evaluation.thresholds import threshold_analysis
 from toolkit.scale.files import evaluate_files
 from toolkit.plugin import (
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "EvaluationResult", "Evaluator", "MetricSpec", "PluginError", "StatisticSpec",
-    "ModelAdapter", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
+    "ModelAdapter", "PairedComparison", "PairedTest", "Tracker", "TrackerLink", "TrackerSpec", "Trainer", "TrainingHistory",
     "create_plugin_manager", "evaluate", "evaluate_files", "get_plugin_manager", "hookimpl",
-    "hookspec", "metric", "threshold_analysis", "unregister_metric",
+    "hookspec", "metric", "paired_test", "threshold_analysis", "unregister_metric",
 ]

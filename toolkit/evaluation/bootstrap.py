@@ -81,8 +81,39 @@ def bootstrap_intervals(
     ``notes`` gets a line saying how many.
     """
     check_options(ci, n_bootstrap, seed)
+    notes = notes if notes is not None else []
+    draws = resampled_values(specs, [values], n_bootstrap=n_bootstrap, seed=seed, notes=notes, params=params)[0]
+    intervals = {}
+    for key, resampled in draws.items():
+        undefined = int(np.isnan(resampled).sum())
+        if undefined:
+            notes.append(f"{key}: undefined in {undefined} of {resampled.size} bootstrap resamples; "
+                         "its interval uses the rest")
+        intervals[key] = percentile_interval(resampled, ci)
+    return intervals
+
+
+def resampled_values(
+    specs: Sequence[MetricSpec],
+    models: Sequence[Mapping[str, Any]],
+    *,
+    n_bootstrap: int,
+    seed: Seed = None,
+    notes: Optional[list[str]] = None,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    joint_confusion: Optional[np.ndarray] = None,
+) -> list[dict[str, np.ndarray]]:
+    """Each scalar metric's value in ``n_bootstrap`` resamples, ``{key: (R,) values}`` per model.
+
+    ``models`` holds one ``values`` mapping (as for :func:`bootstrap_intervals`) per model scored
+    on the *same* examples; every model sees the same resamples, so differences between models
+    are paired. Unweighted confusion counts are drawn jointly: ``joint_confusion`` counts the
+    examples by (true label, prediction of model 1, prediction of model 2, ...), shape
+    (K,) * (M + 1); with one model it is the confusion matrix itself (the default).
+    """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     notes = notes if notes is not None else []
+    values = models[0]  # the models differ in predictions, not in which statistics they hold
     chosen = {spec.name: dict((params or {}).get(spec.name, spec.params)) for spec in specs}
     scalar = [spec for spec in specs if spec.kind == "scalar"]
     weighted = values.get("weighted_cells")
@@ -104,28 +135,23 @@ def bootstrap_intervals(
             missing = sorted(need for need in wanted if values.get(need) is None or need not in _RESAMPLABLE)
             notes.append(f"{spec.name}: no confidence interval: {missing} cannot be resampled "
                          "(not kept in this evaluation, or not per-example data)")
-    draws: dict[str, list[np.ndarray]] = {}
+    draws: list[dict[str, list[np.ndarray]]] = [{} for _ in models]
 
     if confusion_specs and weighted is None:
-        _confusion_by_multinomial(confusion_specs, values, n_bootstrap, rng, draws, chosen)
+        joint = np.asarray(values["confusion"] if joint_confusion is None else joint_confusion)
+        _confusion_by_multinomial(confusion_specs, models, joint, n_bootstrap, rng, draws, chosen)
     if example_specs or (confusion_specs and weighted is not None):
         n = _example_count(values, [spec for spec, _ in example_specs])
         for counts in _count_chunks(n, n_bootstrap, rng):
-            resamples = Resamples(counts)
-            if confusion_specs and weighted is not None:
-                _confusion_by_weighted_cells(confusion_specs, values, weighted, resamples, draws, chosen)
-            for spec, fast in example_specs:
-                _per_example(spec, fast, values, resamples, draws, chosen[spec.name])
-
-    intervals = {}
-    for key, parts in draws.items():
-        resampled = np.concatenate(parts).astype(np.float64)
-        undefined = int(np.isnan(resampled).sum())
-        if undefined:
-            notes.append(f"{key}: undefined in {undefined} of {resampled.size} bootstrap resamples; "
-                         "its interval uses the rest")
-        intervals[key] = percentile_interval(resampled, ci)
-    return intervals
+            for model, model_draws in zip(models, draws):
+                resamples = Resamples(counts)  # one per model: its derived() cache is per model
+                if confusion_specs and weighted is not None:
+                    _confusion_by_weighted_cells(confusion_specs, model, model["weighted_cells"], resamples,
+                                                 model_draws, chosen)
+                for spec, fast in example_specs:
+                    _per_example(spec, fast, model, resamples, model_draws, chosen[spec.name])
+    return [{key: np.concatenate(parts).astype(np.float64) for key, parts in model_draws.items()}
+            for model_draws in draws]
 
 
 # --- confusion metrics ------------------------------------------------------------------------
@@ -138,12 +164,15 @@ def _resample_needs(spec: MetricSpec) -> tuple:
     return spec.resample_needs if spec.resample_needs is not None else spec.needs
 
 
-def _confusion_by_multinomial(specs, values, n_bootstrap, rng, draws, chosen) -> None:
-    confusion = np.asarray(values["confusion"])
-    k = confusion.shape[0]
-    total = int(confusion.sum())
-    cells = rng.multinomial(total, confusion.ravel() / total, size=n_bootstrap)
-    _run_on_confusions(specs, values, cells.reshape(n_bootstrap, k, k), total, draws, chosen)
+def _confusion_by_multinomial(specs, models, joint: np.ndarray, n_bootstrap, rng, draws, chosen) -> None:
+    k = joint.shape[0]
+    total = int(joint.sum())
+    cells = rng.multinomial(total, joint.ravel() / total, size=n_bootstrap).reshape((n_bootstrap,) + joint.shape)
+    for index, (model, model_draws) in enumerate(zip(models, draws)):
+        # model ``index``'s confusion: the joint counts summed over every other model's predictions
+        others = tuple(axis for axis in range(2, joint.ndim + 1) if axis != index + 2)
+        confusions = cells.sum(axis=others) if others else cells
+        _run_on_confusions(specs, model, confusions.reshape(n_bootstrap, k, k), total, model_draws, chosen)
 
 
 def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws, chosen) -> None:

@@ -135,8 +135,7 @@ class Evaluator:
                 raise ValueError(f"y_pred has {pred_values.shape[0]} values but y_true has {n}")
             pred_codes = inputs.encode(pred_values, self.labels, "y_pred")
         else:
-            # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
-            pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
+            pred_codes = inputs.predicted_codes(scores, _was_binary(y_score))
             pred_values = None
             if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
                 pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
