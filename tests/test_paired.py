@@ -218,14 +218,14 @@ def test_paired_bootstrap_unweighted_matches_the_ordinary_paired_bootstrap_in_di
     y_pred_a = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, 3, n))
     y_pred_b = np.where(rng.random(n) < 0.62, y_true, rng.integers(0, 3, n))
     result = toolkit.paired_test(y_true, y_pred_a=y_pred_a, y_pred_b=y_pred_b, metrics=["f1_macro"],
-                                 n_bootstrap=2000, seed=2)
+                                 n_bootstrap=4000, seed=2)
     differences = []
-    for _ in range(2000):
+    for _ in range(500):  # the 2.5% quantile of 500 draws has a standard error of about 0.004 here
         index = rng.integers(0, n, n)
         differences.append(sk.f1_score(y_true[index], y_pred_a[index], average="macro")
                            - sk.f1_score(y_true[index], y_pred_b[index], average="macro"))
     np.testing.assert_allclose(result.tests["f1_macro"].interval, np.quantile(differences, [0.025, 0.975]),
-                               atol=0.008)
+                               atol=0.015)
 
 
 def test_identical_models_differ_by_nothing():
