@@ -9,7 +9,8 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
+from toolkit.evaluation import bootstrap as resampling, gates as quality_gates, inputs
+from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import default_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
@@ -40,9 +41,14 @@ class Evaluator:
         ci: Optional[float] = None,
         n_bootstrap: int = 1000,
         seed: Any = None,
+        bootstrap: str = "multinomial",
     ) -> None:
-        bootstrap.check_options(ci, n_bootstrap, seed)
-        self.ci, self.n_bootstrap, self.seed = ci, n_bootstrap, seed
+        resampling.check_options(ci, n_bootstrap, seed, bootstrap)
+        # a Poisson bootstrap's seed is fixed now, so every evaluator merged into this one, and
+        # every compute(), draws the same weights
+        poisson = ci is not None and bootstrap == "poisson"
+        self.ci, self.n_bootstrap, self.bootstrap = ci, n_bootstrap, bootstrap
+        self.seed = check_seed(seed) if poisson else seed
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
         manager = plugin_manager or get_plugin_manager()
@@ -234,10 +240,11 @@ class Evaluator:
             scalar = [spec for spec in specs if spec.kind == "scalar"]
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
-            intervals = bootstrap.bootstrap_intervals(
+            intervals = resampling.bootstrap_intervals(
                 scalar, {**values, **self._values(extra - set(values))},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
                 params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
+                method=self.bootstrap,
             )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
@@ -378,6 +385,7 @@ def evaluate(
     seed: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
     threshold_targets: Optional[Mapping[str, float]] = None,
+    bootstrap: str = "multinomial",
 ) -> EvaluationResult:
     """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
 
@@ -391,7 +399,9 @@ def evaluate(
     ``gates`` (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) are checked on the result and
     listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
     in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
-    examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
+    examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``;
+    ``bootstrap="poisson"`` draws them with Poisson(1) weights per example, the same for any
+    split of the data into batches or partitions.
     ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
     operating points to the threshold analysis before it is logged.
     """
@@ -400,7 +410,7 @@ def evaluate(
 
     parsed_gates = quality_gates.parse_gates(gates)
     quality_gates.check_baseline(parsed_gates, baseline)
-    bootstrap.check_options(ci, n_bootstrap, seed)
+    resampling.check_options(ci, n_bootstrap, seed, bootstrap)
     if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
         if parsed_gates or ci is not None or threshold_targets:
             raise ValueError("gates, ci and threshold_targets are not available for Dask collections yet: "
@@ -418,7 +428,7 @@ def evaluate(
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     manager = plugin_manager or get_plugin_manager()
     evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
-                          n_bootstrap=n_bootstrap, seed=seed)
+                          n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap)
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
                                      f"a {evaluator.task} evaluation")
     targets = _check_threshold_targets(threshold_targets, evaluator, y_score)
