@@ -42,6 +42,10 @@ def evaluate_files(
     plugin_manager: Optional[ToolkitPluginManager] = None,
     gates: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
+    ci: Optional[float] = None,
+    n_bootstrap: int = 1000,
+    seed: Any = None,
+    bootstrap: str = "poisson",
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -54,9 +58,15 @@ def evaluate_files(
         (``"p_*"``, matched in file order).
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
-    The other arguments are those of ``toolkit.evaluate``; bootstrap intervals and threshold
-    targets are not offered, as they need every example. When ``labels`` is None they are
-    inferred as ``evaluate`` does, which for label columns costs a first pass over them.
+    :param ci, n_bootstrap, seed, bootstrap: confidence intervals as in ``toolkit.evaluate``, by
+        default from the Poisson bootstrap, whose intervals do not depend on ``batch_rows`` or on
+        how the rows are split into files (with the same seed: the same as ``toolkit.evaluate``
+        on the whole arrays). With ``exact=False`` memory stays bounded: metrics of unweighted
+        confusion counts get intervals; those that need every example (weighted counts, AUROC,
+        log loss) get a note instead, unless ``exact=True``.
+    The other arguments are those of ``toolkit.evaluate``; threshold targets are not offered.
+    When ``labels`` is None they are inferred as ``evaluate`` does, which for label columns costs
+    a first pass over them.
     """
     from toolkit.evaluation import gates as quality_gates
     from toolkit.run import Run
@@ -71,7 +81,8 @@ def evaluate_files(
     manager = plugin_manager or get_plugin_manager()
     if labels is None:
         labels = _infer_labels(columns, tables, int(batch_rows))
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
+                          n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap)  # checks names
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(), f"a {evaluator.task} evaluation")
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
     for table in tables:
