@@ -37,7 +37,7 @@ from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
 # Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
 # indices behind it are drawn about DRAW_CELLS at a time.
-CHUNK_CELLS = 8_000_000
+CHUNK_CELLS = 32_000_000
 DRAW_CELLS = 1_000_000
 _CONFUSION_NEEDS = {"confusion", "labels", "count"}
 # What the fallback (compute on each resampled copy) knows how to resample.
