@@ -114,6 +114,18 @@ def test_files_in_any_batching_give_the_in_memory_intervals(tmp_path):
     assert any(note.startswith("log_loss: no confidence interval") for note in bounded.warnings)
 
 
+def test_dask_in_any_partitioning_gives_the_in_memory_intervals():
+    import dask.array as da
+
+    y_true, scores, weights = _problem(2500, seed=6, weighted=True)
+    options = dict(labels=LABELS, ci=0.9, n_bootstrap=80, seed=12)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, bootstrap="poisson", **options)
+    for chunks in (300, 777, 2500):
+        result = toolkit.evaluate(da.from_array(y_true, chunks=chunks), y_score=da.from_array(scores, chunks=(chunks, 3)),
+                                  sample_weight=da.from_array(weights, chunks=chunks), **options)  # Poisson by default
+        _assert_same_intervals(result, expected)
+
+
 def test_seeds_fix_the_intervals():
     y_true, scores, _ = _problem(500, seed=5, weighted=False)
     first = toolkit.evaluate(y_true, y_score=scores, ci=0.9, n_bootstrap=100, seed=1, bootstrap="poisson")

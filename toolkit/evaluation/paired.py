@@ -173,7 +173,8 @@ def paired_test(
     are not compared). ``ci`` is the confidence level of every interval; ``n_bootstrap`` and
     ``seed`` drive the paired bootstrap.
     """
-    from toolkit.evaluation.engine import Evaluator, metric_choices, task_of
+    from toolkit.evaluation.engine import Evaluator, task_of
+    from toolkit.evaluation.selection import metric_choices
 
     if ci is None:
         raise ValueError("ci must be a confidence level between 0 and 1 (e.g. 0.95), got None")

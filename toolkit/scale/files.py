@@ -8,7 +8,6 @@ adds exact AUROC, which keeps every score: about (K + 1) x 8 bytes per row.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import glob
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -18,7 +17,7 @@ import numpy as np
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.manager import ToolkitPluginManager
 from toolkit.scale.tables import PathsArgument, Table, open_table, resolve_paths
 
 DEFAULT_BATCH_ROWS = 1 << 18
@@ -45,6 +44,7 @@ def evaluate_files(
     ci: Optional[float] = None,
     n_bootstrap: int = 1000,
     seed: Any = None,
+    threshold_targets: Optional[Mapping[str, float]] = None,
     bootstrap: str = "poisson",
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
@@ -59,41 +59,31 @@ def evaluate_files(
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
     :param ci, n_bootstrap, seed, bootstrap: confidence intervals as in ``toolkit.evaluate``, by
-        default from the Poisson bootstrap, whose intervals do not depend on ``batch_rows`` or on
-        how the rows are split into files (with the same seed: the same as ``toolkit.evaluate``
-        on the whole arrays). With ``exact=False`` memory stays bounded: metrics of unweighted
-        confusion counts get intervals; those that need every example (weighted counts, AUROC,
-        log loss) get a note instead, unless ``exact=True``.
-    The other arguments are those of ``toolkit.evaluate``; threshold targets are not offered.
-    When ``labels`` is None they are inferred as ``evaluate`` does, which for label columns costs
-    a first pass over them.
+        default from the Poisson bootstrap: with the same seed, the same intervals whatever
+        ``batch_rows`` or the split of rows into files (and the same as ``toolkit.evaluate(...,
+        bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
+        metrics of unweighted confusion counts get intervals; those that need every example
+        (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
+    The other arguments are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
+    since the threshold analysis keeps every score. When ``labels`` is None they are
+    inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
-    from toolkit.evaluation import gates as quality_gates
-    from toolkit.run import Run
+    from toolkit.pipeline import Pipeline
 
-    parsed_gates = quality_gates.parse_gates(gates)
-    quality_gates.check_baseline(parsed_gates, baseline)
+    pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
+                        n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
+                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
     tables = [open_table(path) for path in resolve_paths(paths)]
     columns = _resolve_columns(roles, tables)
-    manager = plugin_manager or get_plugin_manager()
     if labels is None:
         labels = _infer_labels(columns, tables, int(batch_rows))
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
-                          n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap)  # checks names
-    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(), f"a {evaluator.task} evaluation")
-    run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
+    evaluator = pipeline.evaluator(labels, has_scores="y_score" in columns)
     for table in tables:
         _feed(evaluator, table, columns, int(batch_rows))
-    result = evaluator.compute()
-    if parsed_gates:
-        result = dataclasses.replace(
-            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
-    with run:
-        run.log_evaluation(result)
-    return result
+    return pipeline.finish(evaluator)
 
 
 def _check_roles(y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> dict[str, Any]:
