@@ -284,6 +284,9 @@ def create_plugin_manager(
         from toolkit.plugin.script_metrics import register_script_metrics  # it imports this module
 
         register_script_metrics(manager, strict)
+    from toolkit.plugin.tracing import trace_if_requested  # TOOLKIT_TRACE_PLUGINS=1: hook calls to stderr
+
+    trace_if_requested(manager)
     return manager
 
 
