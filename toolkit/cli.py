@@ -12,7 +12,7 @@ import toolkit
 from toolkit.plugin.tracing import TRACE_ENVIRONMENT_VARIABLE
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
-COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report")
+COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin")
 
 
 def build_parser() -> argparse.ArgumentParser:

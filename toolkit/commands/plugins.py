@@ -73,8 +73,10 @@ def _print_table(manager: ToolkitPluginManager, infos: list[PluginInfo]) -> None
 def _check(manager: ToolkitPluginManager, names: list[str]) -> int:
     loaded = [info.name for info in manager.plugin_infos()]
     unknown = [name for name in names if name not in loaded]
+    broken = [str(broken) for broken in manager.broken if broken.name in unknown]
     if unknown:
-        raise ValueError(f"--check names {unknown}, which are not loaded plugins; loaded: {loaded}")
+        raise ValueError(f"--check names {unknown}, which are not loaded plugins; loaded: {loaded}"
+                         + "".join(f"; broken: {reason}" for reason in broken))
     reports = [check_plugin_in(manager, name) for name in (names or loaded)]
     for report in reports:
         print(report)
