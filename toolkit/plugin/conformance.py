@@ -503,5 +503,5 @@ def check_plugin(plugin: Any, *, plugin_manager: Any = None, seed: int = 0) -> C
         return check_plugin_in(manager, plugin, seed=seed)
     name = manager.get_name(plugin) if manager.is_registered(plugin) else None
     if name is None:
-        name = manager.register(plugin, getattr(plugin, "__name__", None))
+        name = manager.register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
     return check_plugin_in(manager, name, seed=seed)

@@ -23,6 +23,8 @@ def tracing_requested(environ: Optional[dict] = None) -> bool:
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
+    if text.startswith("<") and " object at 0x" in text:  # the default repr: its address says nothing
+        text = f"<{type(value).__qualname__}>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
