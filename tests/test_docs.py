@@ -25,7 +25,7 @@ import yaml
 
 import toolkit
 from toolkit.cli import main
-from toolkit.plugin import use_plugin_manager
+from toolkit.plugin import create_plugin_manager, use_plugin_manager
 from toolkit.testing import synthetic_classification
 
 from toolkit.plugin.hookspecs import ToolkitHookspecs
@@ -164,7 +164,7 @@ def test_the_output_shown_after_a_run_block_is_what_it_prints(toolkit_plugin_man
 
 def test_blocks_needing_the_example_run_with_it_installed(example_site, on_sys_path):
     on_sys_path(example_site)
-    manager = toolkit.create_plugin_manager(strict=True)
+    manager = create_plugin_manager(strict=True)
     with use_plugin_manager(manager):
         for block in blocks_of("run with the example"):
             exec(compile(block.text, f"writing-plugins.md line {block.line}", "exec"), {})

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import linecache
 import os
 import sys
 from typing import Optional, Sequence
 
 import toolkit
+from toolkit.errors import UsageError
 from toolkit.plugin.tracing import TRACE_ENVIRONMENT_VARIABLE
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin")
+# Code whose own ``raise ValueError(...)`` checks are user mistakes: the core and first-party plugins.
+_CHECKED_PACKAGES = ("toolkit", "toolkit_metrics", "toolkit_mlflow", "toolkit_wandb", "toolkit_keras",
+                     "toolkit_sklearn", "toolkit_binned_auroc", "toolkit_tensorboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,14 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print every plugin hook call, the plugins that answered and their time, to "
                              "stderr (the same as TOOLKIT_TRACE_PLUGINS=1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"toolkit.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name == f"toolkit.commands.{name}":  # not written yet on this branch
-                continue
-            raise
-        module.add_parser(subparsers)
+    for name in COMMAND_MODULES:  # a command that fails to import is a bug: its traceback shows
+        importlib.import_module(f"toolkit.commands.{name}").add_parser(subparsers)
     return parser
 
 
@@ -40,9 +39,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ[TRACE_ENVIRONMENT_VARIABLE] = "1"
     try:
         return int(args.run(args) or 0)
-    except ValueError as error:  # bad input: one line that names the problem, no traceback
+    except ValueError as error:
+        if not is_usage_error(error):
+            raise  # a bug (a numpy shape error, a plugin's own failure): the traceback says where
         print(f"toolkit {args.command}: error: {error}", file=sys.stderr)
         return 2
+
+
+def is_usage_error(error: BaseException) -> bool:
+    """A UsageError, or a ValueError that a ``raise`` statement of the toolkit's own checks raised."""
+    if isinstance(error, UsageError):
+        return True
+    if type(error) is not ValueError or error.__traceback__ is None:
+        return False
+    last = error.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    code = last.tb_frame.f_code
+    module = last.tb_frame.f_globals.get("__name__", "")
+    line = linecache.getline(code.co_filename, last.tb_lineno).strip()
+    return module.split(".")[0] in _CHECKED_PACKAGES and line.startswith("raise ") and os.path.isfile(code.co_filename)
 
 
 if __name__ == "__main__":
