@@ -45,17 +45,11 @@ def test_the_cli_prints_a_mistake_in_one_line_with_exit_code_2(tmp_path):
 
 def test_the_cli_shows_a_bug_with_its_traceback(monkeypatch):
     from toolkit import cli
+    from toolkit.commands import plugins as plugins_command
 
     def bug(args):
         return np.zeros(3).reshape(2)  # numpy's ValueError: not the user's doing
 
-    parser_factory = cli.build_parser
-
-    def parser_with_bug():
-        parser = parser_factory()
-        parser.set_defaults(run=bug)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", parser_with_bug)
+    monkeypatch.setattr(plugins_command, "run", bug)  # the parser is built after this, so it runs bug
     with pytest.raises(ValueError, match="reshape"):
         cli.main(["plugins"])

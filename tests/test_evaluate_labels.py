@@ -1,4 +1,4 @@
-"""The rules of DESIGN.md for default labels, derived predictions and undefined values."""
+"""The rules of the README for default labels, derived predictions and undefined values."""
 
 from __future__ import annotations
 

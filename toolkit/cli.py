@@ -15,9 +15,6 @@ from toolkit.plugin.tracing import TRACE_ENVIRONMENT_VARIABLE
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin")
-# Code whose own ``raise ValueError(...)`` checks are user mistakes: the core and first-party plugins.
-_CHECKED_PACKAGES = ("toolkit", "toolkit_metrics", "toolkit_mlflow", "toolkit_wandb", "toolkit_keras",
-                     "toolkit_sklearn", "toolkit_binned_auroc", "toolkit_tensorboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +44,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def is_usage_error(error: BaseException) -> bool:
-    """A UsageError, or a ValueError that a ``raise`` statement of the toolkit's own checks raised."""
+    """A UsageError, or a ValueError that a ``raise`` statement of the toolkit's own checks raised:
+    in the core or in an installed plugin's package (a config a plugin builds, a tracker's options)."""
     if isinstance(error, UsageError):
         return True
     if type(error) is not ValueError or error.__traceback__ is None:
@@ -58,7 +56,14 @@ def is_usage_error(error: BaseException) -> bool:
     code = last.tb_frame.f_code
     module = last.tb_frame.f_globals.get("__name__", "")
     line = linecache.getline(code.co_filename, last.tb_lineno).strip()
-    return module.split(".")[0] in _CHECKED_PACKAGES and line.startswith("raise ") and os.path.isfile(code.co_filename)
+    return line.startswith("raise ") and module.split(".")[0] in _checked_packages()
+
+
+def _checked_packages() -> set[str]:
+    from toolkit.plugin.manager import get_plugin_manager
+
+    plugins = [plugin for _, plugin in get_plugin_manager().list_name_plugin() if plugin is not None]
+    return {"toolkit"} | {str(getattr(plugin, "__name__", type(plugin).__module__)).split(".")[0] for plugin in plugins}
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def known_metric_keys(
 ) -> set[str]:
     """The scalar metric keys an evaluation can produce, known before it runs.
 
-    A metric named ``X_per_class`` produces ``X/<label>`` for each label (DESIGN.md's per-class
+    A metric named ``X_per_class`` produces ``X/<label>`` for each label (the per-class
     keys); without ``labels`` the per-class keys are given as ``X/*``. With ``intervals``, every
     key also has ``<key>_ci_low`` and ``<key>_ci_high``.
     """

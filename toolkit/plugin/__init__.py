@@ -21,7 +21,10 @@ from toolkit.plugin.manager import (
     use_plugin_manager,
 )
 from toolkit.plugin.markers import hookimpl, hookspec
-from toolkit.plugin.records import RunRecord, RunSummary, read_evaluation_folder
+from toolkit.plugin.records import (
+    EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, evaluation_folder_name, latest_evaluation_folder,
+    read_evaluation_folder,
+)
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
     RUN_STATUSES,
@@ -45,7 +48,7 @@ from toolkit.tracking.report import EvaluationReport, json_ready
 from toolkit.tracking.values import TrackingWarning
 
 __all__ = [
-    "Batch", "BrokenPlugin", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
+    "Batch", "BrokenPlugin", "EVALUATION_FOLDER", "STEP_FOLDER", "evaluation_folder_name", "latest_evaluation_folder", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
     "MetricSpec", "ModelAdapter", "PluginError", "RUN_STATUSES", "Resamples", "RunRecord", "RunSummary",
     "RunView", "ScoreTable", "ScriptMetric", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",

@@ -70,25 +70,14 @@ class ToolkitHookspecs:
 
         Called once per plugin manager. Import the tracker's client library inside the
         factory, never at module level. ``TrackerSpec.factory()`` is called once per run and
-        returns a new object following :class:`toolkit.plugin.Tracker`:
+        returns an object following the :class:`toolkit.plugin.Tracker` protocol, whose
+        docstring is the contract (what each method receives and must do); the optional
+        capabilities (``reader`` for reading runs back, ``where_to_look``, ``sandbox``,
+        ``default``) are described on :class:`toolkit.plugin.TrackerSpec`.
 
-        - ``start(run_name) -> TrackerLink``: open the run; the link (tracker, run id,
-          location, url) is what the other trackers record as a cross-link;
-        - ``log_params(params)``: dotted keys -> plain values, already flattened, with secrets
-          redacted and values longer than MLflow's 6,000 characters replaced by a marker
-          (the whole text arrives through ``log_file("params", path)``);
-        - ``log_metrics(metrics, step)``: floats with keys both MLflow and W&B accept; NaN is
-          kept, infinities never arrive; send them in batches, not one request per value;
-        - ``log_evaluation(report, step)``: render an :class:`~toolkit.tracking.EvaluationReport`
-          natively (confusion matrix, ROC/PR curves, metrics JSON);
-        - ``log_file(name, path)``: store a file or folder under the artifact folder ``name``;
-        - ``set_tags(tags)``: text tags, the cross-links among them;
-        - ``finish(status)``: flush, then close as FINISHED, FAILED or KILLED with an end time;
-        - ``describe()``: one line saying where the run is, for the end-of-run summary.
-
-        The run applies the shared policy (``toolkit.tracking``) before any tracker sees a
-        value, isolates failures (a tracker that raises is reported, asked to finish FAILED,
-        and the others go on) and prints one summary line per tracker at the end.
+        The run applies the shared policy before any tracker sees a value, isolates failures
+        (a tracker that raises is reported, asked to finish FAILED, and the others go on) and
+        prints one summary line per tracker at the end.
 
         :return: a sequence of :class:`~toolkit.plugin.TrackerSpec`; names must be unique.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -20,6 +21,8 @@ CONFUSION_FILE = "confusion_matrix.csv"
 THRESHOLDS_TABLE_FILE = "threshold_analysis.csv"
 THRESHOLDS_SUMMARY_FILE = "threshold_analysis.json"
 CURVES_SUFFIX = "_curve.csv"
+EVALUATION_FOLDER = "evaluation"  # a single evaluation; a trainer's epochs go to evaluation/step-N
+STEP_FOLDER = re.compile(r"^step-(\d+)$")
 
 
 @dataclass
@@ -101,6 +104,23 @@ class RunRecord(RunSummary):
         self.curves = parts["curves"]
         self.thresholds = parts["thresholds"]
         self.threshold_summary = parts["threshold_summary"]
+
+
+def evaluation_folder_name(step: Optional[int]) -> str:
+    """Where a tracker keeps an evaluation's files: ``evaluation``, or ``evaluation/step-N`` for a trainer's epoch N."""
+    return EVALUATION_FOLDER if step is None else f"{EVALUATION_FOLDER}/step-{step}"
+
+
+def latest_evaluation_folder(folder: str) -> Optional[str]:
+    """In a local ``evaluation`` folder: itself when it holds files (one evaluation), else its
+    ``step-N`` sub-folder with the largest N (a trainer's last epoch); None when there is none."""
+    if not os.path.isdir(folder):
+        return None
+    entries = os.listdir(folder)
+    if any(os.path.isfile(os.path.join(folder, entry)) for entry in entries):
+        return folder
+    steps = [(int(match.group(1)), entry) for entry in entries if (match := STEP_FOLDER.match(entry))]
+    return os.path.join(folder, max(steps)[1]) if steps else None
 
 
 def read_evaluation_folder(folder: str) -> dict[str, Any]:

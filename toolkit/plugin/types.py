@@ -443,6 +443,9 @@ class ModelAdapter(Protocol):
     - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
       grid of sample images, a model summary), as a mapping of artifact name to a path written
       inside ``folder``; return {} for none.
+    - ``check_fit(*, epochs, batch_size)``: raise ValueError for settings the framework cannot
+      honour (more than one epoch for an estimator without ``partial_fit``), before the run
+      starts. Adapters written before it existed may leave it out: the trainer then asks nothing.
     """
 
     framework: str
@@ -460,3 +463,5 @@ class ModelAdapter(Protocol):
     def artifacts(
         self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
     ) -> Mapping[str, str]: ...
+
+    def check_fit(self, *, epochs: int, batch_size: int) -> None: ...

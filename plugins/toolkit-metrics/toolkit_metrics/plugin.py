@@ -1,4 +1,4 @@
-"""The toolkit-metrics plugin: registers every metric of DESIGN.md's metric table."""
+"""The toolkit-metrics plugin: registers every metric of the key table in its README."""
 
 from __future__ import annotations
 

@@ -7,14 +7,11 @@ Reading never creates a store: a SQLite file that does not exist is a ValueError
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from typing import Any, Optional
 
-from toolkit.plugin import RunRecord, RunSummary, strip_url_credentials
+from toolkit.plugin import EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, strip_url_credentials
 
-EVALUATION_FOLDER = "evaluation"
-_STEP_FOLDER = re.compile(r"^step-(\d+)$")
 _SYSTEM_TAG_PREFIX = "mlflow."  # MLflow's own bookkeeping tags, not worth a reader's attention
 MAX_RUNS = 10_000
 
@@ -85,5 +82,5 @@ class MlflowReader:
         if any(not entry.is_dir for entry in entries):
             return EVALUATION_FOLDER
         steps = [(int(match.group(1)), entry.path) for entry in entries
-                 if entry.is_dir and (match := _STEP_FOLDER.match(os.path.basename(entry.path)))]
+                 if entry.is_dir and (match := STEP_FOLDER.match(os.path.basename(entry.path)))]
         return max(steps)[1] if steps else None

@@ -13,7 +13,9 @@ import tempfile
 import time
 from typing import Any, Mapping, Optional
 
-from toolkit.plugin import RUN_STATUSES, EvaluationReport, TrackerLink, param_text, strip_url_credentials
+from toolkit.plugin import (
+    RUN_STATUSES, EvaluationReport, TrackerLink, evaluation_folder_name, param_text, strip_url_credentials,
+)
 
 from toolkit_mlflow import store
 
@@ -153,7 +155,7 @@ class MlflowTracker:
         from toolkit_mlflow import rendering
 
         self.flush()  # the values first, so that a reader sees them beside the pictures
-        folder_name = "evaluation" if step is None else f"evaluation/step-{step}"
+        folder_name = evaluation_folder_name(step)
         with tempfile.TemporaryDirectory(prefix="toolkit-mlflow-") as folder:
             report.write_files(folder)  # the files every tracker stores; the pictures are MLflow's own
             rendering.confusion_matrix_png(report.confusion_matrix, report.labels,

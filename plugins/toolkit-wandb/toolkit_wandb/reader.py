@@ -14,14 +14,13 @@ import os
 import re
 from typing import Any, Optional
 
-from toolkit.plugin import RunRecord, RunSummary
+from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder
 
 from toolkit_wandb.offline_run import OfflineRun, read_offline_run
 from toolkit_wandb.tracker import EXIT_CODES
 
 _STATUS_OF_EXIT_CODE = {code: status for status, code in EXIT_CODES.items()}
 _FOLDER_TIME = re.compile(r"run-(\d{8}_\d{6})-")
-_STEP_FOLDER = re.compile(r"^step-(\d+)$")
 # Config keys that the toolkit run wrote as tags (W&B has one config for params and tags).
 _TAG_KEY = re.compile(r"^(toolkit\..+|[a-z_]+\.(run_id|location|url))$")
 
@@ -73,21 +72,10 @@ class WandbReader:
             for key, value in row.items():
                 if not key.startswith("_") and _is_number(value):
                     record.history.setdefault(key, []).append((int(row.get("_step", 0)), float(value)))
-        evaluation = _evaluation_folder(os.path.join(folders[0], "files", "evaluation"))
+        evaluation = latest_evaluation_folder(os.path.join(folders[0], "files", EVALUATION_FOLDER))
         if evaluation is not None:
             record.read_evaluation(evaluation)
         return record
-
-
-def _evaluation_folder(folder: str) -> Optional[str]:
-    """``evaluation`` when it holds files, else its ``step-N`` folder with the largest N."""
-    if not os.path.isdir(folder):
-        return None
-    entries = os.listdir(folder)
-    if any(os.path.isfile(os.path.join(folder, entry)) for entry in entries):
-        return folder
-    steps = [(int(match.group(1)), entry) for entry in entries if (match := _STEP_FOLDER.match(entry))]
-    return os.path.join(folder, max(steps)[1]) if steps else None
 
 
 def _start_time(folder: str) -> Optional[int]:

@@ -14,7 +14,8 @@ import warnings
 from typing import Any, Mapping, Optional
 
 from toolkit.plugin import (
-    MAX_CURVE_POINTS, RUN_STATUSES, EvaluationReport, TrackerLink, TrackingWarning, downsample, json_ready,
+    MAX_CURVE_POINTS, RUN_STATUSES, EvaluationReport, TrackerLink, TrackingWarning, downsample,
+    evaluation_folder_name, json_ready,
     strip_url_credentials,
 )
 
@@ -146,7 +147,7 @@ class WandbTracker:
             charts.update(self._threshold_charts(wandb, report.thresholds))
         self._run.log(charts, step=step if step is not None else (self._step or 0))
         self._run.summary.update(dict(report.metrics))
-        self._save_evaluation_files(report, "evaluation" if step is None else f"evaluation/step-{step}")
+        self._save_evaluation_files(report, evaluation_folder_name(step))
 
     @staticmethod
     def _confusion_chart(wandb: Any, report: EvaluationReport) -> Any:
