@@ -57,9 +57,11 @@ def prepare(config: configs.TrainConfig, manager: ToolkitPluginManager) -> tuple
     dataset = datasets.load(config.data_source, **options)
     model = manager.build_model(config.framework, config.model, dataset.input_shape, dataset.labels, config.seed)
     if model is None:
+        builders = sorted(implementation.plugin_name for implementation
+                          in manager.hook.toolkit_build_model.get_hookimpls())
         raise ValueError(
             f"config {config.source}: model.framework {config.framework!r} is not built by any "
-            "installed plugin; use keras (toolkit-keras) or sklearn (toolkit-sklearn)"
+            f"installed plugin (plugins that build models from configs: {', '.join(builders) or 'none'})"
         )
     return dataset, model
 
