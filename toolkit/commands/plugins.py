@@ -21,7 +21,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "plugins are reported with their distribution and the reason; the rest load.",
     )
     parser.add_argument("--strict", action="store_true",
-                        help="exit with status 1 when any plugin is broken (for CI)")
+                        help="exit with status 1 when any plugin is broken or a metric needs what no plugin "
+                             "registers (for CI)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--check", nargs="*", metavar="NAME",
@@ -54,7 +55,7 @@ def _provides(info: PluginInfo) -> str:
     return "; ".join(parts)
 
 
-def _print_table(manager: ToolkitPluginManager, infos: list[PluginInfo]) -> None:
+def _print_table(manager: ToolkitPluginManager, infos: list[PluginInfo], problems: list[str]) -> None:
     rows = [(info.name, f"{info.distribution} {info.version}".strip(), _provides(info)) for info in infos]
     name_width = max([len("plugin")] + [len(row[0]) for row in rows])
     dist_width = max([len("distribution")] + [len(row[1]) for row in rows])
@@ -66,7 +67,7 @@ def _print_table(manager: ToolkitPluginManager, infos: list[PluginInfo]) -> None
         print(f"blocked (TOOLKIT_DISABLE_PLUGINS): {', '.join(blocked)}")
     for broken in manager.broken:
         print(f"BROKEN {broken.name} ({broken.distribution}): {broken.reason}")
-    for problem in unmet_needs(manager):
+    for problem in problems:
         print(f"PROBLEM {problem}")
 
 
@@ -93,22 +94,23 @@ def run(args: argparse.Namespace) -> int:
     if args.check is not None:
         return _check(manager, args.check)
     infos = manager.plugin_infos()
+    problems = unmet_needs(manager)
     if args.json:
         blocked = sorted(name for name, plugin in manager.list_name_plugin() if plugin is None)
         print(json.dumps({
             "plugins": [_info_dict(info) for info in infos],
             "blocked": blocked,
             "broken": [_broken_dict(broken) for broken in manager.broken],
-            "problems": unmet_needs(manager),
+            "problems": problems,
         }, indent=2))
     else:
-        _print_table(manager, infos)
+        _print_table(manager, infos, problems)
     if args.strict and manager.broken:
         print(f"toolkit plugins: error: {len(manager.broken)} broken plugin(s): "
               + "; ".join(str(broken) for broken in manager.broken), file=sys.stderr)
         return 1
-    if args.strict and unmet_needs(manager):
-        print("toolkit plugins: error: metrics need what no plugin registers: "
-              + "; ".join(unmet_needs(manager)), file=sys.stderr)
+    if args.strict and problems:
+        print("toolkit plugins: error: metrics need what no plugin registers: " + "; ".join(problems),
+              file=sys.stderr)
         return 1
     return 0
