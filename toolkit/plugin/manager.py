@@ -278,6 +278,9 @@ def create_plugin_manager(
     if include_script_metrics:
         for add_plugins in PROCESS_PLUGIN_SOURCES:
             add_plugins(manager, strict)
+    from toolkit.plugin.tracing import trace_if_requested  # TOOLKIT_TRACE_PLUGINS=1: hook calls to stderr
+
+    trace_if_requested(manager)
     return manager
 
 
