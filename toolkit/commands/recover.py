@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from toolkit.errors import UsageError
 from toolkit.tracking import journal as journals
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -49,10 +50,10 @@ def describe(info: journals.JournalInfo) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if not args.timeout >= 0:
-        raise ValueError(f"--timeout must be a number of seconds >= 0, got {args.timeout}")
+        raise UsageError(f"--timeout must be a number of seconds >= 0, got {args.timeout}")
     folder = journals.journal_folder(args.journal_dir)
     if args.journal_dir is not None and not os.path.isdir(folder):
-        raise ValueError(f"--journal-dir {args.journal_dir!r} is not a folder")
+        raise UsageError(f"--journal-dir {args.journal_dir!r} is not a folder")
     dead = journals.dead_runs(folder)
     if not dead:
         print(f"no run to recover in {folder}")
