@@ -107,3 +107,14 @@ def test_bad_delivery_timeouts_are_refused_by_name(manager, monkeypatch):
     monkeypatch.setenv("TOOLKIT_DELIVERY_TIMEOUT", "a minute")
     with pytest.raises(ValueError, match=r"^TOOLKIT_DELIVERY_TIMEOUT must be a number of seconds, got 'a minute'$"):
         Run("bad", trackers=["list"], plugin_manager=manager)
+
+
+def test_recover_refuses_bad_arguments_by_name_and_finds_nothing_in_an_empty_folder(tmp_path, capsys):
+    from toolkit.cli import main
+
+    assert main(["recover", "--timeout", "-1"]) == 2
+    assert "toolkit recover: error: --timeout must be a number of seconds >= 0, got -1.0" in capsys.readouterr().err
+    assert main(["recover", "--journal-dir", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["recover", "--dry-run", "--journal-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"no run to recover in {tmp_path}\n"
