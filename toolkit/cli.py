@@ -8,6 +8,7 @@ import sys
 from typing import Optional, Sequence
 
 import toolkit
+from toolkit.tracking.redaction import redact_text
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report")
@@ -34,7 +35,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ValueError as error:  # bad input: one line that names the problem, no traceback
-        print(f"toolkit {args.command}: error: {error}", file=sys.stderr)
+        print(f"toolkit {args.command}: error: {redact_text(str(error))}", file=sys.stderr)
         return 2
 
 

@@ -77,3 +77,14 @@ def test_flattening_keeps_every_leaf_once_under_its_path(tree):
             yield path, node
 
     assert flat == dict(leaves(tree, ""))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab/_.é", min_size=1, max_size=300).map(lambda key: "k" * 240 + key),
+                min_size=2, max_size=6, unique=True))
+def test_distinct_long_params_are_saved_under_distinct_file_names(keys):
+    # Keys that differ only in characters a file name cannot hold, or only after 240 shared ones.
+    prepared = prepare_params({key: "x" * (MAX_PARAM_LENGTH + 1) for key in keys})
+    names = list(prepared.artifact_names.values())
+    assert len(set(names)) == len(keys)
+    assert all(len(name.rpartition("/")[2].encode()) <= 255 for name in names)

@@ -37,7 +37,8 @@ _URL_USERINFO = re.compile(r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<secret>[
 # A PEM block, or its beginning when the text was cut before its end.
 _PEM = re.compile(r"(?P<keep>-----BEGIN (?P<label>[A-Z0-9 ]+)-----)(?P<secret>.*?(?:-----END (?P=label)-----|\Z))",
                   re.DOTALL)
-_BEARER = re.compile(r"(?P<keep>\bBearer\s+)(?P<secret>[A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
+# The scheme as headers write it (in "authorization: bearer x" the header name gives it away).
+_BEARER = re.compile(r"(?P<keep>\b(?:Bearer|BEARER)\s+)(?P<secret>[A-Za-z0-9\-._~+/]+=*)")
 _BASIC = re.compile(r"(?P<keep>\bBasic\s+)(?P<secret>[A-Za-z0-9+/]+={0,2})(?![\w+/=])", re.IGNORECASE)
 # name=value: DSN keywords (password=...), query strings (?access_token=...), --token=X.
 _ASSIGNED = re.compile(

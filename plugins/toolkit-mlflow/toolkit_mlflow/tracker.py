@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 
 from toolkit.plugin.types import RUN_STATUSES, TrackerLink
 from toolkit.tracking.params import param_text
-from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.tracking.redaction import redact_text
 from toolkit.tracking.report import EvaluationReport
 
 from toolkit_mlflow import store
@@ -110,7 +110,7 @@ class MlflowTracker:
 
     @property
     def display_uri(self) -> str:
-        return strip_url_credentials(self.tracking_uri or "")
+        return redact_text(self.tracking_uri or "")
 
     @property
     def run_url(self) -> Optional[str]:
@@ -212,4 +212,4 @@ class MlflowTracker:
 
 def _first_line(error: BaseException) -> str:
     text = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return strip_url_credentials(text[:240])
+    return redact_text(text[:240])

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, downsample
 from toolkit.plugin.types import RUN_STATUSES, TrackerLink
-from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.tracking.redaction import redact_text
 from toolkit.tracking.report import EvaluationReport, json_ready
 from toolkit.tracking.values import TrackingWarning
 
@@ -249,4 +249,4 @@ def _write_json(value: Any, path: str) -> None:
 
 def _first_line(error: BaseException) -> str:
     text = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return strip_url_credentials(f"{type(error).__name__}: {text[:240]}")
+    return redact_text(f"{type(error).__name__}: {text[:240]}")
