@@ -56,9 +56,11 @@ _COLON = re.compile(
 # A cookie header holds several name=value pairs, each one a session: everything to the line's end.
 _COOKIE = re.compile(rf"(?P<keep>\b(?:set-)?cookies?[\"']?\s*:\s*)(?P<secret>{_QUOTED}|[^\s'\"}}\]][^\r\n'\"}}\]]*)",
                      re.IGNORECASE)
-# "--password X" inside a command line (the value may not be the next flag).
+# "--password X" in a command line, or "'--password', 'X'" in a printed list (the value may not be
+# the next flag).
 _FLAG_PAIR = re.compile(
-    rf"(?P<keep>(?<!\S)--?{_NAME_CHARS}*(?:{_PARTS}){_NAME_CHARS}*\s+)(?P<secret>{_QUOTED}|(?!--)\S+)",
+    rf"(?P<keep>(?<![^\s\"'\[(])--?{_NAME_CHARS}*(?:{_PARTS}){_NAME_CHARS}*(?:\s+|[\"']\s*,\s*(?=[\"'])))"
+    rf"(?![\"']?--)(?P<secret>{_QUOTED}|\S+)",
     re.IGNORECASE,
 )
 _FLAG = re.compile(rf"--?{_NAME_CHARS}*(?:{_PARTS}){_NAME_CHARS}*", re.IGNORECASE)
