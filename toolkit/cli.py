@@ -6,7 +6,8 @@ import argparse
 import importlib
 import linecache
 import sys
-from typing import Optional, Sequence
+import traceback
+from typing import Any, Optional, Sequence
 
 import toolkit
 from toolkit.errors import UsageError
@@ -60,5 +61,16 @@ def _checked_packages() -> set[str]:
     return {"toolkit"} | {str(getattr(plugin, "__name__", type(plugin).__module__)).split(".")[0] for plugin in plugins}
 
 
+def console() -> int:
+    """The ``toolkit`` command: :func:`main`, with the traceback of a bug redacted on its way out
+    (an error from a library may quote a value the user gave, a password included)."""
+    sys.excepthook = _redacted_excepthook
+    return main()
+
+
+def _redacted_excepthook(kind: type, error: BaseException, trace: Any) -> None:
+    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, error, trace))))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
