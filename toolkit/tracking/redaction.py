@@ -33,7 +33,9 @@ _NAME_CHARS = r"[\w.\-]"
 _QUOTED = r"\"[^\"]*\"|'[^']*'"
 
 # scheme://userinfo@host: the whole userinfo goes, since a lone token in the user part is a secret too.
-_URL_USERINFO = re.compile(r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<secret>[^\s/?#]*)@")
+# (The scheme starts where a run of scheme characters starts: matching from inside one would take
+# time quadratic in its length.)
+_URL_USERINFO = re.compile(r"(?P<keep>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://)(?P<secret>[^\s/?#]*)@")
 # A PEM block, or its beginning when the text was cut before its end.
 _PEM = re.compile(r"(?P<keep>-----BEGIN (?P<label>[A-Z0-9 ]+)-----)(?P<secret>.*?(?:-----END (?P=label)-----|\Z))",
                   re.DOTALL)
@@ -101,16 +103,21 @@ def _mask_basic(match: re.Match) -> str:
     return _mask(match) if b":" in decoded else match.group(0)
 
 
+# (what a text must contain, in lower case, for the rule to apply; the rule): the test is cheap,
+# the regular expression is not, and most params hold none of these.
 _TEXT_RULES = (
-    (_PEM, _mask_pem), (_URL_USERINFO, lambda match: match.group("keep")), (_BEARER, _mask),
-    (_BASIC, _mask_basic), (_COOKIE, _mask), (_ASSIGNED, _mask), (_COLON, _mask), (_FLAG_PAIR, _mask), (_SHAPED_TOKENS, _mask),
+    ("-----begin", _PEM, _mask_pem), ("://", _URL_USERINFO, lambda match: match.group("keep")),
+    ("bearer", _BEARER, _mask), ("basic", _BASIC, _mask_basic), ("cookie", _COOKIE, _mask),
+    ("=", _ASSIGNED, _mask), (":", _COLON, _mask), ("-", _FLAG_PAIR, _mask), ("", _SHAPED_TOKENS, _mask),
 )
 
 
 def redact_text(text: str) -> str:
     """``text`` with every secret the value rules recognise replaced by ``***`` (URLs lose ``user:password@``)."""
-    for pattern, replace in _TEXT_RULES:
-        text = pattern.sub(replace, text)
+    lowered = text.lower()
+    for trigger, pattern, replace in _TEXT_RULES:
+        if trigger in lowered:
+            text = pattern.sub(replace, text)
     return text
 
 
