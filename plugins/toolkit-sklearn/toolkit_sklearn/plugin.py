@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from toolkit.config import ESTIMATOR_SOURCES, import_class
-from toolkit.plugin import hookimpl
+from toolkit.plugin import ESTIMATOR_SOURCES, hookimpl, import_class
 
 from toolkit_sklearn.adapter import EstimatorAdapter
 
