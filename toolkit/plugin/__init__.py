@@ -11,11 +11,11 @@ from toolkit.plugin.manager import (
 from toolkit.plugin.markers import hookimpl, hookspec
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
-    Batch, MetricSpec, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec,
+    COMMAND_TAG, Batch, DatasetDescription, MetricSpec, ModelDescription, Resamples, StatisticSpec, Tracker, TrackerLink, TrackerSpec,
 )
 
 __all__ = [
-    "Batch", "BrokenPlugin", "MetricSpec", "PluginError", "Resamples", "ScriptMetric", "StatisticSpec",
+    "COMMAND_TAG", "Batch", "BrokenPlugin", "DatasetDescription", "MetricSpec", "ModelDescription", "PluginError", "Resamples", "ScriptMetric", "StatisticSpec",
     "Tracker", "TrackerLink", "TrackerSpec", "create_plugin_manager", "get_plugin_manager", "hookimpl",
     "hookspec", "metric", "reset_plugin_manager", "unregister_metric", "use_plugin_manager",
 ]

@@ -1,0 +1,76 @@
+"""A trained model as an MLflow logged model of the run, in its framework's own flavor.
+
+The flavor is chosen by the adapter's framework name; a framework MLflow has no flavor for is
+saved by the adapter's ``save`` and recorded as plain files. Pip requirements are the flavor's
+defaults: MLflow would otherwise infer them by loading the model again in a subprocess (seconds).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any, Optional
+
+import numpy as np
+
+from toolkit.plugin.types import ModelDescription
+
+# framework -> (flavor module, keyword the flavor's save_model takes the model under, extra options)
+FLAVORS = {
+    "sklearn": ("mlflow.sklearn", "sk_model", {"pyfunc_predict_fn": "predict_proba"}),
+    "keras": ("mlflow.keras", "model", {}),
+}
+
+
+def flavor_for(framework: str) -> Optional[str]:
+    entry = FLAVORS.get(framework)
+    return entry[0] if entry else None
+
+
+def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[str, Any]:
+    """Log ``description`` to run ``run_id``; returns ``{"model_uri", "model_id", "flavor", "version"}``."""
+    import importlib
+
+    entry = FLAVORS.get(description.framework)
+    if entry is None:
+        return _log_saved_files(client, run_id, description)
+    from mlflow.models import Model
+    from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+
+    module_name, model_keyword, options = entry
+    flavor = importlib.import_module(module_name)
+    if description.framework == "sklearn" and not callable(getattr(description.model, "predict_proba", None)):
+        options = {}  # no probabilities: pyfunc predicts labels
+    signature = _signature(description)
+    with _use_tracking_uri(client.tracking_uri):  # Model.log writes through the fluent API's store
+        info = Model.log(
+            artifact_path=None, name=description.name, flavor=flavor, run_id=run_id,
+            registered_model_name=description.register_as, await_registration_for=0,
+            signature=signature, input_example=_example(description.input_example),
+            pip_requirements=flavor.get_default_pip_requirements(),
+            **{model_keyword: description.model}, **options,
+        )
+    version = getattr(info, "registered_model_version", None)
+    return {"model_uri": info.model_uri, "model_id": getattr(info, "model_id", None), "flavor": module_name,
+            "version": version}
+
+
+def _signature(description: ModelDescription) -> Any:
+    if description.input_example is None or description.output_example is None:
+        return None
+    from mlflow.models import infer_signature
+
+    return infer_signature(_example(description.input_example), np.asarray(description.output_example))
+
+
+def _example(example: Any) -> Any:
+    return None if example is None else np.asarray(example)
+
+
+def _log_saved_files(client: Any, run_id: str, description: ModelDescription) -> dict[str, Any]:
+    if description.save is None:
+        raise ValueError(f"model: MLflow has no flavor for framework {description.framework!r} here "
+                         f"({', '.join(FLAVORS)}) and the adapter cannot save it")
+    with tempfile.TemporaryDirectory(prefix="toolkit-model-") as folder:
+        path = description.save(folder)
+        client.log_artifact(run_id, path, artifact_path=description.name)
+    return {"model_uri": f"runs:/{run_id}/{description.name}", "model_id": None, "flavor": None, "version": None}
