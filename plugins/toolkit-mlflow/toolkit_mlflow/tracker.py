@@ -246,6 +246,8 @@ class MlflowTracker:
 
     def describe(self) -> str:
         where = f"run {self.run_id} in experiment {self.experiment_id} at {self.display_uri}"
+        if self._attached:
+            where += " (left open for the code that started it)"
         return f"{where} ({self.run_url})" if self.run_url else where
 
 
