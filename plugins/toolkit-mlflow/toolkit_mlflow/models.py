@@ -7,7 +7,10 @@ defaults: MLflow would otherwise infer them by loading the model again in a subp
 
 from __future__ import annotations
 
+import importlib
+import os
 import tempfile
+import types
 from typing import Any, Optional
 
 import numpy as np
@@ -28,8 +31,6 @@ def flavor_for(framework: str) -> Optional[str]:
 
 def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[str, Any]:
     """Log ``description`` to run ``run_id``; returns ``{"model_uri", "model_id", "flavor", "version"}``."""
-    import importlib
-
     entry = FLAVORS.get(description.framework)
     if entry is None:
         return _log_saved_files(client, run_id, description)
@@ -37,7 +38,7 @@ def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[s
     from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
     module_name, model_keyword, options = entry
-    flavor = importlib.import_module(module_name)
+    flavor = _keras_flavor() if module_name == "mlflow.keras" else importlib.import_module(module_name)
     if description.framework == "sklearn" and not callable(getattr(description.model, "predict_proba", None)):
         options = {}  # no probabilities: pyfunc predicts labels
     signature = _signature(description)
@@ -52,6 +53,24 @@ def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[s
     version = getattr(info, "registered_model_version", None)
     return {"model_uri": info.model_uri, "model_id": getattr(info, "model_id", None), "flavor": module_name,
             "version": version}
+
+
+def _save_keras_model(path: str, **options: Any) -> None:
+    import mlflow.keras
+
+    os.makedirs(path, exist_ok=True)
+    mlflow.keras.save_model(path=path, **options)
+
+
+def _keras_flavor() -> Any:
+    """``mlflow.keras``, with the model folder made first: its ``save_model`` writes the input
+    example into the folder before creating it (MLflow 3.17), which fails inside ``Model.log``."""
+    import mlflow.keras
+
+    flavor = types.ModuleType("mlflow.keras")
+    flavor.save_model = _save_keras_model
+    flavor.get_default_pip_requirements = mlflow.keras.get_default_pip_requirements
+    return flavor
 
 
 def _signature(description: ModelDescription) -> Any:

@@ -85,7 +85,8 @@ class OfflineRun:
     summary: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     exit_code: Optional[int] = None
-    # one dict per logged artifact: name, type, metadata, aliases, entries (path -> reference or "")
+    # one dict per logged artifact: name, type, metadata, aliases, entries (path -> reference or ""),
+    # staged (path -> the local copy W&B uploads at sync)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     record_types: dict[str, int] = field(default_factory=dict)
 
@@ -120,6 +121,7 @@ def read_run_file(path: str) -> OfflineRun:
                 "name": artifact.name, "type": artifact.type, "aliases": list(artifact.aliases),
                 "metadata": json.loads(artifact.metadata) if artifact.metadata else {},
                 "entries": {entry.path: entry.ref for entry in artifact.manifest.contents},
+                "staged": {entry.path: entry.local_path for entry in artifact.manifest.contents if entry.local_path},
             })
         elif kind == "exit":
             run.exit_code = record.exit.exit_code
