@@ -29,8 +29,10 @@ def flavor_for(framework: str) -> Optional[str]:
     return entry[0] if entry else None
 
 
-def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[str, Any]:
-    """Log ``description`` to run ``run_id``; returns ``{"model_uri", "model_id", "flavor", "version"}``."""
+def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDescription,
+              step: int = 0) -> dict[str, Any]:
+    """Log ``description`` as a model of run ``run_id``, linked to the run's metrics at ``step``
+    (its last); returns ``{"model_uri", "model_id", "flavor", "version"}``."""
     entry = FLAVORS.get(description.framework)
     if entry is None:
         return _log_saved_files(client, run_id, description)
@@ -42,9 +44,14 @@ def log_model(client: Any, run_id: str, description: ModelDescription) -> dict[s
     if description.framework == "sklearn" and not callable(getattr(description.model, "predict_proba", None)):
         options = {}  # no probabilities: pyfunc predicts labels
     signature = _signature(description)
+    # Created here, in the run's experiment: Model.log would put it in the fluent API's current
+    # experiment (MLflow's "Default"), where the run's page does not look for it.
+    logged = client.create_logged_model(experiment_id, name=description.name, source_run_id=run_id,
+                                        params=client.get_run(run_id).data.params)
     with _use_tracking_uri(client.tracking_uri):  # Model.log writes through the fluent API's store
         info = Model.log(
-            artifact_path=None, name=description.name, flavor=flavor, run_id=run_id,
+            artifact_path=None, name=description.name, flavor=flavor, run_id=run_id, model_id=logged.model_id,
+            step=step,
             registered_model_name=description.register_as, await_registration_for=0,
             signature=signature, input_example=_example(description.input_example),
             pip_requirements=flavor.get_default_pip_requirements(),

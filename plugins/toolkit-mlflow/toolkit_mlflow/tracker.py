@@ -32,6 +32,7 @@ MAX_PARAMS_TAGS_PER_BATCH = 100
 # The experiment tag that switches MLflow's UI between its GenAI and model-training views.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 TRAINING_KIND = "custom_model_development"
+UI_WORKFLOW = "machine_learning"  # the UI's name for the model-training view
 
 
 class MlflowTracker:
@@ -71,6 +72,7 @@ class MlflowTracker:
         self.requests = 0  # log_batch calls for metrics, reported by the benchmark
         self.note = notes.RunNote()
         self.model_info: Optional[dict] = None  # where log_model put the model
+        self._last_step = 0
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -132,7 +134,10 @@ class MlflowTracker:
     @property
     def run_url(self) -> Optional[str]:
         if self.tracking_uri and store.is_http(self.tracking_uri) and self.run_id:
-            return f"{self.display_uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+            # MLflow 3's UI shows an experiment in the view of the user's workflow toggle (GenAI by
+            # default), whatever its experimentKind; the link asks for the model-training view.
+            return (f"{self.display_uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+                    f"?workflowType={UI_WORKFLOW}")
         return None
 
     # --- recording ------------------------------------------------------------------------------
@@ -158,6 +163,7 @@ class MlflowTracker:
         from mlflow.entities import Metric
 
         timestamp = int(time.time() * 1000)
+        self._last_step = max(self._last_step, step)
         self._buffer.extend(Metric(key, value, timestamp, step) for key, value in metrics.items())
         if self._oldest is None:
             self._oldest = time.monotonic()
@@ -211,7 +217,8 @@ class MlflowTracker:
         from toolkit_mlflow import models
 
         self.flush()  # MLflow links the run's latest metrics to the logged model
-        self.model_info = models.log_model(self._client, self.run_id, description)
+        self.model_info = models.log_model(self._client, self.experiment_id, self.run_id, description,
+                                           step=self._last_step)
         self.note.model = self.model_info
 
     def log_file(self, name: str, path: str) -> None:
