@@ -96,8 +96,10 @@ def _events(path):
 def test_the_trainer_hands_datasets_and_the_model_only_to_trackers_that_take_them(tmp_path):
     import joblib
     import toolkit_sklearn.plugin
+    from toolkit_metrics import plugin as metrics_plugin
 
     manager = create_plugin_manager(load_entry_points=False)
+    manager.register(metrics_plugin, "metrics")
     manager.register(toolkit_sklearn.plugin, "sklearn")
     manager.register(TwoTrackers(str(tmp_path)), "trackers")
     rng = np.random.default_rng(0)
