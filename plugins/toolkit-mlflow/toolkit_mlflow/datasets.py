@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from toolkit.plugin.types import DatasetDescription
+from toolkit.plugin import DatasetDescription
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from toolkit.plugin.types import ModelDescription
+from toolkit.plugin import ModelDescription
 
 # framework -> (flavor module, keyword the flavor's save_model takes the model under, extra options)
 FLAVORS = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from toolkit.evaluation.gates import GATE_TAG_PREFIX, OUTCOME_TAG
-from toolkit.plugin.types import COMMAND_TAG
+from toolkit.plugin import COMMAND_TAG, GATE_OUTCOME_TAG, GATE_TAG_PREFIX
 
 NOTE_TAG = "mlflow.note.content"
 SOURCE_NAME_TAG = "mlflow.source.name"
@@ -37,7 +36,7 @@ class RunNote:
 
     def add_tags(self, tags: Mapping[str, str]) -> None:
         for key, value in tags.items():
-            if key == OUTCOME_TAG or key.startswith(GATE_TAG_PREFIX):
+            if key == GATE_OUTCOME_TAG or key.startswith(GATE_TAG_PREFIX):
                 self.gates[key] = value
             elif key == COMMAND_TAG:
                 self.command = value
@@ -50,9 +49,9 @@ class RunNote:
         shown = [key for key in HEADLINE_METRICS if key in self.metrics]
         if shown:
             lines.append("Final evaluation: " + ", ".join(f"{key} {self.metrics[key]:.4g}" for key in shown))
-        if OUTCOME_TAG in self.gates:
-            checks = [value for key, value in self.gates.items() if key != OUTCOME_TAG]
-            lines.append(f"Gates: {self.gates[OUTCOME_TAG]} ({'; '.join(checks)})")
+        if GATE_OUTCOME_TAG in self.gates:
+            checks = [value for key, value in self.gates.items() if key != GATE_OUTCOME_TAG]
+            lines.append(f"Gates: {self.gates[GATE_OUTCOME_TAG]} ({'; '.join(checks)})")
         if self.model:
             registered = f", registered as version {self.model['version']}" if self.model.get("version") else ""
             lines.append(f"Model: `{self.model['model_uri']}` ({self.model.get('flavor') or 'files'}{registered})")
