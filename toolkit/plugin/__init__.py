@@ -4,7 +4,9 @@ A plugin, first-party or a stranger's, imports from here and nowhere else in the
 enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
 ``StatisticSpec``, ``ScoreTable``, ``Resamples``, curves and the threshold analysis; tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
-back), ``RUN_STATUSES`` and the value/param policy helpers; adapters get ``ModelAdapter``.
+back), ``RUN_STATUSES`` and the value/param policy helpers, ``DatasetDescription`` and
+``ModelDescription`` (what the optional ``log_dataset``/``log_model`` receive), and ``Run`` (to
+record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter``.
 See docs/architecture.md for where each kind of extension goes.
 """
 
@@ -46,6 +48,7 @@ from toolkit.plugin.types import (
     TrackerSpec,
 )
 from toolkit.reporting.figures import confusion_figure, curves_figure
+from toolkit.run import Run
 from toolkit.tracking.params import param_text
 from toolkit.tracking.redaction import strip_url_credentials
 from toolkit.tracking.report import EvaluationReport, json_ready
@@ -54,7 +57,7 @@ from toolkit.tracking.values import TrackingWarning
 __all__ = [
     "COMMAND_TAG", "DatasetDescription", "GATE_OUTCOME_TAG", "GATE_TAG_PREFIX", "ModelDescription",
     "Batch", "BrokenPlugin", "EVALUATION_FOLDER", "STEP_FOLDER", "evaluation_folder_name", "latest_evaluation_folder", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
-    "MetricSpec", "ModelAdapter", "PluginError", "RUN_STATUSES", "Resamples", "RunRecord", "RunSummary",
+    "MetricSpec", "ModelAdapter", "PluginError", "RUN_STATUSES", "Resamples", "Run", "RunRecord", "RunSummary",
     "RunView", "ScoreTable", "ScriptMetric", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
     "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "json_ready",

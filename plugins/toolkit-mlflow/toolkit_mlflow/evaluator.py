@@ -38,7 +38,7 @@ class ToolkitEvaluator(ModelEvaluator):
         import mlflow
 
         import toolkit
-        from toolkit.run import Run
+        from toolkit.plugin import Run
 
         options = check_config(evaluator_config)
         if extra_metrics or custom_artifacts:
