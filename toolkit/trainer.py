@@ -156,6 +156,10 @@ class Trainer:
         """
         _check_positive_int(epochs, "epochs")
         _check_positive_int(batch_size, "batch_size")
+        if not isinstance(data_name, str) or not data_name.strip():
+            raise ValueError(f"data_name must be a non-empty name of the data set, got {data_name!r}")
+        if data_source is not None and not isinstance(data_source, str):
+            raise ValueError(f"data_source must be a file path or a loader's name, got {type(data_source).__name__}")
         x, y = _check_examples(x, y, "x", "y")
         x_val = y_val = None
         if validation_data is not None:
