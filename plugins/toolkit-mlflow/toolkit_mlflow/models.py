@@ -40,7 +40,7 @@ def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDe
     from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
     module_name, model_keyword, options = entry
-    flavor = _keras_flavor() if module_name == "mlflow.keras" else importlib.import_module(module_name)
+    flavor = _flavor(module_name)
     if description.framework == "sklearn" and not callable(getattr(description.model, "predict_proba", None)):
         options = {}  # no probabilities: pyfunc predicts labels
     signature = _signature(description)
@@ -54,7 +54,7 @@ def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDe
             step=step,
             registered_model_name=description.register_as, await_registration_for=0,
             signature=signature, input_example=_example(description.input_example),
-            pip_requirements=flavor.get_default_pip_requirements(),
+            pip_requirements=flavor.get_default_pip_requirements(), validate_serving_input=False,
             **{model_keyword: description.model}, **options,
         )
     version = getattr(info, "registered_model_version", None)
@@ -62,21 +62,22 @@ def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDe
             "version": version}
 
 
-def _save_keras_model(path: str, **options: Any) -> None:
-    import mlflow.keras
+def _flavor(module_name: str) -> Any:
+    """The flavor module as ``Model.log`` drives it, with two differences: the model folder is made
+    first (``mlflow.keras.save_model`` writes the input example before creating it, MLflow 3.17),
+    and ``validate_serving_input`` is taken here, so that MLflow skips loading the model again to
+    predict its example (a second or more for Keras, with Keras's progress bar on the console);
+    the tests load the logged model and compare its probabilities instead."""
+    module = importlib.import_module(module_name)
 
-    os.makedirs(path, exist_ok=True)
-    mlflow.keras.save_model(path=path, **options)
+    def save_model(path: str, **options: Any) -> None:
+        options.pop("validate_serving_input", None)
+        os.makedirs(path, exist_ok=True)
+        module.save_model(path=path, **options)
 
-
-def _keras_flavor() -> Any:
-    """``mlflow.keras``, with the model folder made first: its ``save_model`` writes the input
-    example into the folder before creating it (MLflow 3.17), which fails inside ``Model.log``."""
-    import mlflow.keras
-
-    flavor = types.ModuleType("mlflow.keras")
-    flavor.save_model = _save_keras_model
-    flavor.get_default_pip_requirements = mlflow.keras.get_default_pip_requirements
+    flavor = types.ModuleType(module_name)
+    flavor.save_model = save_model
+    flavor.get_default_pip_requirements = module.get_default_pip_requirements
     return flavor
 
 
