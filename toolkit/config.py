@@ -16,6 +16,9 @@ A config (see examples/digits_cnn.yaml)::
                                                         # else the trackers installed as defaults
     params: {note: baseline}                            # optional: extra values to log
     gates: {accuracy: ">= 0.9", log_loss: "<= 0.35"}    # optional: checked on the last epoch
+    experiment: digits          # optional: the MLflow experiment (the W&B project) of the run
+    log_model: true             # optional: record the trained model (false for huge models)
+    register_as: digits-cnn     # optional: register the logged model under this name
 
 Every mistake is a ValueError naming the key and the fix, raised before anything runs.
 """
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
-            "gates")
+            "gates", "experiment", "log_model", "register_as")
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
@@ -56,6 +59,9 @@ class TrainConfig:
     params: dict = field(default_factory=dict)
     source: str = "<config>"
     gates: list = field(default_factory=list)  # toolkit.evaluation.gates.Gate
+    experiment: Optional[str] = None
+    log_model: bool = True
+    register_as: Optional[str] = None
 
     @property
     def data_source(self) -> str:
@@ -157,6 +163,14 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     run_name = config.get("run_name")
     if run_name is not None and not isinstance(run_name, str):
         raise ValueError(f"{where}: run_name must be a string, got {run_name!r}")
+    for key in ("experiment", "register_as"):
+        if config.get(key) is not None and (not isinstance(config[key], str) or not config[key].strip()):
+            raise ValueError(f"{where}: {key} must be a non-empty name, got {config[key]!r}")
+    log_model = config.get("log_model", True)
+    if not isinstance(log_model, bool):
+        raise ValueError(f"{where}: log_model must be true or false, got {log_model!r}")
+    if config.get("register_as") is not None and not log_model:
+        raise ValueError(f"{where}: register_as needs the model logged; remove it or set log_model: true")
     data = _data(config.get("data", "digits"), where)
     model, framework = _model(config["model"], plugin_manager, where)
     metrics = _metrics(config.get("metrics"), where)
@@ -181,7 +195,8 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     return TrainConfig(
         epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
         run_name=run_name, seed=seed, metrics=metrics, trackers=trackers, params=dict(params),
-        source=source, gates=gates,
+        source=source, gates=gates, experiment=config.get("experiment"), log_model=log_model,
+        register_as=config.get("register_as"),
     )
 
 

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             history = training.train(
                 config, manager, run_name=f"{base_name}-{name}",
                 extra_params={"variant": name}, prepared=prepared.pop(name),
+                command=training.command_text("sweep", args.sweep, args.overrides),
             )
         except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
             print(f"variant {name} failed: {type(error).__name__}: {redact_text(str(error))}", flush=True)

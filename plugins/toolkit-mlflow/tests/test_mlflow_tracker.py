@@ -193,4 +193,6 @@ def test_the_tracker_adds_nothing_from_the_environment(mlflow_store, monkeypatch
     with Run("env", trackers=["mlflow"]):
         pass
     (stored,) = mlflow_store.runs()
-    assert set(stored.data.tags) == {"mlflow.runName"}
+    # the run's description is the toolkit's own summary of what it recorded
+    assert set(stored.data.tags) == {"mlflow.runName", "mlflow.note.content"}
+    assert stored.data.tags["mlflow.note.content"] == "**FINISHED**: an evaluation"
