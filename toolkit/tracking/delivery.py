@@ -106,6 +106,20 @@ class Courier:
             except Exception as error:
                 self._failed(error, METHODS.get(record["op"], record["op"]))
 
+    def call(self, method: str, *arguments: Any) -> bool:
+        """Call an optional tracker method directly, outside the journal (data sets and trained
+        models are live objects, not lines of text); a failure breaks the tracker as usual."""
+        if self.state in ("broken", "done"):
+            return False
+        with self._lock:
+            try:
+                getattr(self.tracker, method)(*arguments)
+                return True
+            except Exception as error:
+                error.toolkit_method = method  # type: ignore[attr-defined]
+                self._failed(error, method)
+                return False
+
     def catch_up(self) -> bool:
         """Deliver everything the journal file holds past the last acknowledgement; True on success."""
         with self._lock:
