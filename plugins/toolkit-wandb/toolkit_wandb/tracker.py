@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from typing import AbstractSet as Set, Any, Mapping, Optional
 
@@ -40,6 +41,7 @@ PRIVATE_SETTINGS = {
     "x_disable_stats": True,
 }
 DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
+RESUME_WAIT_SECONDS = 60.0  # how long resume() waits for a dead process's W&B writer to let go of the run
 FINISH_WAIT_SECONDS = 30.0  # how long finish() waits for W&B's writer to put the exit record on disk
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
@@ -216,7 +218,16 @@ class WandbTracker:
         previous = os.environ.get("WANDB_DIR")
         os.environ["WANDB_DIR"] = parent
         try:
-            self._run = self._init(wandb, "offline", None, id=run_id, resume="allow")
+            deadline = time.monotonic() + RESUME_WAIT_SECONDS
+            while True:
+                try:
+                    self._run = self._init(wandb, "offline", None, id=run_id, resume="allow")
+                    break
+                except Exception as error:
+                    # The killed process's W&B writer holds the run until it notices its parent is gone.
+                    if "in use" not in str(error) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(1.0)
         finally:
             if previous is None:
                 del os.environ["WANDB_DIR"]
