@@ -10,6 +10,7 @@ reference to their source file (no data is copied); the trained model is a model
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -41,7 +42,7 @@ PRIVATE_SETTINGS = {
     "x_disable_stats": True,
 }
 DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
-RESUME_WAIT_SECONDS = 60.0  # how long resume() waits for a dead process's W&B writer to let go of the run
+RESUME_WAIT_SECONDS = 300.0  # how long resume() waits for a dead process's W&B writer to let go of the run
 FINISH_WAIT_SECONDS = 30.0  # how long finish() waits for W&B's writer to put the exit record on disk
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
@@ -211,9 +212,6 @@ class WandbTracker:
         """
         import wandb
 
-        previous_run = read_offline_run(location)
-        self._held = {(row.get("_step"), key) for row in previous_run.history for key in row}
-        self._held_values = stored_metric_values(previous_run)
         parent = os.path.dirname(os.path.dirname(os.path.abspath(location)))  # <dir>/wandb/<run folder>
         previous = os.environ.get("WANDB_DIR")
         os.environ["WANDB_DIR"] = parent
@@ -227,12 +225,20 @@ class WandbTracker:
                     # The killed process's W&B writer holds the run until it notices its parent is gone.
                     if "in use" not in str(error) or time.monotonic() > deadline:
                         raise
-                    time.sleep(1.0)
+                    time.sleep(2.0)
         finally:
             if previous is None:
                 del os.environ["WANDB_DIR"]
             else:
                 os.environ["WANDB_DIR"] = previous
+            for attempt in glob.glob(os.path.join(parent, "wandb", f"*-{run_id}")):  # failed attempts' folders
+                if not glob.glob(os.path.join(attempt, "*.wandb")) and (
+                        self._run is None or os.path.realpath(attempt) != os.path.realpath(self.run_folder or "")):
+                    shutil.rmtree(attempt, ignore_errors=True)
+        # Read only now: the dead process's writer may have gone on writing until it let go.
+        previous_run = read_offline_run(location)
+        self._held = {(row.get("_step"), key) for row in previous_run.history for key in row}
+        self._held_values = stored_metric_values(previous_run)
         self.mode = "offline"
         return True
 
