@@ -184,7 +184,9 @@ def test_experiment_names_each_trackers_experiment_unless_the_tracker_says_other
     base.update(experiment="digits", log_model=False, trackers={"mlflow": {}, "wandb": {"project": "mine"}})
     config = configs.validate(base)
     assert (config.experiment, config.log_model, config.register_as) == ("digits", False, None)
-    assert tracker_options(config) == {"mlflow": {"experiment_name": "digits"}, "wandb": {"project": "mine"}}
+    # each tracker plugin names the option that holds its experiment (TrackerSpec.experiment_option)
+    assert tracker_options(config, create_plugin_manager()) == {
+        "mlflow": {"experiment_name": "digits"}, "wandb": {"project": "mine"}}
 
 
 def test_the_recorded_command_hides_secret_overrides_and_url_credentials():
