@@ -17,6 +17,7 @@ import numpy as np
 
 from toolkit.evaluation import EvaluationResult, Evaluator
 from toolkit.evaluation import gates as quality_gates
+from toolkit.evaluation.inputs import check_score_type
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import EpochLine
 from toolkit.run import Run
@@ -62,6 +63,8 @@ class Trainer:
     :param gates: quality gates (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) checked
         on the last epoch's validation result: ``history.final.gates``, and tags in every tracker.
     :param baseline: another run's metrics, for gates written against ``baseline``.
+    :param score_type: what the model's scores are: "probability" (default), "logits" or
+        "decision" (as in ``toolkit.evaluate``).
     """
 
     def __init__(
@@ -78,7 +81,9 @@ class Trainer:
         tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
         gates: Any = None,
         baseline: Optional[Mapping[str, float]] = None,
+        score_type: str = "probability",
     ) -> None:
+        self.score_type = check_score_type(score_type)  # what the adapter's predict_proba returns
         self.gates = quality_gates.parse_gates(gates)
         quality_gates.check_baseline(self.gates, baseline)
         self.baseline = None if baseline is None else dict(baseline)
@@ -134,7 +139,7 @@ class Trainer:
                     f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
-        checker = Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
+        checker = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type)  # checks metric names now
         quality_gates.check_gate_metrics(self.gates, checker.known_metric_keys(), f"a {checker.task} evaluation")
         check_fit = getattr(self.adapter, "check_fit", None)
         if callable(check_fit):  # what the framework cannot do with these settings, said now
@@ -215,7 +220,7 @@ class Trainer:
                 f"example {row}; lower the learning rate or check the inputs for NaN"
             )
         predictions = self.adapter.predict(x) if scores is None else None
-        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager)
+        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type)
         evaluator.update(y, y_pred=predictions, y_score=scores)
         return evaluator.compute(), scores
 

@@ -126,6 +126,9 @@ class MetricSpec:
     example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
     place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
 
+    ``needs_probabilities``: the metric reads scores as probabilities (log loss, score histograms
+    over [0, 1]); it is left out when ``score_type="decision"`` scores are margins.
+
     ``resample`` (optional) makes bootstrap confidence intervals fast for a metric computed from
     per-example data: it receives the statistics named in ``resample_needs`` (default: the same
     as ``needs``) and ``params``, plus ``resamples``, a :class:`Resamples`, and returns one value
@@ -148,6 +151,7 @@ class MetricSpec:
     approximates: Optional[str] = None
     resample: Optional[Callable[..., Any]] = None
     resample_needs: Optional[tuple] = None
+    needs_probabilities: bool = False
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)

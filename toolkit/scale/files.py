@@ -42,6 +42,7 @@ def evaluate_files(
     plugin_manager: Optional[ToolkitPluginManager] = None,
     gates: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
+    score_type: str = "probability",
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -54,7 +55,7 @@ def evaluate_files(
         (``"p_*"``, matched in file order).
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
-    The other arguments are those of ``toolkit.evaluate``; bootstrap intervals and threshold
+    The other arguments (``score_type`` among them) are those of ``toolkit.evaluate``; bootstrap intervals and threshold
     targets are not offered, as they need every example. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
@@ -71,7 +72,7 @@ def evaluate_files(
     manager = plugin_manager or get_plugin_manager()
     if labels is None:
         labels = _infer_labels(columns, tables, int(batch_rows))
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, score_type=score_type)  # checks names
     quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(), f"a {evaluator.task} evaluation")
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
     for table in tables:

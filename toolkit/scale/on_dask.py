@@ -42,6 +42,7 @@ def evaluate_collections(
     plugin_manager: Optional[ToolkitPluginManager] = None,
     exact: bool = True,
     scheduler: Any = None,
+    score_type: str = "probability",
 ) -> EvaluationResult:
     """``toolkit.evaluate`` for Dask arrays, or a Dask Series ``y_true`` with a Dask DataFrame of
     score columns (one per label, in the order of ``labels``).
@@ -59,13 +60,13 @@ def evaluate_collections(
     manager = plugin_manager or get_plugin_manager()
     if labels is None:
         labels = _infer_labels(kind, y_true, y_pred, y_score)
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names first
+    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, score_type=score_type)  # checks names first
     run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
     parts = _array_partitions(given) if kind == "array" else _frame_partitions(given)
     import dask
 
     tasks = [
-        dask.delayed(_partition_evaluator, pure=True)(evaluator.labels, metrics, exact, part)
+        dask.delayed(_partition_evaluator, pure=True)(evaluator.labels, metrics, exact, part, score_type)
         for part in parts
     ]
     with _client_for(scheduler) as client:
@@ -182,7 +183,8 @@ def _frame_partitions(given: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"frame": partition, "layout": layout} for partition in partitions]
 
 
-def _partition_evaluator(labels: tuple, metrics: Any, exact: bool, part: dict[str, Any]) -> Optional[Evaluator]:
+def _partition_evaluator(labels: tuple, metrics: Any, exact: bool, part: dict[str, Any],
+                         score_type: str = "probability") -> Optional[Evaluator]:
     """Runs on a worker: one partition's evaluator (shipped back as its states), None if empty."""
     if "frame" in part:
         frame, layout = part["frame"], part["layout"]
@@ -191,7 +193,7 @@ def _partition_evaluator(labels: tuple, metrics: Any, exact: bool, part: dict[st
     y_true = part["y_true"]
     if len(y_true) == 0:
         return None
-    evaluator = Evaluator(labels, metrics, exact=exact)
+    evaluator = Evaluator(labels, metrics, exact=exact, score_type=score_type)
     evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"))
     return evaluator
 

@@ -18,8 +18,9 @@ def _matrix(confusion):
 def _threshold_analysis(scores, labels):
     from toolkit.evaluation.thresholds import analyse
 
-    return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1],
-                   deferred=True)
+    weights = scores.sample_weight  # counts in the caller's unit of weight (the table's is scaled)
+    weights = weights if weights is None else weights / getattr(scores, "weight_scale", 1.0)
+    return analyse(scores.y_true == 1, scores.y_score[:, 1], weights, positive_label=labels[1], deferred=True)
 
 
 @hookimpl
@@ -66,7 +67,7 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    resample=resampling.roc_auc_ovr_weighted),
         MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
                    description="mean negative log probability of the true class",
-                   resample=resampling.log_loss, resample_needs=("scores",)),
+                   resample=resampling.log_loss, resample_needs=("scores",), needs_probabilities=True),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",
