@@ -168,7 +168,7 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     ):
         low, high = int(values.min()), int(values.max())
         if labels == tuple(range(len(labels))) and 0 <= low and high < len(labels):
-            return values.astype(np.intp)  # the labels 0..K-1 are their own positions
+            return values.astype(np.intp, copy=False)  # the labels 0..K-1 are their own positions
         label_array = np.asarray(labels, dtype=np.int64)
         lowest = min(low, int(label_array.min()))
         span = max(high, int(label_array.max())) - lowest + 1

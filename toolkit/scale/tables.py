@@ -93,6 +93,8 @@ class CsvTable(Table):
         self.path = path
         with self._reader(None) as reader:
             self.columns = list(reader.schema.names)
+        if len(self.columns) > 1 and self.columns[0] in ("", "Unnamed: 0"):
+            self.columns = self.columns[1:]  # the index column pandas' to_csv writes: never a role's column
 
     def _reader(self, names: Any) -> Any:
         from pyarrow import csv
