@@ -61,17 +61,21 @@ class SparseConfusion:
         out[self.cells[on_diagonal] // self.k] = self.counts[on_diagonal]
         return out
 
-    def trace(self) -> Any:
-        return self.diagonal().sum()
+    def trace(self, dtype: Any = None) -> Any:
+        return self.diagonal().sum(dtype=dtype)
 
-    def sum(self, axis: Optional[int] = None) -> Any:
+    def sum(self, axis: Optional[int] = None, dtype: Any = None) -> Any:
         if axis is None:
-            return self.counts.sum()
+            return self.counts.sum(dtype=dtype)
         if axis not in (0, 1, -1, -2):
             raise ValueError(f"axis must be 0, 1 or None, got {axis!r}")
         index = self.cells % self.k if axis in (0, -2) else self.cells // self.k
-        totals = np.bincount(index, weights=self.counts, minlength=self.k)
-        return totals.astype(self.dtype) if self.dtype.kind == "i" else totals
+        if self.dtype.kind == "i":  # integer counts summed as integers: exact at any size
+            totals = np.zeros(self.k, dtype=self.dtype)
+            np.add.at(totals, index, self.counts)
+        else:
+            totals = np.bincount(index, weights=self.counts, minlength=self.k)
+        return totals if dtype is None else totals.astype(dtype)
 
     def toarray(self) -> np.ndarray:
         dense = np.zeros(self.k * self.k, dtype=self.dtype)

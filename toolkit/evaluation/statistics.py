@@ -76,6 +76,9 @@ def _scores_finalize(state: list) -> ScoreTable:
         y_true = np.concatenate([chunk[0] for chunk in state])
         y_score = np.concatenate([chunk[1] for chunk in state])
         weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
+        # The joined arrays stand in for the batches (the same examples, in the same order), so
+        # the batches' memory is freed now instead of staying beside their copy.
+        state[:] = [(y_true, y_score, weights)]
     if weights is None:
         return ScoreTable(y_true, y_score, None)
     scale = weight_scale(weights)
