@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import toolkit
-from toolkit.plugin import create_plugin_manager
+from toolkit.plugin import MetricSpec, create_plugin_manager, hookimpl
 
 
 def test_a_plugin_that_fails_to_import_is_in_the_warnings_of_every_evaluation(install_distribution):
@@ -27,9 +27,9 @@ def test_a_plugin_that_fails_to_import_is_in_the_warnings_of_every_evaluation(in
 
 def test_a_metric_whose_statistic_nobody_registers_is_named_in_the_warnings():
     class Orphan:
-        @toolkit.hookimpl
+        @hookimpl
         def toolkit_register_metrics(self):
-            return [toolkit.MetricSpec("orphan_metric", lambda unregistered_histogram: 0.0, ("unregistered_histogram",), True)]
+            return [MetricSpec("orphan_metric", lambda unregistered_histogram: 0.0, ("unregistered_histogram",), True)]
 
     manager = create_plugin_manager()
     manager.register(Orphan(), "orphan")
