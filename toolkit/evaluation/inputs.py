@@ -54,7 +54,7 @@ def as_label_array(values: Any, argument: str) -> np.ndarray:
         array = _object_labels(array, argument)
     if array.dtype.kind == "f":
         _check_float_labels(array, argument)
-    elif array.dtype.kind == "c" or array.dtype.kind not in "iubUSf":
+    elif array.dtype.kind not in "iubUS":
         raise ValueError(f"{argument} must hold integers, strings or booleans, got dtype {array.dtype}")
     return array
 
