@@ -239,3 +239,38 @@ def test_scale_free_weights_still_merge_exactly():
     merged = parts[2].merge(parts[0]).merge(parts[1]).compute()
     assert merged["log_loss"] == whole["log_loss"]  # to the last bit
     assert math.isclose(whole["log_loss"], log_loss(y_true, scores, sample_weight=weights / 1e-300), rel_tol=1e-12)
+
+
+# --- score_type reaches every entry point ---------------------------------------------------------
+
+def test_score_type_reaches_evaluate_files_and_dask(tmp_path):
+    import dask.array as da
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(8)
+    y_true, logits = np.arange(300) % 3, rng.normal(0, 3, (300, 3))
+    expected = toolkit.evaluate(y_true, y_score=logits, score_type="logits", metrics=["accuracy", "log_loss"])
+    assert expected["log_loss"] == pytest.approx(log_loss(y_true, _softmax(logits)), rel=1e-12)
+    pq.write_table(pa.table({"y_true": y_true, **{f"p_{k}": logits[:, k] for k in range(3)}}), tmp_path / "p.parquet")
+    with pytest.raises(ValueError, match="y_score must hold probabilities"):
+        toolkit.evaluate_files(tmp_path / "p.parquet", y_score="p_*", labels=[0, 1, 2])
+    from_files = toolkit.evaluate_files(tmp_path / "p.parquet", y_score="p_*", labels=[0, 1, 2], batch_rows=64,
+                                        score_type="logits", metrics=["accuracy", "log_loss"])
+    on_dask = toolkit.evaluate(da.from_array(y_true, chunks=70), y_score=da.from_array(logits, chunks=(70, 3)),
+                               labels=[0, 1, 2], score_type="logits", metrics=["accuracy", "log_loss"])
+    for result in (from_files, on_dask):
+        assert result.metrics == expected.metrics  # exact sums: the same to the last bit
+
+
+def test_the_trainer_takes_a_score_type():
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        toolkit.Trainer(LogisticRegression(), trackers=(), score_type="margin")
+    x = np.random.default_rng(1).normal(size=(80, 3))
+    y = (x[:, 0] > 0).astype(int)
+    trainer = toolkit.Trainer(LogisticRegression(), trackers=(), progress=False, score_type="decision")
+    trainer.fit(x, y, epochs=1)
+    result = trainer.evaluate(x, y)
+    assert "log_loss" not in result.metrics and "roc_auc" in result.metrics

@@ -20,7 +20,6 @@ from toolkit.plugin import Batch
 # Sums count units of 2**-UNIT_BITS: below the smallest float64 (2**-1074) even after a batch's
 # weights were scaled up by as much as 2**1074, so every term is a whole number of units.
 UNIT_BITS = 2200
-QUANTUM_BITS = UNIT_BITS  # the old name of the unit
 _CHUNK_ROWS = 1 << 18  # rows per step: small work arrays; per-exponent sums of 27-bit limbs stay exact in float64
 
 
@@ -46,7 +45,7 @@ def exact_sum(values: np.ndarray) -> int:
 
 
 def init(labels: Sequence) -> list:
-    return [0, 0]  # [losses, weights], in units of 2**-60
+    return [0, 0]  # [losses, weights], in units of 2**-UNIT_BITS
 
 
 def update(state: list, batch: Batch) -> list:
