@@ -20,8 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.evaluation.inputs import weight_scale
-from toolkit.plugin import Batch
+from toolkit.plugin import Batch, weight_scale
 
 # Below this many rows a batch is counted on one thread; above, split across the cores.
 _PARALLEL_MIN_ROWS = 1 << 18

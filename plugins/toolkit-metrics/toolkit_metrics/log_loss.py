@@ -14,8 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.evaluation.inputs import weight_scale
-from toolkit.plugin import Batch
+from toolkit.plugin import Batch, weight_scale
 
 # Sums count units of 2**-UNIT_BITS: below the smallest float64 (2**-1074) even after a batch's
 # weights were scaled up by as much as 2**1074, so every term is a whole number of units.
