@@ -111,7 +111,9 @@ def _column_numbers(row: list) -> bool:
 
 
 def _settle_numeric_headers(tables: list[_Csv], known_lengths: list[int]) -> None:
-    """A first row that might be a header is one when its file has exactly one row more than the others."""
+    """A first row that might be a header is one when its file has exactly one row more than the
+    others. When no other file can tell, a one-column file reads it as data (a first label 0 is
+    common) and a file of several columns stops the command: "0,1" may be names or probabilities."""
     settled = [len(table.rows) for table in tables if not table.maybe_header] + known_lengths
     for table in tables:
         if not table.maybe_header:
@@ -121,7 +123,7 @@ def _settle_numeric_headers(tables: list[_Csv], known_lengths: list[int]) -> Non
             table.header, table.rows = table.rows[0], table.rows[1:]
             table.notes.append(f"read the first row {table.header} as a header (column names): "
                                "the file has one row more than the others")
-        elif not others:
+        elif not others and len(table.rows[0]) > 1:  # (a lone "0" or "1" first is read as a label)
             firsts = {other.argument: other.rows[0] for other in tables}
             raise ValueError(
                 f"{table.argument} {table.path!r}: cannot tell whether the first rows {firsts} are headers "
