@@ -77,11 +77,16 @@ def test_an_override_reads_back_the_value_yaml_wrote(key, value):
     ({"data": {"nmae": "digits"}}, "key data.'nmae' is not known; did you mean data.name?"),
     ({"data": {"name": "digits", "validation_split": 2}}, "data.validation_split must be a fraction"),
     ({"model": "cnn"}, "model must be a mapping"),
+    ({"model": {"layers": []}}, "model.framework is missing"),
     ({"metrics": "accuracy f1"}, None),
     ({"metrics": [1, 2]}, "metrics must be a list of names"),
     ({"trackers": {"mlflow": "yes"}}, "trackers.mlflow must be a mapping of options"),
     ({"params": [1]}, "params must be a mapping"),
     ({"seed": 1.5}, "seed must be an integer"),
+    ({"experiment": ""}, "experiment must be a non-empty name"),
+    ({"register_as": 3}, "register_as must be a non-empty name, got 3"),
+    ({"log_model": "no"}, "log_model must be true or false, got 'no'"),
+    ({"log_model": False, "register_as": "digits"}, "register_as needs the model logged"),
 ])
 def test_mistakes_are_one_line_naming_the_key(base, change, message):
     base.update(change)
@@ -171,3 +176,21 @@ def test_options_of_a_tracker_with_named_parameters_get_a_suggestion(base):
     with pytest.raises(ValueError, match="trackers.memory.labl is not an option of the memory tracker; "
                                          "did you mean label"):
         configs.validate(base, manager)
+
+
+def test_experiment_names_each_trackers_experiment_unless_the_tracker_says_otherwise(base):
+    from toolkit.commands.train import tracker_options
+
+    base.update(experiment="digits", log_model=False, trackers={"mlflow": {}, "wandb": {"project": "mine"}})
+    config = configs.validate(base)
+    assert (config.experiment, config.log_model, config.register_as) == ("digits", False, None)
+    assert tracker_options(config) == {"mlflow": {"experiment_name": "digits"}, "wandb": {"project": "mine"}}
+
+
+def test_the_recorded_command_hides_secret_overrides_and_url_credentials():
+    from toolkit.commands.train import command_text
+
+    text = command_text("train", "my config.yaml", ["epochs=3", "params.api_key=abc123",
+                                                     "trackers.mlflow.tracking_uri=http://bob:pw@host:5000"])
+    assert text == ("toolkit train 'my config.yaml' --set epochs=3 --set 'params.api_key=***' "
+                    "--set trackers.mlflow.tracking_uri=http://host:5000")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import linecache
+import os
 import sys
-from typing import Optional, Sequence, TextIO
+import traceback
+from typing import Any, Optional, Sequence, TextIO
 
 import toolkit
 from toolkit.errors import UsageError
+from toolkit.plugin.tracing import TRACE_ENVIRONMENT_VARIABLE
+from toolkit.tracking.redaction import redact_text
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
-COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report")
+COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin")
 # Commands that compute metrics: a broken plugin or an uncomputable metric is said once, on stderr.
 EVALUATING_COMMANDS = ("train", "sweep", "evaluate")
 # What this process has said on stderr already (the results' warnings repeat it; printed once).
@@ -22,6 +26,9 @@ reported_problems: set[str] = set()
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toolkit", description=toolkit.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"toolkit {toolkit.__version__}")
+    parser.add_argument("--trace-plugins", action="store_true",
+                        help="print every plugin hook call, the plugins that answered and their time, to "
+                             "stderr (the same as TOOLKIT_TRACE_PLUGINS=1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:  # a command that fails to import is a bug: its traceback shows
         importlib.import_module(f"toolkit.commands.{name}").add_parser(subparsers)
@@ -31,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.trace_plugins:  # through the environment, so plugin managers built anywhere (and subprocesses) trace
+        os.environ[TRACE_ENVIRONMENT_VARIABLE] = "1"
     try:
         if args.command in EVALUATING_COMMANDS:
             report_plugin_problems()
@@ -38,7 +47,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as error:
         if not is_usage_error(error):
             raise  # a bug (a numpy shape error, a plugin's own failure): the traceback says where
-        print(f"toolkit {args.command}: error: {error}", file=sys.stderr)
+        print(f"toolkit {args.command}: error: {redact_text(str(error))}", file=sys.stderr)
         return 2
 
 
@@ -77,5 +86,16 @@ def _checked_packages() -> set[str]:
     return {"toolkit"} | {str(getattr(plugin, "__name__", type(plugin).__module__)).split(".")[0] for plugin in plugins}
 
 
+def console() -> int:
+    """The ``toolkit`` command: :func:`main`, with the traceback of a bug redacted on its way out
+    (an error from a library may quote a value the user gave, a password included)."""
+    sys.excepthook = _redacted_excepthook
+    return main()
+
+
+def _redacted_excepthook(kind: type, error: BaseException, trace: Any) -> None:
+    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, error, trace))))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -8,12 +8,17 @@ A config (see examples/digits_cnn.yaml)::
     batch_size: 32
     data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
+    # or {framework: sklearn, estimator: sklearn.linear_model.LogisticRegression, options: {C: 1.0}}:
+    # model.estimator names a scikit-learn estimator or a class a plugin registers, nothing else
     metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric;
                                                        # {name: {param: value}} entries set params
     trackers: {mlflow: {}, wandb: {}}                   # or a list of names; default: TOOLKIT_TRACKERS,
                                                         # else the trackers installed as defaults
     params: {note: baseline}                            # optional: extra values to log
     gates: {accuracy: ">= 0.9", log_loss: "<= 0.35"}    # optional: checked on the last epoch
+    experiment: digits          # optional: the MLflow experiment (the W&B project) of the run
+    log_model: true             # optional: record the trained model (false for huge models)
+    register_as: digits-cnn     # optional: register the logged model under this name
 
 Every mistake is a ValueError naming the key and the fix, raised before anything runs.
 """
@@ -27,15 +32,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
-            "gates")
+            "gates", "experiment", "log_model", "register_as")
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
+# What a config's model.estimator may name: a config is data, and the class it names is imported
+# and called with model.options, so an arbitrary import path would run arbitrary code.
+ESTIMATOR_SOURCES = ("a scikit-learn estimator (sklearn.<module>.<Class>) or a class that an installed plugin "
+                     "registers through the toolkit_register_estimators hook")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A validated config; ``model`` keeps the framework's own keys for its plugin to check."""
+    """A validated config; ``model`` keeps the framework's own keys for its plugin to check
+    (``model.estimator`` naming a plugin-registered class holds the class itself)."""
 
     epochs: int
     batch_size: int
@@ -49,6 +59,9 @@ class TrainConfig:
     params: dict = field(default_factory=dict)
     source: str = "<config>"
     gates: list = field(default_factory=list)  # toolkit.evaluation.gates.Gate
+    experiment: Optional[str] = None
+    log_model: bool = True
+    register_as: Optional[str] = None
 
     @property
     def data_source(self) -> str:
@@ -150,8 +163,16 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     run_name = config.get("run_name")
     if run_name is not None and not isinstance(run_name, str):
         raise ValueError(f"{where}: run_name must be a string, got {run_name!r}")
+    for key in ("experiment", "register_as"):
+        if config.get(key) is not None and (not isinstance(config[key], str) or not config[key].strip()):
+            raise ValueError(f"{where}: {key} must be a non-empty name, got {config[key]!r}")
+    log_model = config.get("log_model", True)
+    if not isinstance(log_model, bool):
+        raise ValueError(f"{where}: log_model must be true or false, got {log_model!r}")
+    if config.get("register_as") is not None and not log_model:
+        raise ValueError(f"{where}: register_as needs the model logged; remove it or set log_model: true")
     data = _data(config.get("data", "digits"), where)
-    model, framework = _model(config["model"], where)
+    model, framework = _model(config["model"], plugin_manager, where)
     metrics = _metrics(config.get("metrics"), where)
     if "trackers" in config:
         trackers = _trackers(config["trackers"], where)
@@ -174,7 +195,8 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     return TrainConfig(
         epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
         run_name=run_name, seed=seed, metrics=metrics, trackers=trackers, params=dict(params),
-        source=source, gates=gates,
+        source=source, gates=gates, experiment=config.get("experiment"), log_model=log_model,
+        register_as=config.get("register_as"),
     )
 
 
@@ -232,13 +254,53 @@ def _data(value: Any, where: str) -> dict:
     return dict(value)
 
 
-def _model(value: Any, where: str) -> tuple[dict, str]:
+def _model(value: Any, plugin_manager: Any, where: str) -> tuple[dict, str]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: model must be a mapping with framework, layers, optimizer, loss; got {value!r}")
-    framework = value.get("framework", "keras")
+    if "framework" not in value:  # the core picks no framework: the config names the plugin's
+        raise ValueError(f"{where}: model.framework is missing: name the framework whose plugin builds the "
+                         "model (keras, sklearn, ...; `toolkit plugins` lists what is installed)")
+    framework = value["framework"]
     if not isinstance(framework, str):
         raise ValueError(f"{where}: model.framework must be a string such as keras, got {framework!r}")
-    return {key: item for key, item in value.items() if key != "framework"}, framework
+    model = {key: item for key, item in value.items() if key != "framework"}
+    if "estimator" in model:
+        model["estimator"] = _estimator(model["estimator"], plugin_manager, where)
+    return model, framework
+
+
+def _estimator(path: Any, plugin_manager: Any, where: str) -> Any:
+    """``model.estimator``: a scikit-learn path stays text (toolkit-sklearn imports and checks it);
+    a path a plugin registered becomes its class; anything else is refused without importing it."""
+    registered = sorted({
+        name for names in (plugin_manager.hook.toolkit_register_estimators() if plugin_manager else ())
+        for name in names})
+    if isinstance(path, str) and path in registered:
+        try:
+            return import_class(path)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    if isinstance(path, str) and path.startswith("sklearn."):
+        return path
+    shown = f"; registered: {', '.join(registered)}" if registered else ""
+    raise ValueError(f"{where}: model.estimator {path!r} is not allowed: name {ESTIMATOR_SOURCES}{shown}")
+
+
+def import_class(path: str, key: str = "model.estimator") -> type:
+    """The class at the import path ``path`` ("package.module.Class"); a ValueError naming ``key`` if none."""
+    import importlib
+
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"{key} {path!r}: cannot import {module_name}: {error}") from None
+    found = getattr(module, class_name, None)
+    if not isinstance(found, type):
+        close = difflib.get_close_matches(class_name, [name for name in dir(module) if name[:1].isupper()], n=1)
+        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
+        raise ValueError(f"{key} {path!r}: {module_name} has no class {class_name}{hint}")
+    return found
 
 
 def _names(value: Any, key: str, where: str) -> Optional[list]:

@@ -17,6 +17,8 @@ import numpy as np
 BUILTIN = ("digits", "mnist")
 MNIST_HOST = "storage.googleapis.com"  # where keras.datasets.mnist downloads from
 MNIST_PROBE_SECONDS = 3.0
+# Where the built-in data sets come from, as a run's dataset source says it.
+BUILTIN_SOURCES = {"digits": "sklearn.datasets.load_digits", "mnist": "keras.datasets.mnist"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Dataset:
     @property
     def input_shape(self) -> tuple:
         return tuple(self.x_train.shape[1:])
+
+    @property
+    def source(self) -> str:
+        """Where the examples came from: the file, or the code that loads a built-in data set."""
+        return BUILTIN_SOURCES.get(self.name, self.name)
 
     @property
     def labels(self) -> list:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
-from toolkit.plugin.types import TrackerLink
+from toolkit.plugin.types import DatasetDescription, ModelDescription, TrackerLink
 from toolkit.tracking import interrupts
 from toolkit.tracking.interrupts import Terminated
 from toolkit.tracking.params import PreparedParams, prepare_params
-from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.tracking.redaction import redact, strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
@@ -375,9 +375,28 @@ class Run:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Attach text tags to the run in every tracker (for example the reason it failed)."""
         self._require_running("set tags")
-        text = {str(key): strip_url_credentials(str(value)) for key, value in tags.items()}
+        text = redact({str(key): str(value) for key, value in tags.items()})  # by key and by value
         for slot in self._slots:
             slot.call("set_tags", text)
+
+    def log_dataset(self, description: DatasetDescription) -> None:
+        """Record a data set the run used, in every tracker that records data sets (``log_dataset``)."""
+        self._require_running("log a dataset")
+        if not isinstance(description, DatasetDescription):
+            raise ValueError(f"description must be a DatasetDescription, got {type(description).__name__}")
+        self._call_optional("log_dataset", description)
+
+    def log_model(self, description: ModelDescription) -> None:
+        """Record the trained model, in every tracker that records models (``log_model``)."""
+        self._require_running("log a model")
+        if not isinstance(description, ModelDescription):
+            raise ValueError(f"description must be a ModelDescription, got {type(description).__name__}")
+        self._call_optional("log_model", description)
+
+    def _call_optional(self, method: str, *arguments: Any) -> None:
+        for slot in self._slots:
+            if callable(getattr(slot.tracker, method, None)):
+                slot.call(method, *arguments)
 
     def log_artifact(self, name: str, path: str) -> None:
         """Record a local file or folder as an artifact of the run (under the folder ``name``)."""

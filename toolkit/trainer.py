@@ -23,10 +23,13 @@ from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import EpochLine
 from toolkit.tracking.choice import default_tracker_names
 from toolkit.run import Run
+from toolkit.tracking.datasets import describe as describe_dataset
 
 # Framework values are recorded under this prefix so that a framework's "accuracy" (on the
 # training batches) never overwrites the metric engine's "accuracy" (on the validation set).
 TRAIN_PREFIX = "train/"
+# Rows of the input example stored with a logged model (and run through it for its signature).
+MODEL_EXAMPLE_ROWS = 5
 
 
 @dataclass
@@ -66,6 +69,11 @@ class Trainer:
     :param gates: quality gates (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) checked
         on the last epoch's validation result: ``history.final.gates``, and tags in every tracker.
     :param baseline: another run's metrics, for gates written against ``baseline``.
+    :param log_model: hand the trained model to the trackers that record models (MLflow: a
+        logged model in its framework's flavor; W&B: a model artifact); off for huge models.
+    :param register_as: also register the logged model under this name (MLflow's registry).
+    :param tags: text tags set on the run in every tracker when it starts (for example
+        ``toolkit.plugin.COMMAND_TAG``: the command that made the run).
     :param score_type: what the model's scores are: "probability" (default), "logits" or
         "decision" (as in ``toolkit.evaluate``).
     """
@@ -84,6 +92,9 @@ class Trainer:
         tracker_options: Optional[Mapping[str, Mapping[str, Any]]] = None,
         gates: Any = None,
         baseline: Optional[Mapping[str, float]] = None,
+        log_model: bool = True,
+        register_as: Optional[str] = None,
+        tags: Optional[Mapping[str, str]] = None,
         score_type: str = "probability",
     ) -> None:
         self.score_type = check_score_type(score_type)  # what the adapter's predict_proba returns
@@ -115,6 +126,15 @@ class Trainer:
         self.progress = progress
         self.charts_every_epoch = charts_every_epoch
         self.tracker_options = dict(tracker_options or {})
+        if not isinstance(log_model, bool):
+            raise ValueError(f"log_model must be True or False, got {log_model!r}")
+        if register_as is not None and (not isinstance(register_as, str) or not register_as.strip()):
+            raise ValueError(f"register_as must be a non-empty model name, got {register_as!r}")
+        if register_as is not None and not log_model:
+            raise ValueError("register_as needs the model logged: log_model is False")
+        if tags is not None and not isinstance(tags, Mapping):
+            raise ValueError(f"tags must be a mapping of name to text, got {type(tags).__name__}")
+        self.log_model, self.register_as, self.tags = log_model, register_as, dict(tags or {})
         self.labels: Optional[list] = None
         self.history: Optional[TrainingHistory] = None
 
@@ -127,14 +147,24 @@ class Trainer:
         validation_data: Optional[tuple] = None,
         epochs: int = 1,
         batch_size: int = 32,
+        *,
+        data_name: str = "data",
+        data_source: Optional[str] = None,
     ) -> TrainingHistory:
         """Train for ``epochs``, evaluating ``validation_data`` after every epoch.
+
+        The training and validation sets are recorded as the run's data sets (``data_name``,
+        from ``data_source``: a file, or the code that loads it), with a digest of their bytes.
 
         Everything is checked before the run starts. The run ends FINISHED, or FAILED (KILLED on
         SIGTERM/SIGINT) with everything logged so far kept, and the error is re-raised.
         """
         _check_positive_int(epochs, "epochs")
         _check_positive_int(batch_size, "batch_size")
+        if not isinstance(data_name, str) or not data_name.strip():
+            raise ValueError(f"data_name must be a non-empty name of the data set, got {data_name!r}")
+        if data_source is not None and not isinstance(data_source, str):
+            raise ValueError(f"data_source must be a file path or a loader's name, got {type(data_source).__name__}")
         x, y = _check_examples(x, y, "x", "y")
         x_val = y_val = None
         if validation_data is not None:
@@ -194,12 +224,23 @@ class Trainer:
 
         with tempfile.TemporaryDirectory(prefix="toolkit-artifacts-") as folder, run:
             try:
+                if self.tags:
+                    run.set_tags(self.tags)
+                if run.tracker_names:  # the digests are only worth their pass over the data for a tracker
+                    run.log_dataset(describe_dataset(data_name, x, y, source=data_source, context="training"))
+                    if x_val is not None:
+                        run.log_dataset(describe_dataset(data_name, x_val, y_val, source=data_source,
+                                                         context="validation"))
                 line = EpochLine(epochs) if self.progress else None  # timed from here, not from run start
                 self.adapter.fit(x, y, epochs=epochs, batch_size=batch_size, epoch_ended=epoch_ended)
                 sample_x, sample_y = (x, y) if x_val is None else (x_val, y_val)
                 scores = last_scores[0] if x_val is not None else self.adapter.predict_proba(x)
                 for name, path in dict(self.adapter.artifacts(sample_x, sample_y, scores, labels, folder)).items():
                     run.log_artifact(name, path)
+                describe_model = getattr(self.adapter, "model_description", None)
+                if self.log_model and run.tracker_names and callable(describe_model):
+                    model = describe_model(sample_x[:MODEL_EXAMPLE_ROWS])
+                    run.log_model(dataclasses.replace(model, register_as=self.register_as))
             except BaseException as error:
                 # The reason goes with the run, so a FAILED run in any tracker says why.
                 run.set_tags({"toolkit.error": _reason(error)})

@@ -20,6 +20,7 @@ from toolkit import config as configs
 from toolkit.commands import train as training
 from toolkit.plugin.manager import get_plugin_manager
 from toolkit.progress import metrics_table
+from toolkit.tracking.redaction import redact_text
 
 RANK_METRIC = "accuracy"
 
@@ -94,9 +95,10 @@ def run(args: argparse.Namespace) -> int:
             history = training.train(
                 config, manager, run_name=f"{base_name}-{name}",
                 extra_params={"variant": name}, prepared=prepared.pop(name),
+                command=training.command_text("sweep", args.sweep, args.overrides),
             )
         except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
-            print(f"variant {name} failed: {type(error).__name__}: {error}", flush=True)
+            print(f"variant {name} failed: {type(error).__name__}: {redact_text(str(error))}", flush=True)
             failed.append(name)
             continue
         metrics = dict(history.final.metrics) if history.final is not None else {}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from toolkit import config as configs
 from toolkit.commands import gating
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.types import COMMAND_TAG
 from toolkit.progress import final_metrics_block
 from toolkit.run import TrackerError
+from toolkit.tracking.redaction import REDACTED, is_secret_key, redact_text, strip_url_credentials
 
 # Failures of the training itself (not of the program): reported in one line, exit code 1.
 TRAINING_FAILURES = (FloatingPointError, TrackerError)
@@ -37,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
     # SIGTERM/SIGINT during the run end it KILLED in every tracker (toolkit.tracking.interrupts)
     # and exit non-zero; a training that fails ends FAILED and says why in one line.
     try:
-        history = train(config, manager, gates=gates, baseline=baseline)
+        history = train(config, manager, gates=gates, baseline=baseline,
+                        command=command_text("train", args.config, args.overrides))
     except TRAINING_FAILURES as error:
-        print(f"toolkit train: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"toolkit train: failed: {type(error).__name__}: {redact_text(str(error))}", file=sys.stderr)
         return 1
     print_summary(history)
     if history.final is not None and history.final.gates:
@@ -74,10 +79,12 @@ def train(
     prepared: Optional[tuple] = None,
     gates: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
+    command: Optional[str] = None,
 ) -> Any:
     """Fit the config's model on its data as one run; returns the TrainingHistory.
 
-    ``gates`` (default: the config's) are checked on the last epoch's validation result.
+    ``gates`` (default: the config's) are checked on the last epoch's validation result;
+    ``command`` (see :func:`command_text`) is recorded as the run's source.
     """
     from toolkit.trainer import Trainer
 
@@ -86,13 +93,38 @@ def train(
         model, metrics=config.metrics, trackers=list(config.trackers),
         params={**config.hyperparameters(), **dict(extra_params or {})},
         run_name=run_name or config.run_name, plugin_manager=manager,
-        tracker_options={name: options for name, options in config.trackers.items() if options},
+        tracker_options=tracker_options(config, manager),
         gates=config.gates if gates is None else gates, baseline=baseline,
+        log_model=config.log_model, register_as=config.register_as,
+        tags={COMMAND_TAG: command} if command else None,
     )
     return trainer.fit(
         dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
         epochs=config.epochs, batch_size=config.batch_size,
+        data_name=os.path.basename(dataset.name), data_source=dataset.source,
     )
+
+
+def tracker_options(config: configs.TrainConfig, manager: ToolkitPluginManager) -> dict:
+    """Each tracker's options from the config; ``experiment`` names the experiment where a tracker's
+    own option does not (each tracker says which of its options that is: ``TrackerSpec.experiment_option``)."""
+    options = {name: dict(values) for name, values in config.trackers.items()}
+    if config.experiment:
+        specs = manager.get_trackers()
+        for name, values in options.items():
+            option = specs[name].experiment_option if name in specs else None
+            if option:
+                values.setdefault(option, config.experiment)
+    return {name: values for name, values in options.items() if values}
+
+
+def command_text(command: str, config_path: str, overrides: Sequence[str]) -> str:
+    """The command line that made a run, as a tracker may show it: secret ``--set`` values are ``***``."""
+    parts = ["toolkit", command, config_path]
+    for assignment in overrides:
+        key, separator, _ = assignment.partition("=")
+        parts += ["--set", f"{key}={REDACTED}" if separator and is_secret_key(key) else assignment]
+    return strip_url_credentials(shlex.join(parts))
 
 
 def print_summary(history: Any) -> None:

@@ -299,6 +299,16 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted
 
 
+def predicted_codes(scores: np.ndarray, binary_scores: bool, score_type: str = "probability") -> np.ndarray:
+    """The predictions ``y_score`` implies, as positions in the labels: ``p >= 0.5`` for the
+    positive class when (N,) scores were given (``scores`` is then the widened [1 - p, p]; for
+    decision margins ``m > 0``), else the argmax of the columns (the first column wins a tie)."""
+    if not binary_scores:
+        return scores.argmax(axis=1)
+    positive = scores[:, 1] > 0 if score_type == "decision" else scores[:, 1] >= 0.5
+    return positive.astype(np.intp)
+
+
 def check_weights(sample_weight: Any, n: int) -> Optional[np.ndarray]:
     """``sample_weight`` as a float (n,) array of finite, non-negative values, not all zero, or None."""
     if sample_weight is None:

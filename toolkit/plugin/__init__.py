@@ -6,13 +6,18 @@ enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
 ``SparseConfusion`` (the confusion counts beyond 1,024 labels) and ``weight_scale`` (scale-free
 weights); tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
-back), ``RUN_STATUSES`` and the value/param policy helpers; adapters get ``ModelAdapter``.
+back), ``RUN_STATUSES`` and the value/param policy helpers, ``DatasetDescription`` and
+``ModelDescription`` (what the optional ``log_dataset``/``log_model`` receive), and ``Run`` (to
+record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter`` (and
+``import_class``/``ESTIMATOR_SOURCES`` for the classes a config names).
 See docs/architecture.md for where each kind of extension goes.
 """
 
+from toolkit.config import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
 from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
+from toolkit.evaluation.gates import GATE_TAG_PREFIX, OUTCOME_TAG as GATE_OUTCOME_TAG
 from toolkit.evaluation.inputs import weight_scale
 from toolkit.evaluation.thresholds import ThresholdAnalysis, analyse as analyse_thresholds
 from toolkit.plugin.manager import (
@@ -31,11 +36,14 @@ from toolkit.plugin.records import (
 )
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
+    COMMAND_TAG,
     RUN_STATUSES,
     Batch,
+    DatasetDescription,
     EpochCallback,
     MetricSpec,
     ModelAdapter,
+    ModelDescription,
     Resamples,
     RunView,
     ScoreTable,
@@ -46,17 +54,21 @@ from toolkit.plugin.types import (
     TrackerSpec,
 )
 from toolkit.reporting.figures import confusion_figure, curves_figure
+from toolkit.run import Run
 from toolkit.tracking.params import param_text
 from toolkit.tracking.redaction import strip_url_credentials
 from toolkit.tracking.report import EvaluationReport, json_ready
 from toolkit.tracking.values import TrackingWarning
 
 __all__ = [
-    "Batch", "BrokenPlugin", "EVALUATION_FOLDER", "STEP_FOLDER", "evaluation_folder_name", "latest_evaluation_folder", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
-    "MetricSpec", "ModelAdapter", "PluginError", "RUN_STATUSES", "Resamples", "RunRecord", "RunSummary",
+    "Batch", "BrokenPlugin", "COMMAND_TAG", "Curve", "Curves", "DatasetDescription", "ESTIMATOR_SOURCES",
+    "EVALUATION_FOLDER", "EpochCallback", "EvaluationReport", "GATE_OUTCOME_TAG", "GATE_TAG_PREFIX",
+    "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PluginError", "RUN_STATUSES",
+    "Resamples", "Run", "RunRecord", "RunSummary", "STEP_FOLDER", "confusion_figure", "curves_figure",
+    "evaluation_folder_name", "latest_evaluation_folder",
     "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
-    "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "json_ready",
+    "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",
     "metric", "param_text", "read_evaluation_folder", "reset_plugin_manager", "strip_url_credentials",
     "unregister_metric", "use_plugin_manager", "weight_scale",
 ]

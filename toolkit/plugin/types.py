@@ -267,7 +267,8 @@ class Resamples:
     ``by_example`` is a C-contiguous unsigned or signed integer array (uint8 unless a count
     exceeds 255) of shape (N, R): how many times each example
     (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
-    sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
+    sums to N (or, in a Poisson bootstrap, holds independent Poisson(1) weights, so columns sum to
+    about N). ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
     multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by
     several metrics within this chunk (per-class AUROC for the macro and the weighted mean).
     """
@@ -302,6 +303,8 @@ class TrackerSpec:
       command, a URL), printed at the end of ``toolkit train``.
     - ``default``: record to this tracker when a run names none and the configuration
       (``trackers:`` in a config, ``TOOLKIT_TRACKERS``) chooses none either.
+    - ``experiment_option``: the name of the factory's option that chooses an experiment (or
+      project), which a config's ``experiment:`` key sets.
     - ``sandbox(folder)`` returns the environment variables (name -> value, None to unset) that
       make the tracker write only inside ``folder`` and never reach a network: the
       ``toolkit_tracking`` test fixture applies them for every tracker that offers one.
@@ -314,6 +317,7 @@ class TrackerSpec:
     where_to_look: Optional[Callable[["TrackerLink"], Sequence[str]]] = None
     default: bool = False
     sandbox: Optional[Callable[[str], Mapping[str, Optional[str]]]] = None
+    experiment_option: Optional[str] = None
 
     def __post_init__(self) -> None:
         _check_name("tracker", self.name)
@@ -327,6 +331,9 @@ class TrackerSpec:
 
 
 RUN_STATUSES = ("FINISHED", "FAILED", "KILLED")
+# The tag saying which command made a run ("toolkit train examples/digits_cnn.yaml", secrets
+# redacted); a tracker may also record it as its own notion of a run's source.
+COMMAND_TAG = "toolkit.command"
 
 
 @dataclass(frozen=True)
@@ -352,6 +359,10 @@ class Tracker(Protocol):
     (params flattened and redacted, keys mapped, infinities refused), so a tracker records
     values as given. Any exception a method raises is caught by the run: the tracker is
     reported as broken, asked to ``finish("FAILED")``, and the other trackers go on.
+
+    Two methods are optional, called only on trackers that have them: ``log_dataset(description)``
+    with a :class:`DatasetDescription` (each data set the run trained or validated on) and
+    ``log_model(description)`` with a :class:`ModelDescription` (the trained model, once).
     """
 
     def start(self, run_name: Optional[str]) -> TrackerLink:
@@ -456,6 +467,9 @@ class ModelAdapter(Protocol):
     - ``check_fit(*, epochs, batch_size)``: raise ValueError for settings the framework cannot
       honour (more than one epoch for an estimator without ``partial_fit``), before the run
       starts. Adapters written before it existed may leave it out: the trainer then asks nothing.
+    - optional ``model_description(x_example)``: a :class:`ModelDescription` of the trained
+      model, ``x_example`` being a few examples as the trainer got them; without it no tracker
+      records the model.
     """
 
     framework: str
@@ -475,3 +489,50 @@ class ModelAdapter(Protocol):
     ) -> Mapping[str, str]: ...
 
     def check_fit(self, *, epochs: int, batch_size: int) -> None: ...
+
+@dataclass(frozen=True)
+class DatasetDescription:
+    """A data set a run used, as trackers record it (MLflow run inputs, W&B config and references).
+
+    ``digest`` is computed once, over the arrays' bytes (see :func:`toolkit.tracking.datasets.describe`),
+    and every tracker receives the same value; ``source`` says where the data came from
+    ("sklearn.datasets.load_digits", a file path); ``schema`` maps "features"/"targets" to their
+    dtype and per-example shape; ``context`` is "training", "validation" or "evaluation".
+    ``features`` and ``targets`` are the arrays themselves, held by reference (never copied), for
+    trackers that build their own dataset object from them.
+    """
+
+    name: str
+    digest: str
+    source: str
+    context: str
+    rows: int
+    schema: Mapping[str, Any] = field(default_factory=dict)
+    features: Any = field(default=None, repr=False, compare=False)
+    targets: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The description without the arrays, JSON-ready (what a W&B config holds)."""
+        return {"name": self.name, "digest": self.digest, "source": self.source, "context": self.context,
+                "rows": self.rows, "schema": dict(self.schema)}
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """A trained model handed to trackers once training ended (``Tracker.log_model``).
+
+    ``framework`` is the adapter's ("keras", "sklearn"): a tracker saves ``model`` in its own
+    native flavor for it (MLflow: ``mlflow.sklearn``, ``mlflow.keras``) with a signature taken
+    from ``input_example`` and ``output_example`` (the model's probabilities for it). ``save``
+    writes the model in its framework's own format into a folder and returns the path written,
+    for trackers without a flavor for it (a W&B model artifact). ``register_as`` names a
+    registered model to add it to, where the tracker has a registry.
+    """
+
+    framework: str
+    model: Any = field(repr=False, compare=False)
+    input_example: Any = field(default=None, repr=False, compare=False)
+    output_example: Any = field(default=None, repr=False, compare=False)
+    save: Optional[Callable[[str], str]] = field(default=None, repr=False, compare=False)
+    register_as: Optional[str] = None
+    name: str = "model"

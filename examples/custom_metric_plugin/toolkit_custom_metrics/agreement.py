@@ -34,7 +34,7 @@ def matthews_corrcoef(confusion: np.ndarray) -> float:
     """The multiclass Matthews correlation coefficient (Gorodkin's R_K), 0 when undefined as in scikit-learn."""
     true_totals = confusion.sum(axis=1, dtype=np.float64)
     predicted_totals = confusion.sum(axis=0, dtype=np.float64)
-    correct = confusion.trace(dtype=np.float64)
+    correct = np.trace(confusion, dtype=np.float64)
     total = predicted_totals.sum()
     covariance_true_predicted = correct * total - np.dot(true_totals, predicted_totals)
     variance_predicted = total**2 - np.dot(predicted_totals, predicted_totals)

@@ -111,6 +111,23 @@ class KerasAdapter:
     def predict(self, x: Any) -> np.ndarray:
         return self.predict_proba(x).argmax(axis=1)
 
+    def model_description(self, x_example: Any) -> Any:
+        """The model for trackers: MLflow logs it in its Keras flavor, others keep the ``.keras`` file."""
+        import keras
+
+        from toolkit.plugin import ModelDescription
+
+        example = np.asarray(x_example)
+        output = keras.ops.convert_to_numpy(self.model(example, training=False))
+        return ModelDescription(framework=self.framework, model=self.model, input_example=example,
+                                output_example=output, save=self.save)
+
+    def save(self, folder: str) -> str:
+        """Write the model in Keras's own format into ``folder``; returns the file's path."""
+        path = os.path.join(folder, "model.keras")
+        self.model.save(path)
+        return path
+
     def artifacts(
         self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
     ) -> Mapping[str, str]:

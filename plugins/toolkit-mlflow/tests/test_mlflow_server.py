@@ -32,7 +32,7 @@ def test_a_run_through_the_server_keeps_every_value_and_its_artifacts(mlflow_ser
         result = toolkit.evaluate(y_true, y_score=y_score)
         run.log_evaluation(result, step=2)
     link = run.links["mlflow"]
-    assert link.url == f"{mlflow_server.uri}/#/experiments/{MlflowClient(mlflow_server.uri).get_experiment_by_name('through-server').experiment_id}/runs/{link.run_id}"
+    assert link.url == f"{mlflow_server.uri}/#/experiments/{MlflowClient(mlflow_server.uri).get_experiment_by_name('through-server').experiment_id}/runs/{link.run_id}?workflowType=machine_learning"
     client = MlflowClient(mlflow_server.uri)
     stored = client.get_run(link.run_id)
     assert stored.info.status == "FINISHED" and stored.info.end_time is not None

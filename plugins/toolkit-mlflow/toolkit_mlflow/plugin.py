@@ -39,6 +39,6 @@ def toolkit_register_trackers() -> list[TrackerSpec]:
     # default=True: the toolkit is MLflow-based, so runs go to MLflow unless configured otherwise.
     return [TrackerSpec(
         name="mlflow", factory=make_tracker, reader=make_reader, where_to_look=where_to_look, default=True,
-        sandbox=sandbox,
+        sandbox=sandbox, experiment_option="experiment_name",
         description="MLflow: MLFLOW_TRACKING_URI or ./mlflow.db; batched metrics, PNG/CSV/JSON artifacts",
     )]

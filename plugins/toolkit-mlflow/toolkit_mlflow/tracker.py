@@ -4,6 +4,11 @@ The client keeps no process-wide "active run" and adds no tags from the environm
 API records the user name and the command line), so only what the toolkit run sends is stored.
 Metrics are buffered and sent with ``log_batch`` (at most 1,000 values per request); the run's
 status is always set with an end time.
+
+The run is shaped the way MLflow's UI reads a training run: its experiment carries
+``mlflow.experimentKind=custom_model_development`` (the model-training view), the command that
+made it is its source, its data sets are run inputs, the trained model is a logged model in
+its framework's flavor, and its description says what it was and how it ended.
 """
 
 from __future__ import annotations
@@ -14,14 +19,19 @@ import time
 from typing import Any, Mapping, Optional
 
 from toolkit.plugin import (
-    RUN_STATUSES, EvaluationReport, TrackerLink, evaluation_folder_name, param_text, strip_url_credentials,
+    COMMAND_TAG, RUN_STATUSES, DatasetDescription, EvaluationReport, ModelDescription, TrackerLink,
+    evaluation_folder_name, param_text, strip_url_credentials,
 )
 
-from toolkit_mlflow import store
+from toolkit_mlflow import notes, store
 
 # MLflow's per-request limits (mlflow.utils.validation).
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
+# The experiment tag that switches MLflow's UI between its GenAI and model-training views.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+UI_WORKFLOW = "machine_learning"  # the UI's name for the model-training view
 
 
 class MlflowTracker:
@@ -32,6 +42,8 @@ class MlflowTracker:
     :param experiment_name: default ``MLFLOW_EXPERIMENT_NAME``, else MLflow's "Default".
     :param flush_every: send buffered metric values once this many are waiting.
     :param flush_seconds: ... or once the oldest has waited this long (checked on each call).
+    :param run_id: record into this existing run instead of creating one (it is left open at
+        ``finish``: its owner ends it), as the ``toolkit`` evaluator of ``mlflow.models.evaluate`` does.
     """
 
     def __init__(
@@ -40,6 +52,7 @@ class MlflowTracker:
         experiment_name: Optional[str] = None,
         flush_every: int = MAX_METRICS_PER_BATCH,
         flush_seconds: float = 5.0,
+        run_id: Optional[str] = None,
     ) -> None:
         if not 1 <= flush_every <= MAX_METRICS_PER_BATCH:
             raise ValueError(f"flush_every must be between 1 and {MAX_METRICS_PER_BATCH}, got {flush_every}")
@@ -51,10 +64,14 @@ class MlflowTracker:
         self._http: Optional[store.BoundedHttp] = None
         self._buffer: list = []
         self._oldest: Optional[float] = None
-        self.run_id: Optional[str] = None
+        self._attached = run_id is not None
+        self.run_id: Optional[str] = run_id
         self.experiment_id: Optional[str] = None
         self.tracking_uri: Optional[str] = None
         self.requests = 0  # log_batch calls for metrics, reported by the benchmark
+        self.note = notes.RunNote()
+        self.model_info: Optional[dict] = None  # where log_model put the model
+        self._last_step = 0
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -70,6 +87,10 @@ class MlflowTracker:
             with store.store_creation_lock(uri):
                 client = MlflowClient(tracking_uri=uri)
                 try:
+                    if self._attached:
+                        self.experiment_id = client.get_run(self.run_id).info.experiment_id
+                        self._client = client
+                        return TrackerLink("mlflow", self.run_id, self.display_uri, self.run_url)
                     self.experiment_id = self._experiment_id(client)
                 except Exception as error:
                     if store.is_http(uri):
@@ -92,19 +113,18 @@ class MlflowTracker:
         name = self._experiment_name or os.environ.get("MLFLOW_EXPERIMENT_NAME")
         if not name:
             experiment_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
-            if experiment_id:
-                return client.get_experiment(experiment_id).experiment_id
-            return client.get_experiment("0").experiment_id  # MLflow's "Default"; also opens the store
+            # MLflow's "Default" (id 0) unless one is named; getting it also opens the store
+            return _mark_training_kind(client, client.get_experiment(experiment_id or "0"))
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
-            return experiment.experiment_id
+            return _mark_training_kind(client, experiment)
         try:
-            return client.create_experiment(name)
+            return client.create_experiment(name, tags={EXPERIMENT_KIND_TAG: TRAINING_KIND})
         except MlflowException:  # another process (a server's other client) created it first
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
                 raise
-            return experiment.experiment_id
+            return _mark_training_kind(client, experiment)
 
     @property
     def display_uri(self) -> str:
@@ -113,7 +133,10 @@ class MlflowTracker:
     @property
     def run_url(self) -> Optional[str]:
         if self.tracking_uri and store.is_http(self.tracking_uri) and self.run_id:
-            return f"{self.display_uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+            # MLflow 3's UI shows an experiment in the view of the user's workflow toggle (GenAI by
+            # default), whatever its experimentKind; the link asks for the model-training view.
+            return (f"{self.display_uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+                    f"?workflowType={UI_WORKFLOW}")
         return None
 
     # --- recording ------------------------------------------------------------------------------
@@ -121,6 +144,7 @@ class MlflowTracker:
     def log_params(self, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param
 
+        self.note.params.update(params)
         entries = [Param(key, param_text(value)) for key, value in params.items()]
         for start in range(0, len(entries), MAX_PARAMS_TAGS_PER_BATCH):
             self._client.log_batch(self.run_id, params=entries[start:start + MAX_PARAMS_TAGS_PER_BATCH])
@@ -128,6 +152,8 @@ class MlflowTracker:
     def set_tags(self, tags: Mapping[str, str]) -> None:
         from mlflow.entities import RunTag
 
+        self.note.add_tags(tags)
+        tags = {**tags, **notes.source_tags(tags.get(COMMAND_TAG))}
         entries = [RunTag(key, str(value)) for key, value in tags.items()]
         for start in range(0, len(entries), MAX_PARAMS_TAGS_PER_BATCH):
             self._client.log_batch(self.run_id, tags=entries[start:start + MAX_PARAMS_TAGS_PER_BATCH])
@@ -136,6 +162,7 @@ class MlflowTracker:
         from mlflow.entities import Metric
 
         timestamp = int(time.time() * 1000)
+        self._last_step = max(self._last_step, step)
         self._buffer.extend(Metric(key, value, timestamp, step) for key, value in metrics.items())
         if self._oldest is None:
             self._oldest = time.monotonic()
@@ -155,6 +182,7 @@ class MlflowTracker:
         from toolkit_mlflow import rendering
 
         self.flush()  # the values first, so that a reader sees them beside the pictures
+        self.note.metrics = dict(report.metrics)
         folder_name = evaluation_folder_name(step)
         with tempfile.TemporaryDirectory(prefix="toolkit-mlflow-") as folder:
             report.write_files(folder)  # the files every tracker stores; the pictures are MLflow's own
@@ -166,6 +194,22 @@ class MlflowTracker:
             if report.thresholds is not None:
                 rendering.thresholds_png(report.thresholds, os.path.join(folder, "threshold_analysis.png"))
             self._client.log_artifacts(self.run_id, folder, artifact_path=folder_name)
+
+    def log_dataset(self, description: DatasetDescription) -> None:
+        """The data set as an input of the run (``mlflow.data`` dataset, tagged with its context)."""
+        from toolkit_mlflow.datasets import dataset_input
+
+        self._client.log_inputs(self.run_id, datasets=[dataset_input(description)])
+        self.note.datasets.append(description)
+
+    def log_model(self, description: ModelDescription) -> None:
+        """The trained model as a logged model of the run, registered when ``register_as`` is set."""
+        from toolkit_mlflow import models
+
+        self.flush()  # MLflow links the run's latest metrics to the logged model
+        self.model_info = models.log_model(self._client, self.experiment_id, self.run_id, description,
+                                           step=self._last_step)
+        self.note.model = self.model_info
 
     def log_file(self, name: str, path: str) -> None:
         if os.path.isdir(path):
@@ -183,9 +227,12 @@ class MlflowTracker:
                 return
             try:
                 self.flush()
+                if not self._attached:
+                    self._client.set_tag(self.run_id, notes.NOTE_TAG, self.note.text(status))
             finally:
                 # Whatever happened to the last values, the run must not stay RUNNING.
-                self._client.set_terminated(self.run_id, status=status, end_time=int(time.time() * 1000))
+                if not self._attached:
+                    self._client.set_terminated(self.run_id, status=status, end_time=int(time.time() * 1000))
         finally:
             self._release_http()
 
@@ -196,7 +243,17 @@ class MlflowTracker:
 
     def describe(self) -> str:
         where = f"run {self.run_id} in experiment {self.experiment_id} at {self.display_uri}"
+        if self._attached:
+            where += " (left open for the code that started it)"
         return f"{where} ({self.run_url})" if self.run_url else where
+
+
+def _mark_training_kind(client: Any, experiment: Any) -> str:
+    """Tag ``experiment`` as model training unless it already has a kind (a guess of the UI's may go)."""
+    kind = (experiment.tags or {}).get(EXPERIMENT_KIND_TAG)
+    if kind is None or kind.endswith("_inferred") or kind == "no_inferred_type":
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, TRAINING_KIND)
+    return experiment.experiment_id
 
 
 def _first_line(error: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -82,6 +83,25 @@ class EstimatorAdapter:
 
     def predict(self, x: Any) -> np.ndarray:
         return np.asarray(self.estimator.predict(_as_rows(x)))
+
+    def model_description(self, x_example: Any) -> Any:
+        """The fitted estimator for trackers, with examples as rows (what it was fitted on)."""
+        from toolkit.plugin import ModelDescription
+
+        rows = _as_rows(x_example)
+        # getattr: predict_proba is absent when unavailable (SVC without probability=True)
+        predict = getattr(self.estimator, "predict_proba", None) or self.estimator.predict
+        output = predict(rows)
+        return ModelDescription(framework=self.framework, model=self.estimator, input_example=rows,
+                                output_example=np.asarray(output), save=self.save)
+
+    def save(self, folder: str) -> str:
+        """Write the estimator with joblib (scikit-learn's own way to persist) into ``folder``."""
+        import joblib
+
+        path = os.path.join(folder, "model.joblib")
+        joblib.dump(self.estimator, path)
+        return path
 
     def artifacts(
         self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str

@@ -85,6 +85,9 @@ class OfflineRun:
     summary: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     exit_code: Optional[int] = None
+    # one dict per logged artifact: name, type, metadata, aliases, entries (path -> reference or ""),
+    # staged (path -> the local copy W&B uploads at sync)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     record_types: dict[str, int] = field(default_factory=dict)
 
     def metric(self, key: str) -> list[tuple[int, Any]]:
@@ -112,6 +115,14 @@ def read_run_file(path: str) -> OfflineRun:
                 run.summary[_key(item)] = json.loads(item.value_json)
         elif kind == "files":
             run.files += [entry.path for entry in record.files.files]
+        elif kind == "artifact":
+            artifact = record.artifact
+            run.artifacts.append({
+                "name": artifact.name, "type": artifact.type, "aliases": list(artifact.aliases),
+                "metadata": json.loads(artifact.metadata) if artifact.metadata else {},
+                "entries": {entry.path: entry.ref for entry in artifact.manifest.contents},
+                "staged": {entry.path: entry.local_path for entry in artifact.manifest.contents if entry.local_path},
+            })
         elif kind == "exit":
             run.exit_code = record.exit.exit_code
     return run

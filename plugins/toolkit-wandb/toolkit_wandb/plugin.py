@@ -46,6 +46,6 @@ def sandbox(folder: str) -> dict:
 @hookimpl
 def toolkit_register_trackers() -> list[TrackerSpec]:
     return [TrackerSpec(
-        name="wandb", factory=make_tracker, reader=make_reader, where_to_look=where_to_look, sandbox=sandbox,
+        name="wandb", factory=make_tracker, reader=make_reader, where_to_look=where_to_look, sandbox=sandbox, experiment_option="project",
         description="Weights & Biases: offline unless WANDB_API_KEY or netrc; native charts",
     )]

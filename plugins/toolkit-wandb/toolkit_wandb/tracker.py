@@ -4,19 +4,23 @@ W&B stores the command line (``sys.argv``, passwords included), the git state, t
 code and its console output by default; all of that is switched off here, so a run folder holds
 only what the toolkit run sends. Charts are W&B's own: the confusion matrix and the ROC/PR
 curves are built from the precomputed values, so the predictions are never handed over twice.
+Data sets are described in the run's config and recorded as dataset artifacts holding a
+reference to their source file (no data is copied); the trained model is a model artifact.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import tempfile
 import warnings
 from typing import Any, Mapping, Optional
 
 from toolkit.plugin import (
-    MAX_CURVE_POINTS, RUN_STATUSES, EvaluationReport, TrackerLink, TrackingWarning, downsample,
-    evaluation_folder_name, json_ready,
-    strip_url_credentials,
+    MAX_CURVE_POINTS, RUN_STATUSES, DatasetDescription, EvaluationReport, ModelDescription, TrackerLink,
+    TrackingWarning, downsample, evaluation_folder_name, json_ready, strip_url_credentials,
 )
 
 from toolkit_wandb.mode import choose_mode
@@ -41,6 +45,7 @@ EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's cod
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CURVE_CHART = "wandb/area-under-curve/v0"
+DESCRIPTION_FILE = "dataset.json"
 _CURVE_TITLES = {"roc": ("ROC curve", "False positive rate", "True positive rate"),
                  "pr": ("Precision-recall curve", "Recall", "Precision")}
 
@@ -197,6 +202,44 @@ class WandbTracker:
         for name in report.write_files(target):
             self._run.save(os.path.join(target, name), base_path=self._run.dir, policy="now")
 
+    def log_dataset(self, description: DatasetDescription) -> None:
+        """The description in the config (``dataset.<context>``) and a dataset artifact referring to its source."""
+        import wandb
+
+        self._run.config.update({f"dataset.{description.context}": description.to_dict()}, allow_val_change=True)
+        if self.mode == "disabled":
+            return
+        artifact = wandb.Artifact(_artifact_name(f"{description.name}-{description.context}"), type="dataset",
+                                  metadata=description.to_dict())
+        if os.path.exists(description.source):
+            # checksum=False: W&B would read the whole file; the toolkit's digest is in the metadata
+            artifact.add_reference("file://" + os.path.abspath(description.source), checksum=False)
+        else:
+            # Loaded by code (sklearn's digits): no file to refer to, so the artifact holds the
+            # description itself (W&B would warn on every reference of a scheme it does not know).
+            with artifact.new_file(DESCRIPTION_FILE, encoding="utf-8") as handle:
+                json.dump(description.to_dict(), handle, indent=2)
+        self._run.log_artifact(artifact, aliases=[description.context])
+
+    def log_model(self, description: ModelDescription) -> None:
+        """The model in its framework's own format as a model artifact (W&B has no registry offline)."""
+        if self.mode == "disabled":
+            return
+        if description.save is None:
+            raise ValueError(f"model: the {description.framework} adapter cannot save the model for W&B")
+        import wandb
+
+        with tempfile.TemporaryDirectory(prefix="toolkit-wandb-model-") as folder:
+            path = description.save(folder)
+            artifact = wandb.Artifact(_artifact_name(f"{description.name}-{self._run.id}"), type="model",
+                                      metadata={"framework": description.framework,
+                                                "registered_as": description.register_as})
+            if os.path.isdir(path):  # either way copied to W&B's staging folder before the temporary one goes
+                artifact.add_dir(path)
+            else:
+                artifact.add_file(path)
+            self._run.log_artifact(artifact)
+
     def log_file(self, name: str, path: str) -> None:
         if self.mode == "disabled":
             return
@@ -240,6 +283,11 @@ class WandbTracker:
             return f"run {self._run.path} ({self.url})"
         fallback = f"; online start failed: {self.fallback_reason}" if self.fallback_reason else ""
         return f"offline run {self._run.id} in {self.run_folder} (upload: wandb sync {self.run_folder}){fallback}"
+
+
+def _artifact_name(text: str) -> str:
+    """``text`` with what W&B refuses in artifact names (anything but letters, digits, - _ .) as -."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", text)[:128]
 
 
 def _first_line(error: BaseException) -> str:
