@@ -33,17 +33,19 @@ def column(y_score: np.ndarray, k: int) -> np.ndarray:
 
 
 def columns(y_score: np.ndarray) -> np.ndarray:
-    """All score columns as a contiguous float64 (K, N) array (a copy, as large as the scores,
-    unless they are already column-major float64).
+    """All score columns as a contiguous (K, N) array of the scores' own float type (a copy as
+    large as the scores, unless they are already column-major; float32 stays float32, so
+    the copy is never twice the scores).
 
     Reading one column of a row-major (N, K) array drags every row through the cache, so K
     separate column copies read the whole array K times; copying row blocks that fit in cache
     reads it once.
     """
-    if y_score.flags.f_contiguous and y_score.dtype == np.float64:
+    dtype = y_score.dtype if y_score.dtype.kind == "f" else np.dtype(np.float64)
+    if y_score.flags.f_contiguous and y_score.dtype == dtype:
         return y_score.T
     n = y_score.shape[0]
-    out = np.empty((y_score.shape[1], n), dtype=np.float64)
+    out = np.empty((y_score.shape[1], n), dtype=dtype)
     for start in range(0, n, _TRANSPOSE_BLOCK_ROWS):
         stop = min(start + _TRANSPOSE_BLOCK_ROWS, n)
         out[:, start:stop] = y_score[start:stop].T
@@ -66,7 +68,10 @@ def _one_vs_rest(score_table) -> OneVsRest:
         if not hasattr(per_thread, "scratch"):
             per_thread.scratch = Scratch()
         positive = y_true == k
-        return mann_whitney(score_columns[k], positive, weights, np.flatnonzero(positive), per_thread.scratch)
+        scores = score_columns[k]
+        if scores.dtype != np.float64:  # the kernel reads float64 bits: one column at a time, per thread
+            scores = per_thread.scratch.cast("score_column", scores, np.float64)
+        return mann_whitney(scores, positive, weights, np.flatnonzero(positive), per_thread.scratch)
 
     workers = min(n_classes, os.cpu_count() or 1)
     if workers > 1 and y_true.shape[0] >= _PARALLEL_MIN_EXAMPLES:
