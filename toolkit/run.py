@@ -25,6 +25,7 @@ from toolkit.tracking.redaction import strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
+from toolkit.suggestions import did_you_mean
 
 __all__ = ["Run", "Terminated", "TrackerError"]
 
@@ -329,8 +330,12 @@ class Run:
         return values
 
     def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one training epoch's framework values, then tell the plugins."""
-        self.log_metrics(logs, step=epoch)
+        """Record one training epoch's framework values, then tell the plugins.
+
+        ``epoch`` counts from 0 as frameworks do; the values go to step ``epoch + 1``, so the
+        epoch the console calls "epoch 1" is step 1 in every tracker.
+        """
+        self.log_metrics(logs, step=epoch + 1)
         self.hook.toolkit_epoch_ended(run=self, epoch=epoch, logs=logs)
 
     def log_evaluation(self, result: Any, step: Optional[int] = None, *, artifacts: bool = True) -> None:
@@ -422,6 +427,7 @@ def _check_tracker_names(trackers: Iterable[str], manager: ToolkitPluginManager)
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
-            f"trackers names unknown tracker(s) {unknown}; installed: {sorted(known) or 'none'}"
+            f"trackers names unknown tracker(s) {unknown}; {did_you_mean(unknown[0], known)}"
+            f"installed: {sorted(known) or 'none'}"
         )
     return names

@@ -175,7 +175,7 @@ class Trainer:
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
                         self.gates, result.logged_metrics(), self.baseline))
-                run.log_evaluation(result, step=epoch, artifacts=charts)
+                run.log_evaluation(result, step=epoch + 1, artifacts=charts)  # epoch N is step N, as printed
                 history.evaluations.append(result)
             if line is not None:
                 line.print(epoch, values, result)

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {uri}" + (f" experiment {args.experiment!r}" if args.experiment else ""))
         return 0
+    _check_metric(args.metric, runs)
     higher = _higher_is_better(args.metric)
     runs = sorted(runs, key=lambda found: _rank(found.data.metrics.get(args.metric), higher))[: args.limit]
     print(_table(runs, args.metric, experiments))
@@ -58,6 +59,17 @@ def _check_store_exists(uri: str) -> None:
         path = uri[len("sqlite:///"):]
         if not os.path.exists(path):
             raise ValueError(f"there is no MLflow store at {path}; train first, or pass --tracking-uri")
+
+
+def _check_metric(metric: str, runs: list) -> None:
+    """A metric that no run has would rank nothing: name the close ones instead of a column of dashes."""
+    from toolkit.suggestions import did_you_mean
+
+    recorded = sorted({key for found in runs for key in found.data.metrics})
+    if metric not in recorded:
+        shown = ", ".join(key for key in recorded if "/" not in key)
+        raise ValueError(f"--metric {metric!r}: no run has this metric; {did_you_mean(metric, recorded)}"
+                         f"metrics of these runs: {shown or 'none'}")
 
 
 def _higher_is_better(metric: str) -> bool:

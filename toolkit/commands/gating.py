@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser, intervals: bool = True, thres
                        help="a gate such as 'accuracy>=0.9' or 'f1_macro>=baseline+0.01' (repeatable); "
                             "the command exits 1 naming every gate that failed")
     group.add_argument("--baseline", metavar="RUN_ID",
-                       help="an MLflow run (in MLFLOW_TRACKING_URI) whose metrics 'baseline' in a gate refers to")
+                       help="an MLflow run id or unique prefix (in MLFLOW_TRACKING_URI) whose metrics "
+                            "'baseline' in a gate refers to")
     if intervals:
         group.add_argument("--ci", type=float, metavar="LEVEL",
                            help="add percentile bootstrap confidence intervals at this level (e.g. 0.95)")
@@ -56,7 +57,10 @@ def baseline_metrics(run_id: str, tracking_uri: Optional[str] = None) -> dict[st
     """The latest value of every metric of MLflow run ``run_id``."""
     from toolkit.reporting.record import open_client, read_run
 
-    record = read_run(open_client(tracking_uri), run_id)
+    from toolkit.tracking.run_ids import resolve_mlflow_run_id
+
+    client = open_client(tracking_uri)
+    record = read_run(client, resolve_mlflow_run_id(client, run_id, "--baseline"))
     if not record.metrics:
         raise ValueError(f"--baseline {run_id!r}: the run has no metrics to compare with")
     return dict(record.metrics)

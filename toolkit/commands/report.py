@@ -14,7 +14,7 @@ def add_parser(subparsers: Any) -> None:
                     "curves, threshold table, per-class metrics, params) and write one HTML file "
                     "that needs no network.",
     )
-    parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the MLflow run id")
+    parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the MLflow run id, or any unique prefix of it")
     parser.add_argument("--latest", action="store_true", help="report the most recently started run")
     parser.add_argument("--experiment", metavar="NAME", help="with --latest: only runs of this experiment")
     parser.add_argument("--tracking-uri", metavar="URI",
@@ -26,6 +26,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from toolkit.reporting import html, record
+    from toolkit.tracking.run_ids import resolve_mlflow_run_id
 
     if bool(args.run_id) == bool(args.latest):
         raise ValueError("give a RUN_ID or --latest (one of them)")
@@ -36,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
         if not os.path.isdir(folder):
             raise ValueError(f"--output {args.output!r}: folder {folder!r} does not exist")
     client = record.open_client(args.tracking_uri)
-    run_id = record.latest_run_id(client, args.experiment) if args.latest else args.run_id
+    if args.latest:
+        run_id = record.latest_run_id(client, args.experiment)
+    else:
+        run_id = resolve_mlflow_run_id(client, args.run_id)
     recorded = record.read_run(client, run_id)
     page = html.render(recorded)
     output = args.output or f"toolkit-report-{recorded.run_id}.html"

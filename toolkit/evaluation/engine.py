@@ -11,9 +11,10 @@ import numpy as np
 
 from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.evaluation.selection import default_metrics
+from toolkit.evaluation.selection import default_metrics, with_defaults
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
+from toolkit.suggestions import did_you_mean
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
 _KEPT_FOR_INTERVALS = ("weighted_cells",)  # weighted confusion resamples need each example's weight
@@ -49,12 +50,12 @@ class Evaluator:
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
-        self._selected = self._select(metrics)
-        # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
+        # metrics=None (or "default" among them): exact=False keeps memory bounded (see selection.default_metrics).
         self._exact = bool(exact)
+        self._selected, self._selection_notes = self._select(metrics)
         self._defaults, self._selection_notes = default_metrics(
             self._metric_specs, self._statistic_specs, self.task, exact=self._exact
-        ) if self._selected is None else (None, [])
+        ) if self._selected is None else (None, self._selection_notes)
         candidates = self._selected if self._selected is not None else self._defaults
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
@@ -70,14 +71,16 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
-            return None
-        chosen = metric_choices(metrics)
+            return None, []
+        chosen, notes = with_defaults(metric_choices(metrics), self._metric_specs, self._statistic_specs,
+                                      self.task, exact=self._exact)
         unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             raise ValueError(
-                f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
+                f"metrics names unknown metric(s) {unknown}; {did_you_mean(unknown[0], self._metric_specs)}"
+                f"registered: default, {', '.join(sorted(self._metric_specs))}"
             )
         selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
@@ -93,7 +96,7 @@ class Evaluator:
         if missing:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
         self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
-        return selected
+        return selected, notes
 
     # --- accumulating -----------------------------------------------------------------------------
 

@@ -155,9 +155,12 @@ def known_metric_keys(
     key also has ``<key>_ci_low`` and ``<key>_ci_high``.
     """
     from toolkit.evaluation.engine import metric_choices  # engine imports this module
+    from toolkit.evaluation.selection import DEFAULT
 
     # ``selected`` may carry params ({"top_k_accuracy": {"k": 3}}); only the names matter here.
     names = set(metric_choices(selected)) if selected is not None else set(metric_specs)
+    if DEFAULT in names:  # the default metrics of any task: every one but the opt-in approximations
+        names = (names - {DEFAULT}) | {name for name, spec in metric_specs.items() if spec.approximates is None}
     keys: set[str] = set()
     for name in names:
         spec = metric_specs[name]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from toolkit.plugin.types import MetricSpec, StatisticSpec
 
@@ -46,3 +46,35 @@ def default_metrics(
             "pass exact=True or name it in metrics to compute it"
         )
     return chosen, notes
+
+
+DEFAULT = "default"
+
+
+def with_defaults(
+    chosen: Mapping[str, Any],
+    metrics: Mapping[str, MetricSpec],
+    statistics: Mapping[str, StatisticSpec],
+    task: str,
+    *,
+    exact: bool = True,
+) -> tuple[dict[str, Any], list[str]]:
+    """``chosen`` (metric name -> params) with the name "default" replaced by the default metrics.
+
+    "default" is what ``metrics=None`` computes for ``task`` (see ``default_metrics``), so
+    ``[default, specificity_macro]`` adds a metric without listing the others; a metric named
+    both ways keeps the params given with it. Returns the expanded choice and the notes on what
+    the default left out.
+    """
+    if DEFAULT not in chosen:
+        return dict(chosen), []
+    if chosen[DEFAULT] is not None:
+        raise ValueError(f"metrics: {DEFAULT!r} stands for the default metrics and takes no params")
+    defaults, notes = default_metrics(metrics, statistics, task, exact=exact)
+    expanded: dict[str, Any] = {}
+    for name, params in chosen.items():
+        if name == DEFAULT:
+            expanded.update({spec.name: chosen.get(spec.name) for spec in defaults if spec.name not in expanded})
+        else:
+            expanded[name] = params
+    return expanded, notes

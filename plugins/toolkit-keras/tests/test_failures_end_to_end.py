@@ -110,8 +110,8 @@ def test_an_exception_in_an_epoch_fails_both_runs_and_keeps_earlier_metrics(fail
     assert "planted-exception raised RuntimeError: planted failure in epoch 2" in stdout
     run, client = mlflow["planted-exception"]
     assert run.info.status == "FAILED" and run.info.end_time is not None
-    assert steps(client, run, "train/loss") == [0, 1]  # epoch 2's values were logged before the hook raised
-    assert steps(client, run, "accuracy") == [0]  # the evaluation of epoch 1 only
+    assert steps(client, run, "train/loss") == [1, 2]  # epoch 2's values were logged before the hook raised
+    assert steps(client, run, "accuracy") == [1]  # the evaluation of epoch 1 only
     assert run.data.params["epochs"] == "4" and run.data.params["optimizer"] == "Adam"
     offline = wandb["planted-exception"]
     assert offline.exit_code not in (None, 0)
