@@ -58,10 +58,10 @@ def test_csv_takes_the_label_column_and_keeps_string_labels(tmp_path):
 
 
 @pytest.mark.parametrize("source, kwargs, message", [
-    ("nothing-here", {}, "data 'nothing-here' is not a file .the built-in data sets are 'digits' and 'mnist'"),
+    ("nothing-here", {}, "data 'nothing-here' is not a file .the built-in data sets are digits, mnist, fashion-mnist, idx"),
     ("digits", {"validation_split": 1.5}, "validation_split must be a fraction between 0 and 1"),
     ("digits", {"image_shape": (9, 9)}, r"image_shape \[9, 9\] holds 81 values, but each example has 64"),
-    ("", {}, "data must be 'digits', 'mnist' or a path"),
+    ("", {}, "data must be one of digits, mnist, fashion-mnist, idx or a path"),
 ])
 def test_bad_sources_name_the_problem(source, kwargs, message):
     with pytest.raises(ValueError, match=message):
