@@ -92,3 +92,18 @@ def test_mnist_out_of_reach_suggests_digits_without_waiting_long(tmp_path, monke
     with pytest.raises(ValueError, match="cannot be reached from here; use data 'digits'"):
         data.load("mnist")
     assert time.monotonic() - started < 10  # the probe is bounded, not MLflow-style retries
+
+
+def test_mnist_keras_already_downloaded_is_read_without_keras(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(data, "MNIST_HOST", "storage.invalid")  # no download may happen
+    folder = tmp_path / ".keras" / "datasets"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), "y_train": np.arange(6, dtype=np.uint8),
+              "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8), "y_test": np.arange(3, dtype=np.uint8)}
+    np.savez(folder / "mnist.npz", **arrays)
+    dataset = data.load("mnist")
+    assert dataset.input_shape == (28, 28, 1) and dataset.x_train.dtype == np.float32
+    np.testing.assert_array_equal(dataset.x_val[..., 0] * 255, arrays["x_test"])
+    np.testing.assert_array_equal(dataset.y_train, arrays["y_train"])

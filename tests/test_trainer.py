@@ -97,7 +97,7 @@ def test_hooks_fire_in_order_with_scikit_learn_values_every_epoch(digits):
     assert (params["epochs"], params["batch_size"], params["note"]) == (3, 200, "sgd")
     assert (params["train_examples"], params["validation_examples"]) == (1400, 397)
     assert [call[1] for call in recorder.of("epoch_ended")] == [0, 1, 2]
-    assert [call[1] for call in recorder.of("evaluation_ended")] == [0, 1, 2]
+    assert [call[1] for call in recorder.of("evaluation_ended")] == [1, 2, 3]  # epoch N is step N
     # Framework values are recorded under train/ so they never collide with the engine's keys.
     assert set(recorder.of("epoch_ended")[0][2]) == {"train/accuracy"}
     assert recorder.of("run_ended") == [("run_ended", "FINISHED")]
@@ -299,7 +299,7 @@ class MemoryTracker:
 class MemoryTrackerPlugin:
     @hookimpl
     def toolkit_register_trackers(self):
-        return [toolkit.TrackerSpec("memory", MemoryTracker)]
+        return [toolkit.plugin.TrackerSpec("memory", MemoryTracker)]
 
 
 def memory_manager():
@@ -345,7 +345,7 @@ def test_a_failed_run_carries_its_reason_in_every_tracker(digits, nan_at_epoch, 
     assert tracker.status == "FAILED"
     assert tracker.tags["toolkit.error"].startswith(reason)
     losses = [(value, step) for key, value, step in tracker.metrics if key == "train/loss"]
-    assert losses[0] == (1.0, 0) and math.isnan(losses[1][0]) and losses[1][1] == 1
+    assert losses[0] == (1.0, 1) and math.isnan(losses[1][0]) and losses[1][1] == 2  # epoch N at step N
 
 
 class NanPredictingAdapter(DivergingAdapter):

@@ -172,13 +172,13 @@ def test_a_finished_run_has_its_artifacts_in_both_trackers(failed_runs):
     assert stored == {"sample_predictions/sample_predictions.png"}
     assert {item.path for item in client.list_artifacts(run.info.run_id, "model_summary")} == {
         "model_summary/model_summary.txt"}
-    charts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation/step-0")}
-    assert "evaluation/step-0/confusion_matrix.png" in charts
+    charts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation/step-1")}
+    assert "evaluation/step-1/confusion_matrix.png" in charts
     offline = wandb["finished"]
     assert offline.exit_code == 0
     [(step, kind)] = offline.metric("sample_predictions/_type")  # a W&B image in the media panel
     [row] = [row for row in offline.history if "sample_predictions/_type" in row]
-    assert (step, kind, row["sample_predictions/caption"]) == (0, "image-file", "sample_predictions")
+    assert (step, kind, row["sample_predictions/caption"]) == (1, "image-file", "sample_predictions")  # the last epoch
     assert (row["sample_predictions/width"], row["sample_predictions/height"]) == (768, 256)
     assert any(path.startswith("media/images/sample_predictions") for path in offline.files)
     assert offline.config["optimizer"] == "Adam" and offline.config["parameter_count"] == int(run.data.params["parameter_count"])
