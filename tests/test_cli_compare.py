@@ -103,3 +103,10 @@ def test_a_unique_prefix_of_a_printed_id_is_accepted_by_report_and_baseline(stor
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     assert baseline_metrics(short, "mlflow") == {"accuracy": 0.95, "log_loss": 0.20}
+
+
+def test_a_mistyped_tracker_gets_a_suggestion(store, capsys):
+    assert cli.main(["compare", "--tracker", "mlfow", "--store", store]) == 2
+    assert "--tracker 'mlfow' is not an installed tracker; did you mean 'mlflow'?" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"trackers names unknown tracker\(s\) \['wandbb'\]; did you mean 'wandb'\?"):
+        __import__("toolkit").evaluate([0, 1], [0, 1], trackers=["wandbb"])
