@@ -291,9 +291,7 @@ def _metrics(value: Any, where: str) -> Optional[list]:
 
 
 def _check_metrics(metrics: list, installed: Mapping[str, Any], where: str) -> None:
-    from toolkit.evaluation.selection import metric_choices
-
-    from toolkit.evaluation.selection import DEFAULT
+    from toolkit.evaluation.selection import DEFAULT, metric_choices
 
     chosen = {name: params for name, params in metric_choices(metrics).items() if name != DEFAULT}
     _check_installed("metrics", chosen, installed, where, "metric")

@@ -341,13 +341,13 @@ class Run:
                     slot.values += len(values)
         return values
 
-    def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one training epoch's framework values, then tell the plugins.
+    def log_epoch(self, epoch: int, logs: Mapping[str, float], step: Optional[int] = None) -> None:
+        """Record one training epoch's framework values at ``step`` (default ``epoch``), then tell the plugins.
 
-        ``epoch`` counts from 0 as frameworks do; the values go to step ``epoch + 1``, so the
-        epoch the console calls "epoch 1" is step 1 in every tracker.
+        The trainer passes ``step=epoch + 1`` (epochs counted from 0, as frameworks count them),
+        so the epoch the console calls "epoch 1" is step 1 in every tracker.
         """
-        self.log_metrics(logs, step=epoch + 1)
+        self.log_metrics(logs, step=epoch if step is None else step)
         self.hook.toolkit_epoch_ended(run=self, epoch=epoch, logs=logs)
 
     def log_evaluation(self, result: Any, step: Optional[int] = None, *, artifacts: bool = True) -> None:

@@ -165,7 +165,7 @@ class Trainer:
         def epoch_ended(epoch: int, logs: Mapping[str, Any]) -> None:
             values = {key: float(value) for key, value in logs.items() if _is_number(value)}
             diverged = [key for key, value in values.items() if not math.isfinite(value)]
-            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()})
+            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()}, step=epoch + 1)
             history.epochs.append(values)
             if diverged:
                 raise FloatingPointError(

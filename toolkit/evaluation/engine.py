@@ -55,10 +55,10 @@ class Evaluator:
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         # metrics=None (or "default" among them): exact=False keeps memory bounded (see selection.default_metrics).
         self._exact = bool(exact)
-        self._selected, self._selection_notes = self._select(metrics)
+        self._selected, default_notes = self._select(metrics)
         self._defaults, self._selection_notes = default_metrics(
             self._metric_specs, self._statistic_specs, self.task, exact=self._exact
-        ) if self._selected is None else (None, self._selection_notes)
+        ) if self._selected is None else (None, default_notes)
         candidates = self._selected if self._selected is not None else self._defaults
         self._apply_metric_params(metric_params, candidates)
         needs = {need for spec in candidates for need in spec.needs}
