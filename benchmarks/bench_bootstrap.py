@@ -4,11 +4,16 @@ metric suite against a loop that calls scikit-learn on resampled copies of the d
     python benchmarks/bench_bootstrap.py                  # N = 1e5, K = 10, 1,000 resamples
     python benchmarks/bench_bootstrap.py --weighted       # with sample weights
     python benchmarks/bench_bootstrap.py --peer-resamples 1000   # time every peer resample (~10 min)
+    python benchmarks/bench_bootstrap.py --poisson        # N = 1e6: Poisson bootstrap vs one exact evaluation
 
 The peer draws a resample (indices with replacement), copies the arrays and computes every key of
 toolkit's suite with scikit-learn, as a user would write it. By default it is timed on the first
 --peer-resamples resamples and the time is scaled to 1,000 (each resample costs the same: same N,
 same calls); the output says so. Target (issue #7): toolkit >= 50x faster.
+
+--poisson times toolkit.evaluate(ci=0.95, bootstrap="poisson", n_bootstrap=1000) against one exact
+evaluation without intervals (the same call without ci), on N = 1e6 by default. Target (issue #15):
+the 1,000 resamples within 30x the exact evaluation. Both use every core the machine has.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import toolkit
 from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.path)
 
 TARGET_RATIO = 50.0
+POISSON_TARGET = 30.0
 
 
 def sklearn_suite(y_true, y_score, sample_weight, labels) -> dict[str, float]:
@@ -72,7 +78,11 @@ def main() -> int:
                         help="resamples the scikit-learn loop is timed on (scaled to --resamples)")
     parser.add_argument("--weighted", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--poisson", action="store_true",
+                        help="Poisson bootstrap against one exact evaluation (default N = 1e6)")
     args = parser.parse_args()
+    if args.poisson:
+        return poisson_against_exact(1_000_000 if args.n == parser.get_default("n") else args.n, args)
 
     y_true, y_score, weights = skilled_predictions(args.n, args.classes, args.weighted, args.seed)
     labels = list(range(args.classes))
@@ -105,6 +115,35 @@ def main() -> int:
         peer_low, peer_high = np.quantile(drawn[key], [0.025, 0.975])
         print(f"    {key:20s} {result.metrics[key]:.4f}  [{low:.4f}, {high:.4f}]   peer [{peer_low:.4f}, {peer_high:.4f}]")
     return 0 if ratio >= TARGET_RATIO else 1
+
+
+def poisson_against_exact(n: int, args) -> int:
+    """Seconds of the Poisson bootstrap (point values and every interval) over one exact evaluation."""
+    import os
+
+    y_true, y_score, weights = skilled_predictions(n, args.classes, args.weighted, args.seed)
+    labels = list(range(args.classes))
+    toolkit.evaluate(y_true[:1000], y_score=y_score[:1000], labels=labels, ci=0.95, n_bootstrap=10,
+                     bootstrap="poisson")  # warm-up
+    start = time.perf_counter()
+    exact = toolkit.evaluate(y_true, y_score=y_score, sample_weight=weights, labels=labels)
+    exact_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    result = toolkit.evaluate(y_true, y_score=y_score, sample_weight=weights, labels=labels, ci=0.95,
+                              n_bootstrap=args.resamples, seed=args.seed, bootstrap="poisson")
+    poisson_seconds = time.perf_counter() - start
+    ratio = poisson_seconds / exact_seconds
+    print(f"Poisson bootstrap, N = {n:,}, K = {args.classes}, {args.resamples:,} resamples, "
+          f"{'weighted' if args.weighted else 'unweighted'}, {len(result.intervals)} intervals, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  toolkit.evaluate (exact, no intervals)      {exact_seconds:9.2f} s")
+    print(f"  toolkit.evaluate(ci=0.95, bootstrap=poisson) {poisson_seconds:8.2f} s")
+    print(f"  ratio                                       {ratio:9.1f} x   (target <= {POISSON_TARGET:g}x: "
+          f"{'PASS' if ratio <= POISSON_TARGET else 'FAIL'})")
+    for key in ("accuracy", "f1_macro", "roc_auc_ovr_macro", "log_loss"):
+        low, high = result.intervals[key]
+        print(f"    {key:20s} {exact.metrics[key]:.4f}  [{low:.4f}, {high:.4f}]")
+    return 0 if ratio <= POISSON_TARGET else 1
 
 
 if __name__ == "__main__":

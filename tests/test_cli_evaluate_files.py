@@ -53,7 +53,8 @@ def test_files_take_intervals_like_arrays(parts, capsys):
                      "--ci", "0.9", "--n-bootstrap", "100", "--seed", "4", "--json"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
-    expected = toolkit.evaluate(Y_TRUE, y_score=SCORES, ci=0.9, n_bootstrap=100, seed=4)
+    # files draw the Poisson bootstrap by default: the same intervals as arrays given bootstrap="poisson"
+    expected = toolkit.evaluate(Y_TRUE, y_score=SCORES, ci=0.9, n_bootstrap=100, seed=4, bootstrap="poisson")
     assert printed["intervals"]["accuracy"] == pytest.approx(list(expected.intervals["accuracy"]), abs=1e-12)
     assert printed["intervals"]["roc_auc_ovr_macro"] == pytest.approx(
         list(expected.intervals["roc_auc_ovr_macro"]), abs=1e-12)

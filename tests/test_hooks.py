@@ -7,12 +7,16 @@ fires it: ``toolkit.evaluate``, ``Evaluator``, ``Run`` (what the trainer uses) a
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 from sklearn import metrics as sklearn_metrics
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import accuracy_score
 
 import toolkit
+from toolkit import cli, data
 from toolkit.plugin import MetricSpec, StatisticSpec, TrackerSpec, hookimpl
 from toolkit.run import Run
 
@@ -160,6 +164,53 @@ def test_hook_toolkit_build_model(toolkit_plugin_manager):
     assert toolkit_plugin_manager.build_model("no-such-framework", {}, (8,), [0, 1]) is None
     with pytest.raises(ValueError, match="model.degree is missing"):
         toolkit_plugin_manager.build_model("polynomial", {}, (8,), [0, 1])
+
+
+PRIOR_MODEL = '''
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class PriorClassifier(ClassifierMixin, BaseEstimator):
+    """Scores every example with the class frequencies seen in fit."""
+
+    def fit(self, x, y):
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, x):
+        return np.tile(self.prior_, (len(x), 1))
+
+    def predict(self, x):
+        return self.classes_[np.argmax(self.predict_proba(x), axis=1)]
+'''
+
+
+def test_hook_toolkit_register_estimators(toolkit_plugin_manager, install_distribution, tmp_path, capsys):
+    install_distribution("prior-models", {"prior_models": PRIOR_MODEL}, {})
+    config = tmp_path / "prior.yaml"
+    config.write_text("epochs: 1\nbatch_size: 64\ndata: {name: digits, validation_split: 0.25}\n"
+                      "model: {framework: sklearn, estimator: prior_models.PriorClassifier}\n"
+                      "metrics: [accuracy]\ntrackers: []\n")
+    # Not registered yet: a config may not name it, and is told what it may name.
+    assert cli.main(["train", str(config)]) == 2
+    assert "model.estimator 'prior_models.PriorClassifier' is not allowed: name a scikit-learn estimator" in (
+        capsys.readouterr().err)
+
+    class PriorModelsPlugin:
+        @hookimpl
+        def toolkit_register_estimators(self):
+            return ["prior_models.PriorClassifier"]
+
+    toolkit_plugin_manager.register(PriorModelsPlugin(), "prior-models")
+    assert cli.main(["train", str(config)]) == 0
+    final = re.search(r"^  accuracy\s+([0-9.]+)$", capsys.readouterr().out, re.MULTILINE)  # 4 decimals
+    printed = float(final.group(1))
+    dataset = data.load("digits", validation_split=0.25)
+    flat = lambda x: x.reshape(len(x), -1)  # noqa: E731
+    oracle = DummyClassifier(strategy="prior").fit(flat(dataset.x_train), dataset.y_train)
+    assert printed == pytest.approx(accuracy_score(dataset.y_val, oracle.predict(flat(dataset.x_val))), abs=5e-5)
 
 
 def test_hook_toolkit_run_started(toolkit_hook_recorder):

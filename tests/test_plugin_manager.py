@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+from sklearn.metrics import accuracy_score
 
 import toolkit
 from toolkit.plugin import PluginError, create_plugin_manager
@@ -75,6 +78,38 @@ def test_a_duplicate_metric_name_names_both_distributions(install_distribution):
     # the first registration keeps the name, the copy is left out as a whole
     assert manager.get_metrics()["accuracy"].description.startswith("fraction")
     with pytest.raises(PluginError, match="accuracy"):
+        create_plugin_manager(strict=True)
+
+
+# What a hijacker would ship: every prediction counted as right.
+IMPOSTOR_PLUGIN = """
+import toolkit
+
+@toolkit.hookimpl
+def toolkit_register_metrics():
+    return [toolkit.MetricSpec("accuracy", lambda confusion: 1.0, ("confusion",), True)]
+"""
+
+
+@pytest.mark.parametrize("entry_point_name", ["metrics", "aaa"])  # the real plugin's name, or one sorting first
+def test_a_distribution_claiming_a_first_party_name_is_named_and_rejected(install_distribution, entry_point_name):
+    site = install_distribution("toolkit-metrics", {"impostor_metrics": IMPOSTOR_PLUGIN},
+                                {entry_point_name: "impostor_metrics"}, version="6.6.6")
+    manager = create_plugin_manager()
+    [broken] = manager.broken
+    assert (broken.name, broken.distribution) == (entry_point_name, "toolkit-metrics")
+    assert broken.reason == (
+        f"distribution toolkit-metrics 6.6.6 at {site} claims the first-party name toolkit-metrics, but its "
+        "entry point loads impostor_metrics, not the toolkit_metrics package; rejected unimported")
+    assert "impostor_metrics" not in sys.modules
+    # The real plugin keeps its slot, and its numbers are scikit-learn's.
+    infos = {info.name: info for info in manager.plugin_infos()}
+    assert (infos["metrics"].distribution, infos["metrics"].version) == ("toolkit-metrics", "0.1.0")
+    assert manager.provider_of("metric", "accuracy") == "metrics"
+    y_true, y_pred = [0, 1, 1, 0, 1], [0, 1, 0, 0, 0]
+    result = toolkit.evaluate(y_true, y_pred, plugin_manager=manager)
+    assert result.metrics["accuracy"] == accuracy_score(y_true, y_pred)
+    with pytest.raises(PluginError, match="claims the first-party name toolkit-metrics"):
         create_plugin_manager(strict=True)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from toolkit.errors import UsageError
 from toolkit.evaluation import EvaluationResult, Evaluator
+from toolkit.evaluation.paired import PairedComparison, PairedTest, paired_test
 from toolkit.evaluation.thresholds import threshold_analysis
 from toolkit.pipeline import evaluate
 from toolkit.plugin import metric, unregister_metric
@@ -18,8 +19,8 @@ from toolkit.trainer import Trainer, TrainingHistory
 __version__ = "0.1.0"
 
 __all__ = [
-    "EvaluationResult", "Evaluator", "Trainer", "TrainingHistory", "UsageError", "evaluate", "evaluate_files",
-    "metric", "threshold_analysis", "unregister_metric",
+    "EvaluationResult", "Evaluator", "PairedComparison", "PairedTest", "Trainer", "TrainingHistory", "UsageError",
+    "evaluate", "evaluate_files", "metric", "paired_test", "threshold_analysis", "unregister_metric",
 ]
 
 # Plugin-author names now live in toolkit.plugin; the old top-level spellings keep working.

@@ -7,11 +7,13 @@ import importlib
 import linecache
 import os
 import sys
-from typing import Optional, Sequence
+import traceback
+from typing import Any, Optional, Sequence
 
 import toolkit
 from toolkit.errors import UsageError
 from toolkit.plugin.tracing import TRACE_ENVIRONMENT_VARIABLE
+from toolkit.tracking.redaction import redact_text
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin")
@@ -39,7 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as error:
         if not is_usage_error(error):
             raise  # a bug (a numpy shape error, a plugin's own failure): the traceback says where
-        print(f"toolkit {args.command}: error: {error}", file=sys.stderr)
+        print(f"toolkit {args.command}: error: {redact_text(str(error))}", file=sys.stderr)
         return 2
 
 
@@ -66,5 +68,16 @@ def _checked_packages() -> set[str]:
     return {"toolkit"} | {str(getattr(plugin, "__name__", type(plugin).__module__)).split(".")[0] for plugin in plugins}
 
 
+def console() -> int:
+    """The ``toolkit`` command: :func:`main`, with the traceback of a bug redacted on its way out
+    (an error from a library may quote a value the user gave, a password included)."""
+    sys.excepthook = _redacted_excepthook
+    return main()
+
+
+def _redacted_excepthook(kind: type, error: BaseException, trace: Any) -> None:
+    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, error, trace))))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -8,6 +8,8 @@ A config (see examples/digits_cnn.yaml)::
     batch_size: 32
     data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
+    # or {framework: sklearn, estimator: sklearn.linear_model.LogisticRegression, options: {C: 1.0}}:
+    # model.estimator names a scikit-learn estimator or a class a plugin registers, nothing else
     metrics: [default, roc_auc_ovr_macro_binned]       # optional: default every metric that applies;
                                                        # "default" + names adds metrics to those;
                                                        # {name: {param: value}} entries set params
@@ -34,11 +36,16 @@ TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metric
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
+# What a config's model.estimator may name: a config is data, and the class it names is imported
+# and called with model.options, so an arbitrary import path would run arbitrary code.
+ESTIMATOR_SOURCES = ("a scikit-learn estimator (sklearn.<module>.<Class>) or a class that an installed plugin "
+                     "registers through the toolkit_register_estimators hook")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A validated config; ``model`` keeps the framework's own keys for its plugin to check."""
+    """A validated config; ``model`` keeps the framework's own keys for its plugin to check
+    (``model.estimator`` naming a plugin-registered class holds the class itself)."""
 
     epochs: int
     batch_size: int
@@ -165,7 +172,7 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     if run_name is not None and not isinstance(run_name, str):
         raise ValueError(f"{where}: run_name must be a string, got {run_name!r}")
     data = _data(config.get("data", "digits"), where)
-    model, framework = _model(config["model"], where)
+    model, framework = _model(config["model"], plugin_manager, where)
     metrics = _metrics(config.get("metrics"), where)
     if "trackers" in config:
         trackers = _trackers(config["trackers"], where)
@@ -253,7 +260,7 @@ def _data(value: Any, where: str) -> dict:
     return dict(value)
 
 
-def _model(value: Any, where: str) -> tuple[dict, str]:
+def _model(value: Any, plugin_manager: Any, where: str) -> tuple[dict, str]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: model must be a mapping with framework, layers, optimizer, loss; got {value!r}")
     if "framework" not in value:  # the core picks no framework: the config names the plugin's
@@ -262,7 +269,44 @@ def _model(value: Any, where: str) -> tuple[dict, str]:
     framework = value["framework"]
     if not isinstance(framework, str):
         raise ValueError(f"{where}: model.framework must be a string such as keras, got {framework!r}")
-    return {key: item for key, item in value.items() if key != "framework"}, framework
+    model = {key: item for key, item in value.items() if key != "framework"}
+    if "estimator" in model:
+        model["estimator"] = _estimator(model["estimator"], plugin_manager, where)
+    return model, framework
+
+
+def _estimator(path: Any, plugin_manager: Any, where: str) -> Any:
+    """``model.estimator``: a scikit-learn path stays text (toolkit-sklearn imports and checks it);
+    a path a plugin registered becomes its class; anything else is refused without importing it."""
+    registered = sorted({
+        name for names in (plugin_manager.hook.toolkit_register_estimators() if plugin_manager else ())
+        for name in names})
+    if isinstance(path, str) and path in registered:
+        try:
+            return import_class(path)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    if isinstance(path, str) and path.startswith("sklearn."):
+        return path
+    shown = f"; registered: {', '.join(registered)}" if registered else ""
+    raise ValueError(f"{where}: model.estimator {path!r} is not allowed: name {ESTIMATOR_SOURCES}{shown}")
+
+
+def import_class(path: str, key: str = "model.estimator") -> type:
+    """The class at the import path ``path`` ("package.module.Class"); a ValueError naming ``key`` if none."""
+    import importlib
+
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"{key} {path!r}: cannot import {module_name}: {error}") from None
+    found = getattr(module, class_name, None)
+    if not isinstance(found, type):
+        close = difflib.get_close_matches(class_name, [name for name in dir(module) if name[:1].isupper()], n=1)
+        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
+        raise ValueError(f"{key} {path!r}: {module_name} has no class {class_name}{hint}")
+    return found
 
 
 def _names(value: Any, key: str, where: str) -> Optional[list]:

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.errors import UsageError
-from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
+from toolkit.evaluation import bootstrap as resampling, gates as quality_gates, inputs
 from toolkit.evaluation.engine import Evaluator
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import metric_choices
@@ -43,6 +43,7 @@ class Pipeline:
         ci: Optional[float] = None,
         n_bootstrap: int = 1000,
         seed: Any = None,
+        bootstrap: str = "multinomial",
         threshold_targets: Optional[Mapping[str, float]] = None,
         trackers: Iterable[str] = (),
         run_name: Optional[str] = None,
@@ -51,11 +52,12 @@ class Pipeline:
     ) -> None:
         self.gates = quality_gates.parse_gates(gates)
         quality_gates.check_baseline(self.gates, baseline)
-        bootstrap.check_options(ci, n_bootstrap, seed)
+        resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self.baseline = baseline
         self.targets = _check_threshold_targets(threshold_targets)
         self.manager = plugin_manager or get_plugin_manager()
-        self.options = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap, "seed": seed}
+        self.options = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap, "seed": seed,
+                        "bootstrap": bootstrap}
         self.run = Run(run_name, params, trackers=trackers, plugin_manager=self.manager)  # checks names
 
     def evaluator(self, labels: Sequence, *, has_scores: bool) -> Evaluator:
@@ -131,6 +133,7 @@ def evaluate(
     seed: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
     threshold_targets: Optional[Mapping[str, float]] = None,
+    bootstrap: Optional[str] = None,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; the rules on shapes and labels are in the README.
 
@@ -145,15 +148,22 @@ def evaluate(
     listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
     in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
     examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
+    ``bootstrap`` is how resamples are drawn: ``"multinomial"`` (the default for arrays) or
+    ``"poisson"`` (the default for Dask collections): Poisson(1) weights per example that depend
+    only on the seed and the example's position, so the same seed gives the same intervals for
+    arrays, files and Dask in any partitioning.
     ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
     operating points to the threshold analysis before it is logged.
     """
     from toolkit.scale import on_dask
 
+    on_dask_collections = scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight)
+    if bootstrap is None:
+        bootstrap = "poisson" if on_dask_collections else "multinomial"
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
-                        n_bootstrap=n_bootstrap, seed=seed, threshold_targets=threshold_targets,
+                        n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
                         trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
-    if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
+    if on_dask_collections:
         collections = on_dask.Collections(y_true, y_pred, y_score, sample_weight)
         evaluator = pipeline.evaluator(collections.labels(labels), has_scores=y_score is not None)
         collections.fill(evaluator, scheduler)

@@ -21,7 +21,7 @@ from toolkit.plugin.types import TrackerLink
 from toolkit.tracking import interrupts
 from toolkit.tracking.interrupts import Terminated
 from toolkit.tracking.params import PreparedParams, prepare_params
-from toolkit.tracking.redaction import strip_url_credentials
+from toolkit.tracking.redaction import redact, strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
@@ -380,7 +380,7 @@ class Run:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Attach text tags to the run in every tracker (for example the reason it failed)."""
         self._require_running("set tags")
-        text = {str(key): strip_url_credentials(str(value)) for key, value in tags.items()}
+        text = redact({str(key): str(value) for key, value in tags.items()})  # by key and by value
         for slot in self._slots:
             slot.call("set_tags", text)
 

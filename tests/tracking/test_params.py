@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import pathlib
 
 import numpy as np
@@ -44,10 +45,11 @@ def test_values_become_plain_data_and_secrets_are_redacted_before_flattening():
 def test_a_long_value_is_set_aside_whole_with_a_marker_in_the_param():
     text = "x" * (MAX_PARAM_LENGTH + 1)
     prepared = prepare_params({"model": {"summary": text}, "short": "y" * MAX_PARAM_LENGTH})
+    artifact = f"params/model.summary-{hashlib.sha256(b'model.summary').hexdigest()[:12]}.txt"
     assert prepared.values["model.summary"] == (
-        f"<{MAX_PARAM_LENGTH + 1} characters, saved whole as artifact params/model.summary.txt>")
+        f"<{MAX_PARAM_LENGTH + 1} characters, saved whole as artifact {artifact}>")
     assert prepared.long_values == {"model.summary": text}
-    assert prepared.artifact_names == {"model.summary": "params/model.summary.txt"}
+    assert prepared.artifact_names == {"model.summary": artifact}
     assert prepared.values["short"] == "y" * MAX_PARAM_LENGTH  # exactly at the limit: kept as is
 
 
@@ -75,3 +77,14 @@ def test_flattening_keeps_every_leaf_once_under_its_path(tree):
             yield path, node
 
     assert flat == dict(leaves(tree, ""))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab/_.é", min_size=1, max_size=300).map(lambda key: "k" * 240 + key),
+                min_size=2, max_size=6, unique=True))
+def test_distinct_long_params_are_saved_under_distinct_file_names(keys):
+    # Keys that differ only in characters a file name cannot hold, or only after 240 shared ones.
+    prepared = prepare_params({key: "x" * (MAX_PARAM_LENGTH + 1) for key in keys})
+    names = list(prepared.artifact_names.values())
+    assert len(set(names)) == len(keys)
+    assert all(len(name.rpartition("/")[2].encode()) <= 255 for name in names)

@@ -20,6 +20,7 @@ from toolkit import config as configs
 from toolkit.commands import train as training
 from toolkit.plugin.manager import get_plugin_manager
 from toolkit.progress import metrics_table
+from toolkit.tracking.redaction import redact_text
 
 RANK_METRIC = "accuracy"
 
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                 extra_params={"variant": name}, prepared=prepared.pop(name),
             )
         except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
-            print(f"variant {name} failed: {type(error).__name__}: {error}", flush=True)
+            print(f"variant {name} failed: {type(error).__name__}: {redact_text(str(error))}", flush=True)
             failed.append(name)
             continue
         metrics = dict(history.final.metrics) if history.final is not None else {}

@@ -11,6 +11,7 @@ from toolkit.commands import gating
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import final_metrics_block
 from toolkit.run import TrackerError
+from toolkit.tracking.redaction import redact_text
 
 # Failures of the training itself (not of the program): reported in one line, exit code 1.
 TRAINING_FAILURES = (FloatingPointError, TrackerError)
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         history = train(config, manager, gates=gates, baseline=baseline)
     except TRAINING_FAILURES as error:
-        print(f"toolkit train: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"toolkit train: failed: {type(error).__name__}: {redact_text(str(error))}", file=sys.stderr)
         return 1
     print_summary(history)
     if history.final is not None and history.final.gates:

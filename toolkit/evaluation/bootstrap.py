@@ -14,6 +14,11 @@ without copying the data:
   ``resample`` function (AUROC: sort once, then a weighted cumulative sum per resample) handles
   a chunk of resamples at once; without one, ``compute`` runs on each resampled copy.
 
+``method="poisson"`` draws the same kinds of resamples with an independent Poisson(1) weight per
+example instead (see :mod:`toolkit.evaluation.poisson`): unweighted cells are then Poisson(count)
+draws, and per-example weights depend only on the seed, the resample and the example's position,
+so batches, files and partitions give the same intervals as one array.
+
 Each metric's interval is the exact percentile bootstrap of that metric. Confusion metrics and
 score metrics are drawn from independent resamples: this does not change any one metric's
 interval, only the correlation between intervals, which nothing reports.
@@ -27,11 +32,12 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from toolkit.evaluation.poisson import cell_counts, check_seed, weight_chunks
 from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
 # Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
 # indices behind it are drawn about DRAW_CELLS at a time.
-CHUNK_CELLS = 8_000_000
+CHUNK_CELLS = 32_000_000
 DRAW_CELLS = 1_000_000
 _CONFUSION_NEEDS = {"confusion", "labels", "count"}
 # What the fallback (compute on each resampled copy) knows how to resample.
@@ -40,8 +46,13 @@ _RESAMPLABLE = set(RAW_INPUTS) | {"scores", "count", "labels"}
 Seed = Union[None, int, np.random.Generator]
 
 
-def check_options(ci: Any, n_bootstrap: Any, seed: Any) -> None:
-    """ValueError for a confidence level outside (0, 1), too few resamples or a bad seed."""
+METHODS = ("multinomial", "poisson")
+
+
+def check_options(ci: Any, n_bootstrap: Any, seed: Any, method: Any = "multinomial") -> None:
+    """ValueError for a confidence level outside (0, 1), too few resamples, a bad seed or method."""
+    if method not in METHODS:
+        raise ValueError(f"bootstrap must be one of {list(METHODS)}, got {method!r}")
     if ci is None:
         return
     if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
@@ -70,6 +81,7 @@ def bootstrap_intervals(
     seed: Seed = None,
     notes: Optional[list[str]] = None,
     params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    method: str = "multinomial",
 ) -> dict[str, tuple[float, float]]:
     """``{metric key: (low, high)}`` for every scalar metric in ``specs``.
 
@@ -78,11 +90,54 @@ def bootstrap_intervals(
     the metrics' ``resample_needs`` name; ``params`` maps a metric's name to the settings its
     ``compute`` and ``resample`` receive (default: the spec's own).
     Undefined resamples (a class missing from a resample) are left out of the percentiles, and
-    ``notes`` gets a line saying how many.
+    ``notes`` gets a line saying how many. ``method`` is how resamples are drawn (see
+    :func:`resampled_values`).
     """
-    check_options(ci, n_bootstrap, seed)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    check_options(ci, n_bootstrap, seed, method)
     notes = notes if notes is not None else []
+    draws = resampled_values(specs, [values], n_bootstrap=n_bootstrap, seed=seed, notes=notes, params=params,
+                             method=method)[0]
+    intervals = {}
+    for key, resampled in draws.items():
+        undefined = int(np.isnan(resampled).sum())
+        if undefined:
+            notes.append(f"{key}: undefined in {undefined} of {resampled.size} bootstrap resamples; "
+                         "its interval uses the rest")
+        intervals[key] = percentile_interval(resampled, ci)
+    return intervals
+
+
+def resampled_values(
+    specs: Sequence[MetricSpec],
+    models: Sequence[Mapping[str, Any]],
+    *,
+    n_bootstrap: int,
+    seed: Seed = None,
+    notes: Optional[list[str]] = None,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    joint_confusion: Optional[np.ndarray] = None,
+    method: str = "multinomial",
+) -> list[dict[str, np.ndarray]]:
+    """Each scalar metric's value in ``n_bootstrap`` resamples, ``{key: (R,) values}`` per model.
+
+    ``models`` holds one ``values`` mapping (as for :func:`bootstrap_intervals`) per model scored
+    on the *same* examples; every model sees the same resamples, so differences between models
+    are paired. Unweighted confusion counts are drawn jointly: ``joint_confusion`` counts the
+    examples by (true label, prediction of model 1, prediction of model 2, ...), shape
+    (K,) * (M + 1); with one model it is the confusion matrix itself (the default).
+
+    ``method="multinomial"``: N draws with replacement (the classic bootstrap).
+    ``method="poisson"``: each example's weight in each resample is Poisson(1), a function of
+    ``seed`` (an integer), the resample and the example's position only (see
+    :mod:`toolkit.evaluation.poisson`), so the same data split into any batches or partitions
+    gives the same intervals.
+    """
+    poisson = method == "poisson"
+    if poisson:
+        seed = check_seed(seed)
+    rng = None if poisson else seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    notes = notes if notes is not None else []
+    values = models[0]  # the models differ in predictions, not in which statistics they hold
     chosen = {spec.name: dict((params or {}).get(spec.name, spec.params)) for spec in specs}
     scalar = [spec for spec in specs if spec.kind == "scalar"]
     weighted = values.get("weighted_cells")
@@ -104,28 +159,28 @@ def bootstrap_intervals(
             missing = sorted(need for need in wanted if values.get(need) is None or need not in _RESAMPLABLE)
             notes.append(f"{spec.name}: no confidence interval: {missing} cannot be resampled "
                          "(not kept in this evaluation, or not per-example data)")
-    draws: dict[str, list[np.ndarray]] = {}
+    draws: list[dict[str, list[np.ndarray]]] = [{} for _ in models]
 
     if confusion_specs and weighted is None:
-        _confusion_by_multinomial(confusion_specs, values, n_bootstrap, rng, draws, chosen)
+        joint = np.asarray(values["confusion"] if joint_confusion is None else joint_confusion)
+        total = int(joint.sum())
+        cells = (cell_counts(seed, joint, n_bootstrap) if poisson
+                 else rng.multinomial(total, joint.ravel() / total, size=n_bootstrap).reshape((n_bootstrap,) + joint.shape))
+        _confusions_of_models(confusion_specs, models, cells, draws, chosen)
     if example_specs or (confusion_specs and weighted is not None):
         n = _example_count(values, [spec for spec, _ in example_specs])
-        for counts in _count_chunks(n, n_bootstrap, rng):
-            resamples = Resamples(counts)
-            if confusion_specs and weighted is not None:
-                _confusion_by_weighted_cells(confusion_specs, values, weighted, resamples, draws, chosen)
-            for spec, fast in example_specs:
-                _per_example(spec, fast, values, resamples, draws, chosen[spec.name])
-
-    intervals = {}
-    for key, parts in draws.items():
-        resampled = np.concatenate(parts).astype(np.float64)
-        undefined = int(np.isnan(resampled).sum())
-        if undefined:
-            notes.append(f"{key}: undefined in {undefined} of {resampled.size} bootstrap resamples; "
-                         "its interval uses the rest")
-        intervals[key] = percentile_interval(resampled, ci)
-    return intervals
+        chunks = (weight_chunks(seed, n, n_bootstrap, CHUNK_CELLS) if poisson
+                  else _count_chunks(n, n_bootstrap, rng))
+        for counts in chunks:
+            for model, model_draws in zip(models, draws):
+                resamples = Resamples(counts)  # one per model: its derived() cache is per model
+                if confusion_specs and weighted is not None:
+                    _confusion_by_weighted_cells(confusion_specs, model, model["weighted_cells"], resamples,
+                                                 model_draws, chosen)
+                for spec, fast in example_specs:
+                    _per_example(spec, fast, model, resamples, model_draws, chosen[spec.name])
+    return [{key: np.concatenate(parts).astype(np.float64) for key, parts in model_draws.items()}
+            for model_draws in draws]
 
 
 # --- confusion metrics ------------------------------------------------------------------------
@@ -138,12 +193,15 @@ def _resample_needs(spec: MetricSpec) -> tuple:
     return spec.resample_needs if spec.resample_needs is not None else spec.needs
 
 
-def _confusion_by_multinomial(specs, values, n_bootstrap, rng, draws, chosen) -> None:
-    confusion = np.asarray(values["confusion"])
-    k = confusion.shape[0]
-    total = int(confusion.sum())
-    cells = rng.multinomial(total, confusion.ravel() / total, size=n_bootstrap)
-    _run_on_confusions(specs, values, cells.reshape(n_bootstrap, k, k), total, draws, chosen)
+def _confusions_of_models(specs, models, cells: np.ndarray, draws, chosen) -> None:
+    """Confusion metrics of each model from (R,) + joint-shape resampled counts."""
+    n_bootstrap, k = cells.shape[0], cells.shape[1]
+    for index, (model, model_draws) in enumerate(zip(models, draws)):
+        # model ``index``'s confusion: the joint counts summed over every other model's predictions
+        others = tuple(axis for axis in range(2, cells.ndim) if axis != index + 2)
+        confusions = cells.sum(axis=others) if others else cells
+        examples = cells.reshape(n_bootstrap, -1).sum(axis=1)
+        _run_on_confusions(specs, model, confusions.reshape(n_bootstrap, k, k), examples, model_draws, chosen)
 
 
 def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws, chosen) -> None:
@@ -152,7 +210,8 @@ def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, 
     mass = np.take(resamples.by_example, order, axis=0) * weighted.sample_weight[order][:, None]
     confusions = np.zeros((len(resamples), k * k))
     confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
-    _run_on_confusions(specs, values, confusions.reshape(-1, k, k), weighted.cells.size, draws, chosen)
+    examples = resamples.by_example.sum(axis=0, dtype=np.int64)
+    _run_on_confusions(specs, values, confusions.reshape(-1, k, k), examples, draws, chosen)
 
 
 def _cell_groups(weighted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,14 +221,16 @@ def _cell_groups(weighted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, sorted_cells[starts]
 
 
-def _run_on_confusions(specs, values, confusions: np.ndarray, count: int, draws, chosen) -> None:
+def _run_on_confusions(specs, values, confusions: np.ndarray, counts: np.ndarray, draws, chosen) -> None:
+    """Each confusion metric on each resampled confusion matrix; ``counts`` holds each resample's
+    number of examples (N for the multinomial bootstrap, the sum of the weights for Poisson's)."""
     for spec in specs:
-        resampled = {"labels": values.get("labels"), "count": count}
+        resampled = {"labels": values.get("labels")}
         collected: dict[str, list[float]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ill-defined resamples are counted, not warned about
-            for confusion in confusions:
-                resampled["confusion"] = confusion
+            for confusion, count in zip(confusions, counts):
+                resampled["confusion"], resampled["count"] = confusion, int(count)
                 outcome = _safe(spec.compute, {**{need: resampled[need] for need in spec.needs},
                                                **chosen[spec.name]})
                 for key, value in _as_mapping(spec.name, outcome).items():

@@ -8,7 +8,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap, inputs
+from toolkit.evaluation import bootstrap as resampling, inputs
+from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import default_metrics, metric_choices, with_defaults
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
@@ -41,12 +42,17 @@ class Evaluator:
         n_bootstrap: int = 1000,
         seed: Any = None,
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        bootstrap: str = "multinomial",
     ) -> None:
-        bootstrap.check_options(ci, n_bootstrap, seed)
+        resampling.check_options(ci, n_bootstrap, seed, bootstrap)
+        # A Poisson bootstrap's seed is fixed now, so that every compute() and every evaluator
+        # made alike (another process's partition) draws the same weights.
+        if ci is not None and bootstrap == "poisson":
+            seed = check_seed(seed)
         # Everything but the plugin manager, so that another process can make an evaluator alike.
         self.settings = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap,
-                         "seed": seed, "metric_params": metric_params}
-        self.ci, self.n_bootstrap, self.seed = ci, n_bootstrap, seed
+                         "seed": seed, "metric_params": metric_params, "bootstrap": bootstrap}
+        self.ci, self.n_bootstrap, self.seed, self.bootstrap = ci, n_bootstrap, seed, bootstrap
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
         manager = self._manager = plugin_manager or get_plugin_manager()
@@ -168,8 +174,7 @@ class Evaluator:
                 raise ValueError(f"y_pred has {pred_values.shape[0]} values but y_true has {n}")
             pred_codes = inputs.encode(pred_values, self.labels, "y_pred")
         else:
-            # argmax: the first column wins a tie; binary scores were widened to [1 - p, p].
-            pred_codes = (scores[:, 1] >= 0.5).astype(np.intp) if _was_binary(y_score) else scores.argmax(axis=1)
+            pred_codes = inputs.predicted_codes(scores, _was_binary(y_score))
             pred_values = None
             if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
                 pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
@@ -268,10 +273,11 @@ class Evaluator:
             scalar = [spec for spec in specs if spec.kind == "scalar"]
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
-            intervals = bootstrap.bootstrap_intervals(
+            intervals = resampling.bootstrap_intervals(
                 scalar, {**values, **self._values(extra - set(values))},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
                 params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
+                method=self.bootstrap,
             )
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],

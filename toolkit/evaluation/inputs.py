@@ -158,6 +158,13 @@ def check_scores(y_score: Any, n: int, labels: tuple) -> np.ndarray:
     return scores
 
 
+def predicted_codes(scores: np.ndarray, binary_scores: bool) -> np.ndarray:
+    """The predictions ``y_score`` implies, as positions in the labels: ``p >= 0.5`` for the
+    positive class when (N,) scores were given (``scores`` is then the widened [1 - p, p]),
+    else the argmax of the columns (the first column wins a tie)."""
+    return (scores[:, 1] >= 0.5).astype(np.intp) if binary_scores else scores.argmax(axis=1)
+
+
 def check_weights(sample_weight: Any, n: int) -> Optional[np.ndarray]:
     """``sample_weight`` as a float (n,) array of finite, non-negative values, or None."""
     if sample_weight is None:

@@ -4,10 +4,12 @@ A plugin, first-party or a stranger's, imports from here and nowhere else in the
 enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
 ``StatisticSpec``, ``ScoreTable``, ``Resamples``, curves and the threshold analysis; tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
-back), ``RUN_STATUSES`` and the value/param policy helpers; adapters get ``ModelAdapter``.
+back), ``RUN_STATUSES`` and the value/param policy helpers; adapters get ``ModelAdapter`` (and
+``import_class``/``ESTIMATOR_SOURCES`` for the classes a config names).
 See docs/architecture.md for where each kind of extension goes.
 """
 
+from toolkit.config import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
 from toolkit.evaluation.thresholds import ThresholdAnalysis, analyse as analyse_thresholds
@@ -48,11 +50,11 @@ from toolkit.tracking.report import EvaluationReport, json_ready
 from toolkit.tracking.values import TrackingWarning
 
 __all__ = [
-    "Batch", "BrokenPlugin", "EVALUATION_FOLDER", "STEP_FOLDER", "evaluation_folder_name", "latest_evaluation_folder", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
+    "Batch", "BrokenPlugin", "ESTIMATOR_SOURCES", "EVALUATION_FOLDER", "STEP_FOLDER", "evaluation_folder_name", "latest_evaluation_folder", "Curve", "Curves", "confusion_figure", "curves_figure", "EpochCallback", "EvaluationReport", "MAX_CURVE_POINTS",
     "MetricSpec", "ModelAdapter", "PluginError", "RUN_STATUSES", "Resamples", "RunRecord", "RunSummary",
     "RunView", "ScoreTable", "ScriptMetric", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
-    "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "json_ready",
+    "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",
     "metric", "param_text", "read_evaluation_folder", "reset_plugin_manager", "strip_url_credentials",
     "unregister_metric", "use_plugin_manager",
 ]

@@ -174,6 +174,27 @@ class ToolkitHookspecs:
                 return LogisticRegression(**spec.get("options", {}))
         """
 
+    @hookspec
+    def toolkit_register_estimators(self) -> Sequence[str]:
+        """Declare model classes, by import path, that a config's ``model.estimator`` may name.
+
+        A config is data: the class it names is imported and called with ``model.options``,
+        so it may name only scikit-learn's estimators (``sklearn.<module>.<Class>``, deriving
+        from ``sklearn.base.BaseEstimator``) and the classes plugins vouch for here; anything
+        else (``subprocess.Popen``, ``os.system``) is refused before anything is imported.
+        Called when a config is validated. Returns text, so it stays cheap: the module is
+        imported only when a config names the class.
+
+        :return: a sequence of import paths (``"package.module.Class"``), exactly as a config
+            writes them; the results of all plugins are joined.
+
+        Example::
+
+            @toolkit.hookimpl
+            def toolkit_register_estimators():
+                return ["xgboost.XGBClassifier", "lightgbm.LGBMClassifier"]
+        """
+
     # --- lifecycle: called for every run, return None ------------------------------------------
 
     @hookspec

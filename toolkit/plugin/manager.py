@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import threading
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,10 +25,14 @@ ENTRY_POINT_GROUP = "toolkit.plugins"
 DISABLE_ENVIRONMENT_VARIABLE = "TOOLKIT_DISABLE_PLUGINS"
 # Built into the core and registered through the same call as any other plugin.
 BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
-# The project's own plugin distributions, named one by one: a prefix anyone can take would let a
-# stranger's "toolkit-something" claim a built-in metric name first.
-FIRST_PARTY_DISTRIBUTIONS = frozenset(
-    {"toolkit-metrics", "toolkit-mlflow", "toolkit-wandb", "toolkit-keras", "toolkit-sklearn"})
+# The project's own plugin distributions, named one by one (a prefix anyone can take would let a
+# stranger's "toolkit-something" claim a built-in metric name first), and the package each one's
+# entry point loads from. The package decides: anyone can write "Name: toolkit-metrics" in metadata.
+FIRST_PARTY_PACKAGES = {
+    "toolkit-metrics": "toolkit_metrics", "toolkit-mlflow": "toolkit_mlflow", "toolkit-wandb": "toolkit_wandb",
+    "toolkit-keras": "toolkit_keras", "toolkit-sklearn": "toolkit_sklearn",
+}
+FIRST_PARTY_DISTRIBUTIONS = frozenset(FIRST_PARTY_PACKAGES)
 
 # Callables that add plugins defined at run time in this process (``@toolkit.metric``) to a newly
 # built manager; the module defining them appends here, so this module need not import it.
@@ -259,12 +264,17 @@ def create_plugin_manager(
     for name, module_name in BUILTIN_PLUGINS.items():
         manager.register(importlib.import_module(module_name), name)
     if load_entry_points:
-        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_load_order)
-        for entry_point in entry_points:
-            if entry_point.name in blocked or manager.has_plugin(entry_point.name):
+        for entry_point in sorted(_entry_points(), key=_load_order):
+            if entry_point.name in blocked:
                 continue
             distribution = entry_point.dist.name if entry_point.dist else "<unknown>"
             version = entry_point.dist.version if entry_point.dist else ""
+            impostor = _claims_first_party(entry_point)
+            if impostor:  # never imported: its code must not run, let alone take a first-party name
+                manager._report(BrokenPlugin(entry_point.name, distribution, impostor), strict)
+                continue
+            if manager.has_plugin(entry_point.name):
+                continue
             try:
                 plugin = entry_point.load()
             except Exception as error:  # an import error of one plugin must not stop the rest
@@ -284,12 +294,36 @@ def create_plugin_manager(
     return manager
 
 
+def _entry_points() -> list[metadata.EntryPoint]:
+    """The ``toolkit.plugins`` entry points of every installed distribution.
+
+    ``metadata.entry_points()`` keeps one distribution per name, the first on ``sys.path``: a
+    distribution claiming a first-party name would hide the real one. Here both are seen.
+    """
+    return [entry_point for distribution in metadata.distributions()
+            for entry_point in distribution.entry_points if entry_point.group == ENTRY_POINT_GROUP]
+
+
+def _loads_first_party_code(entry_point: metadata.EntryPoint) -> bool:
+    return entry_point.module.partition(".")[0] in FIRST_PARTY_PACKAGES.values()
+
+
+def _claims_first_party(entry_point: metadata.EntryPoint) -> Optional[str]:
+    """Why ``entry_point`` is rejected, when its distribution takes a first-party name but loads other code."""
+    claimed = re.sub(r"[-_.]+", "-", entry_point.dist.name).lower() if entry_point.dist else ""
+    if claimed not in FIRST_PARTY_PACKAGES or _loads_first_party_code(entry_point):
+        return None
+    return (f"distribution {entry_point.dist.name} {entry_point.dist.version} at "
+            f"{entry_point.dist.locate_file('')} claims the first-party name {claimed}, but its entry point "
+            f"loads {entry_point.value}, not the {FIRST_PARTY_PACKAGES[claimed]} package; rejected unimported")
+
+
 def _load_order(entry_point: metadata.EntryPoint) -> tuple:
-    """The project's own distributions (FIRST_PARTY_DISTRIBUTIONS) first, then the rest by name: when two
-    plugins claim one metric name, the earlier keeps it, so a third-party plugin cannot silently
-    replace a built-in metric; it is reported instead."""
+    """First-party plugins (their entry point loads from a FIRST_PARTY_PACKAGES package) first, then
+    the rest by distribution and name: when two plugins claim one metric name, the earlier keeps
+    it, so a third-party plugin cannot silently replace a built-in metric; it is reported instead."""
     distribution = entry_point.dist.name if entry_point.dist else ""
-    return (distribution not in FIRST_PARTY_DISTRIBUTIONS, distribution, entry_point.name)
+    return (not _loads_first_party_code(entry_point), distribution, entry_point.name)
 
 
 _default_manager: Optional[ToolkitPluginManager] = None

@@ -257,7 +257,8 @@ class Resamples:
     ``by_example`` is a C-contiguous unsigned or signed integer array (uint8 unless a count
     exceeds 255) of shape (N, R): how many times each example
     (in the order of the ``scores`` statistic) is drawn in each of R resamples; every column
-    sums to N. ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
+    sums to N (or, in a Poisson bootstrap, holds independent Poisson(1) weights, so columns sum to
+    about N). ``counts`` is the same as (R, N) (a transposed view). Weighted evaluations
     multiply each example's weight by its count. ``derived(key, compute)`` caches work shared by
     several metrics within this chunk (per-class AUROC for the macro and the weighted mean).
     """

@@ -45,6 +45,7 @@ def evaluate_files(
     n_bootstrap: int = 1000,
     seed: Any = None,
     threshold_targets: Optional[Mapping[str, float]] = None,
+    bootstrap: str = "poisson",
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -57,15 +58,20 @@ def evaluate_files(
         (``"p_*"``, matched in file order).
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
-    The other arguments are those of ``toolkit.evaluate``. Intervals (``ci``) of metrics that
-    need every example (exact AUROC) need ``exact=True``; threshold targets need ``exact=True``
-    too, since the threshold analysis keeps every score. When ``labels`` is None they are
+    :param ci, n_bootstrap, seed, bootstrap: confidence intervals as in ``toolkit.evaluate``, by
+        default from the Poisson bootstrap: with the same seed, the same intervals whatever
+        ``batch_rows`` or the split of rows into files (and the same as ``toolkit.evaluate(...,
+        bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
+        metrics of unweighted confusion counts get intervals; those that need every example
+        (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
+    The other arguments are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
+    since the threshold analysis keeps every score. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
     from toolkit.pipeline import Pipeline
 
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
-                        n_bootstrap=n_bootstrap, seed=seed, threshold_targets=threshold_targets,
+                        n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
                         trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:

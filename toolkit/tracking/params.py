@@ -7,6 +7,7 @@ artifact and the param holds a marker pointing there (the same for every tracker
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import re
@@ -18,6 +19,10 @@ from toolkit.tracking.redaction import redact
 # MLflow's limit on a param value (mlflow.utils.validation.MAX_PARAM_VAL_LENGTH), the stricter store.
 MAX_PARAM_LENGTH = 6000
 LONG_VALUE_FOLDER = "params"
+# A long value's file: up to 200 characters of its key and 12 hex digits (48 bits) of the key's
+# SHA-256, well inside the 255 bytes a file name may take.
+MAX_READABLE_NAME = 200
+KEY_HASH_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -110,4 +115,11 @@ def prepare_params(params: Optional[Mapping[str, Any]]) -> PreparedParams:
 
 
 def _file_name(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-]", "_", key)[:200] or "_"
+    """A readable, file-system-safe file name for ``key``, unique to it.
+
+    Sanitising and shortening make different keys look alike (``a/b`` and ``a_b``, two keys
+    sharing their first 200 characters), so a short hash of the whole key goes in the name.
+    """
+    readable = re.sub(r"[^A-Za-z0-9_.\-]", "_", key)[:MAX_READABLE_NAME]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:KEY_HASH_LENGTH]
+    return f"{readable}-{digest}"

@@ -9,10 +9,17 @@ so each resample costs one cumulative sum and one gather, vectorised over the ch
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
+
+# Below this many examples a thread pool costs more than it saves.
+_PARALLEL_MIN_EXAMPLES = 100_000
+# Rows of counts turned into floats at a time for the log-loss sums (stays in cache).
+_LOSS_BLOCK_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,9 @@ class SortedColumn:
 
 
 def sorted_column(scores: np.ndarray, positive: np.ndarray) -> SortedColumn:
-    order = np.argsort(scores, kind="stable")
+    # Any sort will do (numpy's default is several times faster than a stable one): ties are
+    # settled by the searches below, and the same scores always sort the same way.
+    order = np.argsort(scores)
     is_positive = positive[order]
     negatives, positives = order[~is_positive], order[is_positive]
     negative_scores, positive_scores = scores[negatives], scores[positives]
@@ -37,7 +46,18 @@ def sorted_column(scores: np.ndarray, positive: np.ndarray) -> SortedColumn:
 
 def _sorted_columns(score_table) -> list[SortedColumn]:
     y_true, y_score = score_table.y_true, score_table.y_score
-    return [sorted_column(np.ascontiguousarray(y_score[:, k]), y_true == k) for k in range(y_score.shape[1])]
+    return _per_class(lambda k: sorted_column(np.ascontiguousarray(y_score[:, k]), y_true == k),
+                      range(y_score.shape[1]), y_true.shape[0])
+
+
+def _per_class(work, classes, n_examples: int) -> list:
+    """``work(c)`` for each class, in threads when there is enough to do (numpy lets go of the
+    GIL in sorts, gathers and sums)."""
+    workers = min(len(classes), os.cpu_count() or 1)
+    if workers > 1 and n_examples >= _PARALLEL_MIN_EXAMPLES:
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(work, classes))
+    return [work(c) for c in classes]
 
 
 # Rows per block of the two-level running sum (see _running_sums_at).
@@ -103,6 +123,13 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray,
 def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
     """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts);
     nan where a class is absent from a resample."""
+    return resampled_auc_and_mass(column, by_example, weights)[0]
+
+
+def resampled_auc_and_mass(column: SortedColumn, by_example: np.ndarray,
+                           weights: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`resampled_auc`, and the positives' resampled (weighted) mass, which is the class's
+    support in each resample."""
     positive_mass = np.take(by_example, column.positives, axis=0)
     if weights is not None:
         positive_mass = positive_mass * weights[column.positives][:, None]
@@ -116,31 +143,20 @@ def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optiona
     else:
         twice_u = np.einsum("ij,ij->j", positive_mass, twice_below)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((positive_total > 0) & (negative_total > 0),
-                        0.5 * twice_u / (positive_total * negative_total), np.nan)
+        auc = np.where((positive_total > 0) & (negative_total > 0),
+                       0.5 * twice_u / (positive_total * negative_total), np.nan)
+    return auc, positive_total
 
 
-def _one_vs_rest(scores, resamples) -> np.ndarray:
-    """(R, K) per-class AUROC, shared by the macro and weighted averages within a chunk."""
-    def compute(resamples) -> np.ndarray:
+def _one_vs_rest(scores, resamples) -> tuple[np.ndarray, np.ndarray]:
+    """(R, K) per-class AUROC and (R, K) per-class support, shared by the macro and weighted
+    averages within a chunk."""
+    def compute(resamples) -> tuple[np.ndarray, np.ndarray]:
         columns = scores.derived("sorted_columns", _sorted_columns)
-        return np.column_stack([resampled_auc(column, resamples.by_example, scores.sample_weight)
-                                for column in columns])
+        parts = _per_class(lambda column: resampled_auc_and_mass(column, resamples.by_example, scores.sample_weight),
+                           columns, scores.y_true.shape[0])
+        return np.column_stack([auc for auc, _ in parts]), np.column_stack([mass for _, mass in parts])
     return resamples.derived("one_vs_rest_auc", compute)
-
-
-def _float_counts(resamples) -> np.ndarray:
-    return resamples.derived("float_counts", lambda chunk: chunk.by_example.astype(np.float64))
-
-
-def _class_mass(scores, resamples) -> np.ndarray:
-    """(R, K) resampled (weighted) support of each class."""
-    def compute(resamples) -> np.ndarray:
-        n = scores.y_true.shape[0]
-        one_hot = np.zeros((n, scores.n_classes))
-        one_hot[np.arange(n), scores.y_true] = 1.0 if scores.sample_weight is None else scores.sample_weight
-        return _float_counts(resamples).T @ one_hot
-    return resamples.derived("class_mass", compute)
 
 
 def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
@@ -150,12 +166,11 @@ def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
 
 
 def roc_auc_ovr_macro(scores, labels: Sequence, resamples) -> np.ndarray:
-    return _one_vs_rest(scores, resamples).mean(axis=1)
+    return _one_vs_rest(scores, resamples)[0].mean(axis=1)
 
 
 def roc_auc_ovr_weighted(scores, labels: Sequence, resamples) -> np.ndarray:
-    per_class = _one_vs_rest(scores, resamples)
-    support = _class_mass(scores, resamples)
+    per_class, support = _one_vs_rest(scores, resamples)
     with np.errstate(invalid="ignore"):
         return np.einsum("ij,ij->i", per_class, support) / support.sum(axis=1)
 
@@ -170,7 +185,14 @@ def log_loss(scores, resamples) -> np.ndarray:
     """Each resample's (weighted) mean loss: (loss x weight) @ counts / weight @ counts."""
     losses = scores.derived("example_losses", _example_losses)
     weights = scores.sample_weight
-    counts = _float_counts(resamples)
-    if weights is None:
-        return losses @ counts / counts.sum(axis=0)
-    return (losses * weights) @ counts / (weights @ counts)
+    by_example = resamples.by_example
+    weights = np.ones(by_example.shape[0]) if weights is None else weights
+    both = np.column_stack([losses * weights, weights])  # (N, 2): one product gives both sums
+    sums = np.zeros((2, by_example.shape[1]))
+    # float copies of the counts a block of rows at a time: a whole (N, R) float64 copy would
+    # cost more memory traffic than the products themselves
+    for start in range(0, by_example.shape[0], _LOSS_BLOCK_ROWS):
+        rows = slice(start, start + _LOSS_BLOCK_ROWS)
+        sums += both[rows].T @ by_example[rows].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums[0] / sums[1]

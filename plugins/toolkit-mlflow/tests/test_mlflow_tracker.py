@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -12,6 +13,7 @@ from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 
 import toolkit
 from toolkit.run import Run
+from toolkit.tracking import MAX_PARAM_LENGTH
 from toolkit.tracking import TrackingWarning
 from toolkit_mlflow.tracker import MlflowTracker
 
@@ -108,10 +110,34 @@ def test_a_param_longer_than_mlflows_limit_is_saved_whole_as_an_artifact(mlflow_
     with Run("long", {"architecture": architecture, "lr": 0.1}, trackers=["mlflow"]):
         pass
     (stored,) = mlflow_store.runs()
-    assert stored.data.params["architecture"] == "<8000 characters, saved whole as artifact params/architecture.txt>"
+    artifact = f"params/architecture-{hashlib.sha256(b'architecture').hexdigest()[:12]}.txt"
+    assert stored.data.params["architecture"] == f"<8000 characters, saved whole as artifact {artifact}>"
     client = mlflow_store.client()
-    path = client.download_artifacts(stored.info.run_id, "params/architecture.txt", mlflow_store.folder)
+    path = client.download_artifacts(stored.info.run_id, artifact, mlflow_store.folder)
     assert open(path).read() == architecture
+
+
+def test_long_params_whose_keys_look_alike_keep_one_artifact_each(mlflow_store):
+    shared = "layer_" * 50  # 300 characters: keys sharing them differ only past MLflow's 250
+    values = {key: f"{key}:" + "v" * MAX_PARAM_LENGTH
+              for key in ("model/summary", "model_summary", f"{shared}a", f"{shared}b")}
+    with pytest.warns(TrackingWarning):  # the 300-character keys are shortened for the store
+        with Run("alike", {"notes": values}, trackers=["mlflow"]):
+            pass
+    (stored,) = mlflow_store.runs()
+    client = mlflow_store.client()
+    artifacts = [entry.path for entry in client.list_artifacts(stored.info.run_id, "params")]
+    assert len(artifacts) == len(values)
+    markers = sorted(value for key, value in stored.data.params.items() if key.startswith("notes."))
+    assert len(markers) == len(values)
+    for marker in markers:
+        artifact = marker.rpartition(" ")[2].rstrip(">")
+        with open(client.download_artifacts(stored.info.run_id, artifact, mlflow_store.folder)) as handle:
+            text = handle.read()
+        key = text.partition(":")[0]
+        assert text == values[key]
+        assert marker == f"<{len(text)} characters, saved whole as artifact {artifact}>"
+    assert len({marker.rpartition(" ")[2] for marker in markers}) == len(values)
 
 
 def test_changing_a_param_inside_a_run_is_refused_before_the_store_is_written(mlflow_store):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from typing import Any, Mapping, Optional
 
-from toolkit.plugin import hookimpl
+from toolkit.plugin import ESTIMATOR_SOURCES, hookimpl, import_class
 
 from toolkit_sklearn.adapter import EstimatorAdapter
 
@@ -30,37 +28,37 @@ def toolkit_build_model(framework: str, spec: Mapping[str, Any], seed: Optional[
     unknown = [key for key in spec if key not in _SPEC_KEYS]
     if unknown:
         raise ValueError(f"model.{unknown[0]} is not a sklearn model key; use {list(_SPEC_KEYS)}")
-    path = spec.get("estimator")
-    if not isinstance(path, str) or "." not in path:
-        raise ValueError(
-            "model.estimator must name an estimator class by its import path, "
-            "for example sklearn.linear_model.LogisticRegression"
-        )
+    estimator = spec.get("estimator")
+    # A class comes from Python code or from a config that named a plugin-registered class (the
+    # config resolved it); text may name scikit-learn's estimators only.
+    estimator_class = estimator if isinstance(estimator, type) else _sklearn_estimator(estimator)
     options = spec.get("options") or {}
     if not isinstance(options, Mapping):
         raise ValueError(f"model.options must be a mapping of parameter to value, got {options!r}")
-    estimator_class = _import_class(path)
     if seed is not None and "random_state" not in options and "random_state" in _parameters(estimator_class):
         options = {**options, "random_state": seed}
     try:
         return estimator_class(**options)
     except TypeError as error:
-        raise ValueError(f"model.options do not fit {path}: {error}") from None
+        raise ValueError(f"model.options do not fit {estimator_class.__name__}: {error}") from None
 
 
-def _import_class(path: str) -> type:
-    module_name, _, class_name = path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"model.estimator {path!r}: cannot import {module_name}: {error}") from None
-    found = getattr(module, class_name, None)
-    if not isinstance(found, type):
-        close = difflib.get_close_matches(class_name, [name for name in dir(module) if name[:1].isupper()], n=1)
-        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
-        raise ValueError(f"model.estimator {path!r}: {module_name} has no class {class_name}{hint}")
+def _sklearn_estimator(path: Any) -> type:
+    """The scikit-learn estimator class at ``path``; nothing outside ``sklearn`` is imported."""
+    if not isinstance(path, str) or "." not in path:
+        raise ValueError(
+            "model.estimator must name an estimator class by its import path, "
+            "for example sklearn.linear_model.LogisticRegression"
+        )
+    if not path.startswith("sklearn."):
+        raise ValueError(f"model.estimator {path!r} is not allowed: name {ESTIMATOR_SOURCES}")
+    from sklearn.base import BaseEstimator
+
+    found = import_class(path)
+    if not issubclass(found, BaseEstimator):
+        raise ValueError(f"model.estimator {path!r} is not a scikit-learn estimator (it does not derive "
+                         f"from sklearn.base.BaseEstimator): name {ESTIMATOR_SOURCES}")
     return found
-
 
 
 def _parameters(estimator_class: type) -> set:

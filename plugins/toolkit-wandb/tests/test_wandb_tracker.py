@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -126,7 +127,8 @@ def test_a_long_param_is_a_marker_in_the_config_and_a_whole_file_in_the_run(wand
     with Run("long-param", {"model": {"summary": summary}}, trackers=["wandb"]):
         pass
     (stored,) = wandb_offline.runs()
-    assert stored.config["model.summary"] == "<7700 characters, saved whole as artifact params/model.summary.txt>"
-    assert "params/model.summary.txt" in stored.files
-    with open(os.path.join(wandb_offline.run_folders()[0], "files", "params", "model.summary.txt")) as handle:
+    file_name = f"model.summary-{hashlib.sha256(b'model.summary').hexdigest()[:12]}.txt"
+    assert stored.config["model.summary"] == f"<7700 characters, saved whole as artifact params/{file_name}>"
+    assert f"params/{file_name}" in stored.files
+    with open(os.path.join(wandb_offline.run_folders()[0], "files", "params", file_name)) as handle:
         assert handle.read() == summary
