@@ -25,6 +25,7 @@ from toolkit.tracking.redaction import redact, strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
+from toolkit.suggestions import did_you_mean
 
 __all__ = ["Run", "Terminated", "TrackerError"]
 
@@ -340,9 +341,13 @@ class Run:
                     slot.values += len(values)
         return values
 
-    def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one training epoch's framework values, then tell the plugins."""
-        self.log_metrics(logs, step=epoch)
+    def log_epoch(self, epoch: int, logs: Mapping[str, float], step: Optional[int] = None) -> None:
+        """Record one training epoch's framework values at ``step`` (default ``epoch``), then tell the plugins.
+
+        The trainer passes ``step=epoch + 1`` (epochs counted from 0, as frameworks count them),
+        so the epoch the console calls "epoch 1" is step 1 in every tracker.
+        """
+        self.log_metrics(logs, step=epoch if step is None else step)
         self.hook.toolkit_epoch_ended(run=self, epoch=epoch, logs=logs)
 
     def log_evaluation(self, result: Any, step: Optional[int] = None, *, artifacts: bool = True) -> None:
@@ -453,6 +458,7 @@ def _check_tracker_names(trackers: Iterable[str], manager: ToolkitPluginManager)
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
-            f"trackers names unknown tracker(s) {unknown}; installed: {sorted(known) or 'none'}"
+            f"trackers names unknown tracker(s) {unknown}; {did_you_mean(unknown[0], known)}"
+            f"installed: {sorted(known) or 'none'}"
         )
     return names

@@ -201,7 +201,7 @@ class Trainer:
         def epoch_ended(epoch: int, logs: Mapping[str, Any]) -> None:
             values = {key: float(value) for key, value in logs.items() if _is_number(value)}
             diverged = [key for key, value in values.items() if not math.isfinite(value)]
-            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()})
+            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()}, step=epoch + 1)
             history.epochs.append(values)
             if diverged:
                 raise FloatingPointError(
@@ -217,7 +217,7 @@ class Trainer:
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
                         self.gates, result.logged_metrics(), self.baseline))
-                run.log_evaluation(result, step=epoch, artifacts=charts)
+                run.log_evaluation(result, step=epoch + 1, artifacts=charts)  # epoch N is step N, as printed
                 history.evaluations.append(result)
             if line is not None:
                 line.print(epoch, values, result)

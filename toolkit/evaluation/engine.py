@@ -11,9 +11,12 @@ import numpy as np
 from toolkit.evaluation import bootstrap as resampling, inputs
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.evaluation.selection import default_metrics, metric_choices, plugin_problems, probability_metrics
+from toolkit.evaluation.selection import (
+    default_metrics, metric_choices, plugin_problems, probability_metrics, with_defaults,
+)
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
+from toolkit.suggestions import did_you_mean
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
 _KEPT_FOR_INTERVALS = ("weighted_cells",)  # weighted confusion resamples need each example's weight
@@ -66,12 +69,12 @@ class Evaluator:
         self._statistic_specs = manager.get_statistics()
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
         self._problems = plugin_problems(manager, self._metric_specs, self._statistic_specs)
-        self._selected = self._select(metrics)
-        # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
+        # metrics=None (or "default" among them): exact=False keeps memory bounded (see selection.default_metrics).
         self._exact = bool(exact)
+        self._selected, default_notes = self._select(metrics)
         self._defaults, self._selection_notes = default_metrics(
             self._metric_specs, self._statistic_specs, self.task, exact=self._exact
-        ) if self._selected is None else (None, [])
+        ) if self._selected is None else (None, default_notes)
         self._selection_notes = self._problems + self._selection_notes
         if self._defaults is not None and self.score_type == "decision":
             left_out = probability_metrics(self._defaults)
@@ -95,15 +98,17 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
-            return None
-        chosen = metric_choices(metrics)
+            return None, []
+        chosen, notes = with_defaults(metric_choices(metrics), self._metric_specs, self._statistic_specs,
+                                      self.task, exact=self._exact)
         unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             broken = "".join(f"; {note}" for note in self._problems)
             raise ValueError(
-                f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}{broken}"
+                f"metrics names unknown metric(s) {unknown}; {did_you_mean(unknown[0], self._metric_specs)}"
+                f"registered: default, {', '.join(sorted(self._metric_specs))}{broken}"
             )
         selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
@@ -123,7 +128,7 @@ class Evaluator:
             raise ValueError(f"metrics {needing} need probabilities, but score_type='decision' scores are "
                              "margins: leave them out, or pass probabilities (or score_type='logits')")
         self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
-        return selected
+        return selected, notes
 
     def _apply_metric_params(self, metric_params: Optional[Mapping[str, Mapping[str, Any]]],
                              candidates: list[MetricSpec]) -> None:

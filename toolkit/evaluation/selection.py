@@ -102,3 +102,35 @@ def plugin_problems(manager: Any, metrics: Mapping[str, MetricSpec],
 def probability_metrics(specs: list[MetricSpec]) -> list[str]:
     """The names of metrics in ``specs`` that read scores as probabilities."""
     return [spec.name for spec in specs if spec.needs_probabilities]
+
+
+DEFAULT = "default"
+
+
+def with_defaults(
+    chosen: Mapping[str, Any],
+    metrics: Mapping[str, MetricSpec],
+    statistics: Mapping[str, StatisticSpec],
+    task: str,
+    *,
+    exact: bool = True,
+) -> tuple[dict[str, Any], list[str]]:
+    """``chosen`` (metric name -> params) with the name "default" replaced by the default metrics.
+
+    "default" is what ``metrics=None`` computes for ``task`` (see ``default_metrics``), so
+    ``[default, specificity_macro]`` adds a metric without listing the others; a metric named
+    both ways keeps the params given with it. Returns the expanded choice and the notes on what
+    the default left out.
+    """
+    if DEFAULT not in chosen:
+        return dict(chosen), []
+    if chosen[DEFAULT] is not None:
+        raise ValueError(f"metrics: {DEFAULT!r} stands for the default metrics and takes no params")
+    defaults, notes = default_metrics(metrics, statistics, task, exact=exact)
+    expanded: dict[str, Any] = {}
+    for name, params in chosen.items():
+        if name == DEFAULT:
+            expanded.update({spec.name: chosen.get(spec.name) for spec in defaults if spec.name not in expanded})
+        else:
+            expanded[name] = params
+    return expanded, notes
