@@ -56,16 +56,21 @@ def _sortable(bits, sign, all_ones):
 @njit(cache=True, nogil=True)
 def _pack(bits, y_true, columns, sign, all_ones, base, index_shift, out):
     """out[j, i] = (key of bits[i, columns[j]] - base) << 1 | (y_true[i] == columns[j]), and with
-    ``index_shift`` = 32, that shifted up again over the example index i. One pass over the rows."""
+    ``index_shift`` = 32, that shifted up again over the example index i. One pass over the rows.
+    Returns whether any score was negative (which a base assumed from 0.0 cannot take)."""
     index_mask = _INDEX_MASK if index_shift else np.uint64(0)
+    negative = False
     for i in range(bits.shape[0]):
         label = y_true[i]
         index = np.uint64(i) & index_mask
         for j in range(columns.shape[0]):
             column = columns[j]
-            key = _sortable(np.uint64(bits[i, column]), sign, all_ones) - base
+            score_bits = np.uint64(bits[i, column])
+            negative |= score_bits > sign  # the sign bit, and more than -0.0
+            key = _sortable(score_bits, sign, all_ones) - base
             key = (key << _ONE) | np.uint64(label == column)
             out[j, i] = (key << np.uint64(index_shift)) | index
+    return negative
 
 
 @njit(cache=True, nogil=True)
@@ -189,23 +194,37 @@ def key_layout(y_score: np.ndarray, weighted: bool) -> tuple[int, Optional[type]
     return base, np.uint32 if span < 1 << 31 else np.uint64 if span < 1 << 63 else None
 
 
+def _layout_if_non_negative(y_score: np.ndarray, weighted: bool) -> Optional[tuple[int, type]]:
+    """``key_layout`` for scores that are all >= 0 (probabilities), known without reading them:
+    their keys start at 0.0's; None where the layout depends on the range."""
+    if y_score.dtype.itemsize == 8:
+        return None if weighted else (1 << 63, np.uint64)
+    if weighted:
+        return None if y_score.shape[0] > _MAX_INDEXED_EXAMPLES else (1 << (y_score.dtype.itemsize * 8 - 1), np.uint64)
+    return 1 << (y_score.dtype.itemsize * 8 - 1), np.uint32
+
+
 def mann_whitney_columns(
     y_score: np.ndarray,
     y_true: np.ndarray,
     weights: Optional[np.ndarray],
     columns: Sequence[int],
     workers: int = 1,
+    layout: Optional[tuple[int, Optional[type]]] = None,
 ) -> ClassTotals:
     """U of each score column in ``columns`` for the examples whose ``y_true`` (class positions,
     intp) equals that column, against all others; exact, ties counted half.
 
     ``y_score`` is a float16/32/64 (N, K) array in any memory layout; it is read, never copied
     whole: the keys of a group of columns at a time take at most as much memory as the scores.
+    ``layout`` is ``key_layout``'s answer when known; by default, scores are first assumed to be
+    non-negative (saving two passes for min and max), and measured when one is not.
     """
     n = y_score.shape[0]
     columns = np.asarray(columns, dtype=np.intp)
     unsigned = _BITS_OF[y_score.dtype.itemsize]
-    base, key_dtype = key_layout(y_score, weights is not None)
+    assumed = layout is None and _layout_if_non_negative(y_score, weights is not None)
+    base, key_dtype = layout or assumed or key_layout(y_score, weights is not None)
     tasks = len(columns)
     if key_dtype is None:
         def one_column(j: int) -> tuple:
@@ -231,8 +250,11 @@ def mann_whitney_columns(
     results = []
     for start in range(0, tasks, per_pass):
         group = columns[start:start + per_pass]
-        _pack(y_score.view(unsigned), y_true, group, sign, all_ones, np.uint64(base),
-              32 if weights is not None else 0, keys)
+        negative = _pack(y_score.view(unsigned), y_true, group, sign, all_ones, np.uint64(base),
+                         32 if weights is not None else 0, keys)
+        if negative and assumed:
+            return mann_whitney_columns(y_score, y_true, weights, columns, workers,
+                                        key_layout(y_score, weights is not None))
         results += _map(sort_and_count, range(len(group)), workers)
     return ClassTotals(*np.array(results, dtype=np.float64).reshape(tasks, 3).T)
 
