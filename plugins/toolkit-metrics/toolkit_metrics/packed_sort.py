@@ -100,6 +100,14 @@ def _count_sorted(keys):
     return twice_u, keys.shape[0] - negatives_below
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _close_group(u, negatives_below, positives_total, group_positives, group_negatives):
+    """Adds a finished group of equal scores: its positives' pairs with the negatives below, and
+    half of those with its own negatives. Returns the new U, negatives below and positives."""
+    return (u + group_positives * (negatives_below + 0.5 * group_negatives),
+            negatives_below + group_negatives, positives_total + group_positives)
+
+
 @njit(cache=True, nogil=True)
 def _weigh_sorted(keys, weights):
     """(U, positive weight, negative weight) from sorted keys (value << 33 | is_positive << 32 | index)."""
@@ -116,9 +124,8 @@ def _weigh_sorted(keys, weights):
         key = keys[i]
         value = key >> value_shift
         if value != previous:
-            u += group_positives * (negatives_below + 0.5 * group_negatives)
-            negatives_below += group_negatives
-            positives_total += group_positives
+            u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                               group_positives, group_negatives)
             group_positives = 0.0
             group_negatives = 0.0
             previous = value
@@ -126,8 +133,9 @@ def _weigh_sorted(keys, weights):
         positive = np.float64((key >> _INDEX_BITS) & _ONE)
         group_positives += weight * positive
         group_negatives += weight - weight * positive
-    u += group_positives * (negatives_below + 0.5 * group_negatives)
-    return u, positives_total + group_positives, negatives_below + group_negatives
+    u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                       group_positives, group_negatives)
+    return u, positives_total, negatives_below
 
 
 @njit(cache=True, nogil=True)
@@ -146,9 +154,8 @@ def _weigh_ordered(keys, order, y_true, column, weights, weighted):
         index = order[i]
         value = keys[index]
         if value != previous:
-            u += group_positives * (negatives_below + 0.5 * group_negatives)
-            negatives_below += group_negatives
-            positives_total += group_positives
+            u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                               group_positives, group_negatives)
             group_positives = 0.0
             group_negatives = 0.0
             previous = value
@@ -157,8 +164,9 @@ def _weigh_ordered(keys, order, y_true, column, weights, weighted):
             group_positives += weight
         else:
             group_negatives += weight
-    u += group_positives * (negatives_below + 0.5 * group_negatives)
-    return u, positives_total + group_positives, negatives_below + group_negatives
+    u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                       group_positives, group_negatives)
+    return u, positives_total, negatives_below
 
 
 def _float_key(value: np.floating, unsigned) -> int:
