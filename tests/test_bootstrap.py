@@ -114,7 +114,7 @@ def test_every_resample_function_equals_compute_on_resampled_copies(problem):
     table = ScoreTable(y_true, y_score, weights)
     resamples = Resamples(np.ascontiguousarray(counts.T.astype(np.int32)))
     task = "binary" if k == 2 else "multiclass"
-    specs = [spec for spec in toolkit.create_plugin_manager().get_metrics().values()
+    specs = [spec for spec in toolkit.plugin.create_plugin_manager().get_metrics().values()
              if spec.resample is not None and task in spec.tasks]
     assert specs, "the standard metrics provide resample functions"
     for spec in specs:
@@ -227,7 +227,7 @@ def test_a_metric_whose_statistic_cannot_be_resampled_gets_a_note_not_an_interva
     class Positives:
         @hookimpl
         def toolkit_register_statistics(self):
-            return [toolkit.StatisticSpec("positives", init=lambda labels: 0,
+            return [toolkit.plugin.StatisticSpec("positives", init=lambda labels: 0,
                                           update=lambda state, batch: state + int((batch.y_true == 1).sum()),
                                           merge=lambda a, b: a + b)]
 
@@ -245,7 +245,7 @@ def test_a_metric_whose_statistic_cannot_be_resampled_gets_a_note_not_an_interva
 
 def test_bootstrap_intervals_function_takes_engine_values_directly():
     confusion = np.array([[40, 10], [5, 45]])
-    spec = toolkit.create_plugin_manager().get_metrics()["accuracy"]
+    spec = toolkit.plugin.create_plugin_manager().get_metrics()["accuracy"]
     intervals = bootstrap_intervals([spec], {"confusion": confusion, "labels": [0, 1]}, ci=0.95,
                                     n_bootstrap=4000, seed=0)
     low, high = intervals["accuracy"]

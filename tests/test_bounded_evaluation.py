@@ -17,7 +17,7 @@ SCORES = RNG.dirichlet([1, 1, 1], 400)
 
 def test_bounded_evaluation_keeps_only_fixed_size_statistics_and_says_what_it_left_out():
     evaluator = toolkit.Evaluator([0, 1, 2], exact=False)
-    manager = toolkit.get_plugin_manager()
+    manager = toolkit.plugin.get_plugin_manager()
     statistics = manager.get_statistics()
     assert all(statistics[name].bounded for name in evaluator._statistics)
     result = evaluator.update(Y_TRUE, y_score=SCORES).compute()
@@ -42,9 +42,9 @@ def test_exact_and_bounded_evaluators_do_not_merge():
 
 def test_spec_fields_are_checked():
     with pytest.raises(ValueError, match="bounded must be True or False"):
-        toolkit.StatisticSpec("s", init=list, update=list, merge=list, bounded="no")
+        toolkit.plugin.StatisticSpec("s", init=list, update=list, merge=list, bounded="no")
     with pytest.raises(ValueError, match="approximates"):
-        toolkit.MetricSpec("m", compute=len, needs=("confusion",), higher_is_better=True, approximates="bad name!")
+        toolkit.plugin.MetricSpec("m", compute=len, needs=("confusion",), higher_is_better=True, approximates="bad name!")
 
 
 def test_an_evaluator_pickles_as_its_states_and_merges_after_the_trip():
@@ -56,8 +56,8 @@ def test_an_evaluator_pickles_as_its_states_and_merges_after_the_trip():
 
 
 def test_unpickling_where_a_metric_plugin_is_missing_names_the_metric():
-    plugin = type("Local", (), {"toolkit_register_metrics": toolkit.hookimpl(staticmethod(lambda: [
-        toolkit.MetricSpec("local_error_rate", lambda confusion: 1 - confusion.trace() / confusion.sum(),
+    plugin = type("Local", (), {"toolkit_register_metrics": toolkit.plugin.hookimpl(staticmethod(lambda: [
+        toolkit.plugin.MetricSpec("local_error_rate", lambda confusion: 1 - confusion.trace() / confusion.sum(),
                            ("confusion",), False)]))})
     manager = create_plugin_manager()
     manager.register(plugin, "local")

@@ -132,3 +132,43 @@ def test_the_guides_tracker_records_a_real_run(toolkit_plugin_manager, tmp_path,
     assert events[0]["name"] == "guide" and events[-1]["status"] == "FINISHED"
     assert events[1]["params"] == {"api_key": "***", "model.depth": 2}  # redacted before any tracker
     assert events[2]["metrics"]["accuracy"] == result.metrics["accuracy"] == 0.75
+
+
+# --- the protocols' reference in docs/hooks.md, generated from their docstrings --------------------
+
+PROTOCOLS_BEGIN = "<!-- protocols: generated from toolkit/plugin/types.py by `python tests/test_docs.py` -->"
+PROTOCOLS_END = "<!-- protocols: end -->"
+
+
+def protocol_reference() -> str:
+    """The Protocol classes plugins implement or receive, as docs/hooks.md shows them."""
+    from toolkit.plugin import types as plugin_types
+
+    parts = [PROTOCOLS_BEGIN]
+    for name in ("Tracker", "TrackerReader", "ModelAdapter", "RunView"):
+        protocol = getattr(plugin_types, name)
+        methods = [member for member, value in vars(protocol).items()
+                   if callable(value) and not member.startswith("_")]
+        signatures = []
+        for member in methods:
+            signatures.append(f"def {member}{_unquoted(inspect.signature(getattr(protocol, member)))}")
+            if getattr(protocol, member).__doc__:
+                signatures += [f"    # {line}".rstrip() for line in inspect.cleandoc(getattr(protocol, member).__doc__).splitlines()]
+        parts += [f"#### {name}", "", inspect.cleandoc(protocol.__doc__), "", "```python", *signatures, "```", ""]
+    parts.append(PROTOCOLS_END)
+    return "\n".join(parts)
+
+
+def _documented_protocols(text: str) -> str:
+    start, end = text.index(PROTOCOLS_BEGIN), text.index(PROTOCOLS_END) + len(PROTOCOLS_END)
+    return text[start:end]
+
+
+def test_the_protocols_in_the_hook_reference_are_the_code_s_own():
+    assert _documented_protocols(HOOKS_DOC.read_text()) == protocol_reference(), (
+        "docs/hooks.md's protocol section differs from toolkit/plugin/types.py: run `python tests/test_docs.py`")
+
+
+if __name__ == "__main__":  # rewrite the generated section of docs/hooks.md
+    text = HOOKS_DOC.read_text()
+    HOOKS_DOC.write_text(text.replace(_documented_protocols(text), protocol_reference()))

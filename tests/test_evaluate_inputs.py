@@ -51,11 +51,11 @@ def test_nothing_reaches_the_lifecycle_hooks_when_input_is_bad():
     calls = []
 
     class Recorder:
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_run_started(self, run):
             calls.append("started")
 
-    manager = toolkit.create_plugin_manager()
+    manager = toolkit.plugin.create_plugin_manager()
     manager.register(Recorder())
     with pytest.raises(ValueError):
         toolkit.evaluate([0, 1], [0, 3], labels=[0, 1], plugin_manager=manager)

@@ -1,4 +1,4 @@
-"""The rules of DESIGN.md for default labels, derived predictions and undefined values."""
+"""The rules of the README for default labels, derived predictions and undefined values."""
 
 from __future__ import annotations
 
@@ -54,11 +54,11 @@ def test_a_metric_that_raises_is_nan_with_the_reason_and_the_rest_survive():
         raise ZeroDivisionError("bad plugin")
 
     class Broken:
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_register_metrics(self):
-            return [toolkit.MetricSpec("broken", broken, ("confusion",), True)]
+            return [toolkit.plugin.MetricSpec("broken", broken, ("confusion",), True)]
 
-    manager = toolkit.create_plugin_manager()
+    manager = toolkit.plugin.create_plugin_manager()
     manager.register(Broken())
     result = toolkit.evaluate([0, 1], [0, 1], plugin_manager=manager)
     assert math.isnan(result.metrics["broken"])
@@ -74,11 +74,11 @@ def test_raw_inputs_reach_metrics_as_given_joined_over_batches():
         return 0.0
 
     class Raw:
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_register_metrics(self):
-            return [toolkit.MetricSpec("raw", record, ("y_true", "y_pred", "labels"), None)]
+            return [toolkit.plugin.MetricSpec("raw", record, ("y_true", "y_pred", "labels"), None)]
 
-    manager = toolkit.create_plugin_manager()
+    manager = toolkit.plugin.create_plugin_manager()
     manager.register(Raw())
     evaluator = toolkit.Evaluator(labels=["a", "b"], metrics=["raw", "accuracy"], plugin_manager=manager)
     evaluator.update(["a", "b"], y_score=[0.2, 0.9])

@@ -66,7 +66,7 @@ class InMemoryTracker:
 
     def start(self, run_name):
         self.events.append(("start", run_name))
-        return toolkit.TrackerLink("in-memory", f"run-{len(TRACKERS)}", "memory")
+        return toolkit.plugin.TrackerLink("in-memory", f"run-{len(TRACKERS)}", "memory")
 
     def log_params(self, params):
         self.events.append(("params", dict(params)))
@@ -105,7 +105,7 @@ def test_hook_toolkit_register_trackers(toolkit_plugin_manager):
     result = toolkit.evaluate(Y_TRUE, Y_PRED, trackers=["in-memory"], run_name="tracked",
                               params={"model": {"depth": 3}})
     (tracker,) = TRACKERS
-    assert isinstance(tracker, toolkit.Tracker)
+    assert isinstance(tracker, toolkit.plugin.Tracker)
     kinds = [event[0] for event in tracker.events]
     assert kinds[0] == "start" and tracker.events[0] == ("start", "tracked")
     assert ("params", {"model.depth": 3}) in tracker.events  # flattened by the run, not the tracker

@@ -12,7 +12,7 @@ def test_import_discovery_and_evaluate_stay_light():
     script = f"""
 import json, sys
 import toolkit
-manager = toolkit.create_plugin_manager()
+manager = toolkit.plugin.create_plugin_manager()
 infos = manager.plugin_infos()
 result = toolkit.evaluate([0, 1, 1, 0], y_score=[0.1, 0.8, 0.4, 0.3])
 print(json.dumps({{"heavy": sorted(m for m in {HEAVY!r} if m in sys.modules),

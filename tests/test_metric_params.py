@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import toolkit
-from toolkit.evaluation.engine import metric_choices
+from toolkit.evaluation.selection import metric_choices
 from toolkit.plugin import MetricSpec
 
 Y_TRUE = [0, 1, 1, 0, 1, 1]

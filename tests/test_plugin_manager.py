@@ -11,9 +11,9 @@ from toolkit.plugin.manager import ToolkitPluginManager
 GOOD_PLUGIN = """
 import toolkit
 
-@toolkit.hookimpl
+@toolkit.plugin.hookimpl
 def toolkit_register_metrics():
-    return [toolkit.MetricSpec("error_rate", lambda confusion: 1 - confusion.trace() / confusion.sum(),
+    return [toolkit.plugin.MetricSpec("error_rate", lambda confusion: 1 - confusion.trace() / confusion.sum(),
                                ("confusion",), False)]
 """
 
@@ -90,7 +90,7 @@ def test_an_unknown_hook_name_is_reported_with_a_suggestion(install_distribution
 
 def test_registration_hooks_must_return_spec_dataclasses():
     class WrongType:
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_register_metrics(self):
             return [{"name": "accuracy"}]
 
@@ -102,9 +102,9 @@ def test_registration_hooks_must_return_spec_dataclasses():
 
 def test_programmatic_registration_is_seen_and_can_be_removed():
     class ErrorRate:
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_register_metrics(self):
-            return [toolkit.MetricSpec("error_rate", lambda confusion: 0.0, ("confusion",), False)]
+            return [toolkit.plugin.MetricSpec("error_rate", lambda confusion: 0.0, ("confusion",), False)]
 
     manager = create_plugin_manager()
     plugin = ErrorRate()
@@ -117,14 +117,14 @@ def test_programmatic_registration_is_seen_and_can_be_removed():
 
 def test_spec_dataclasses_validate_their_fields():
     with pytest.raises(ValueError, match="metric name 'bad\\|name'"):
-        toolkit.MetricSpec("bad|name", lambda confusion: 0.0, ("confusion",), True)
+        toolkit.plugin.MetricSpec("bad|name", lambda confusion: 0.0, ("confusion",), True)
     with pytest.raises(ValueError, match="kind 'table'"):
-        toolkit.MetricSpec("ok", lambda confusion: 0.0, ("confusion",), True, kind="table")
+        toolkit.plugin.MetricSpec("ok", lambda confusion: 0.0, ("confusion",), True, kind="table")
     with pytest.raises(ValueError, match="tasks"):
-        toolkit.MetricSpec("ok", lambda confusion: 0.0, ("confusion",), True, tasks=("regression",))
+        toolkit.plugin.MetricSpec("ok", lambda confusion: 0.0, ("confusion",), True, tasks=("regression",))
     with pytest.raises(ValueError, match="requires"):
-        toolkit.StatisticSpec("s", init=list, update=list, merge=list, requires=("logits",))
-    spec = toolkit.MetricSpec("ok", lambda confusion: 0.0, "confusion", True)
+        toolkit.plugin.StatisticSpec("s", init=list, update=list, merge=list, requires=("logits",))
+    spec = toolkit.plugin.MetricSpec("ok", lambda confusion: 0.0, "confusion", True)
     assert spec.needs == ("confusion",)
     with pytest.raises(AttributeError):
         spec.name = "changed"  # frozen
@@ -138,7 +138,7 @@ def test_no_plugin_manager_is_built_at_import_time():
 
     importlib.reload(toolkit)
     assert manager_module._default_manager is None
-    assert isinstance(toolkit.get_plugin_manager(), ToolkitPluginManager)
+    assert isinstance(toolkit.plugin.get_plugin_manager(), ToolkitPluginManager)
 
 
 def test_a_stranger_named_like_the_project_cannot_take_a_builtin_name(install_distribution):

@@ -130,11 +130,11 @@ def test_parquet_readers_let_go_of_each_file_once_read(files):
     class ArrowMemoryProbe:
         allocated = None
 
-        @toolkit.hookimpl
+        @toolkit.plugin.hookimpl
         def toolkit_evaluation_ended(self, run, result, step):
             ArrowMemoryProbe.allocated = pa.total_allocated_bytes()
 
-    manager = toolkit.create_plugin_manager()
+    manager = toolkit.plugin.create_plugin_manager()
     manager.register(ArrowMemoryProbe(), "probe")
     # Arrow's pool is process-wide: what other tests left alive there is not this reader's.
     before = pa.total_allocated_bytes()
@@ -146,13 +146,13 @@ class RecordingPlugin:
     def __init__(self) -> None:
         self.results = []
 
-    @toolkit.hookimpl
+    @toolkit.plugin.hookimpl
     def toolkit_evaluation_ended(self, run, result, step):
         self.results.append(result)
 
 
 def test_the_result_reaches_the_run_hooks_once(files):
-    manager = toolkit.create_plugin_manager()
+    manager = toolkit.plugin.create_plugin_manager()
     recorder = RecordingPlugin()
     manager.register(recorder, "recorder")
     result = toolkit.evaluate_files(files / "all.csv", y_true="label", y_score=SCORE_COLUMNS,

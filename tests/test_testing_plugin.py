@@ -46,7 +46,7 @@ def test_toolkit_plugin_manager_holds_the_overridden_plugins_and_is_process_wide
 
 
 def test_outside_the_fixture_the_plugin_is_not_registered():
-    assert "positives" not in toolkit.create_plugin_manager().get_metrics()
+    assert "positives" not in toolkit.plugin.create_plugin_manager().get_metrics()
 
 
 def test_make_plugin_manager_is_strict(make_plugin_manager):
@@ -55,7 +55,7 @@ def test_make_plugin_manager_is_strict(make_plugin_manager):
         def toolkit_register_metrics(self):
             return [MetricSpec("accuracy", lambda confusion: 0.0, ("confusion",), True)]
 
-    with pytest.raises(toolkit.PluginError, match="metric 'accuracy' is registered by both toolkit-metrics"):
+    with pytest.raises(toolkit.plugin.PluginError, match="metric 'accuracy' is registered by both toolkit-metrics"):
         make_plugin_manager(Clashing())
     assert "accuracy" not in make_plugin_manager(entry_points=False).get_metrics()
 
@@ -85,13 +85,14 @@ def test_batches_cover_every_example_once(classification_data: ClassificationDat
     assert np.array_equal(np.concatenate([batch.y_true for batch in batches]), classification_data.y_true)
 
 
-def test_toolkit_tracking_points_both_trackers_at_a_temporary_folder(toolkit_tracking, tmp_path):
-    assert os.environ["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'tracking' / 'mlflow.db'}"
+def test_toolkit_tracking_points_each_tracker_at_a_temporary_folder(toolkit_tracking, tmp_path):
+    # the sandboxes the MLflow and W&B plugins offer (TrackerSpec.sandbox), applied by the core fixture
+    assert set(toolkit_tracking.trackers) >= {"mlflow", "wandb"}
+    assert os.environ["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'tracking' / 'mlflow' / 'mlflow.db'}"
     assert os.environ["WANDB_MODE"] == "offline"
-    assert os.environ["WANDB_DIR"] == str(toolkit_tracking.wandb_dir)
+    assert os.environ["WANDB_DIR"] == str(toolkit_tracking.folder("wandb"))
     assert "WANDB_API_KEY" not in os.environ
     assert os.getcwd() == str(toolkit_tracking.root)
-    assert toolkit_tracking.wandb_run_folders() == []
 
 
 def test_hook_recorder_sees_an_evaluation(toolkit_hook_recorder):
@@ -116,7 +117,7 @@ def test_a_plugin_authors_suite_runs_on_the_installed_example(example_site, tmp_
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     summary = completed.stdout.strip().splitlines()[-1]
-    installed = [name for name in ("mlflow", "wandb") if name in toolkit.create_plugin_manager().get_trackers()]
+    installed = [name for name in ("mlflow", "wandb") if name in toolkit.plugin.create_plugin_manager().get_trackers()]
     if installed:  # the last test records to the real trackers in temporary folders
         assert summary.startswith("6 passed"), completed.stdout
     else:
@@ -141,7 +142,7 @@ def test_the_testing_plugin_and_the_example_import_nothing_heavy(example_site):
     script = (
         "import sys, json, toolkit.testing, toolkit\n"
         "from toolkit.cli import main\n"
-        "manager = toolkit.create_plugin_manager(strict=True)\n"
+        "manager = toolkit.plugin.create_plugin_manager(strict=True)\n"
         "assert 'balanced_accuracy' in manager.get_metrics()\n"
         f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
     )
@@ -163,15 +164,12 @@ def test_toolkit_evaluate_records_script_metrics_in_both_real_trackers(
     assert toolkit_tracking.trackers == ("mlflow", "wandb")  # both plugins are installed in this repo's venv
     expected = result.metrics["error_rate"]
 
-    (mlflow_run,) = toolkit_tracking.mlflow_runs()
-    assert mlflow_run.info.status == "FINISHED"
-    assert mlflow_run.data.metrics["error_rate"] == pytest.approx(expected, abs=1e-12)
-    artifacts = Path(mlflow_run.info.artifact_uri.removeprefix("file://"))
-    assert artifacts.is_relative_to(toolkit_tracking.root)  # nothing lands outside the test's folder
-    assert any(artifacts.rglob("*confusion*"))
-
-    (wandb_run,) = toolkit_tracking.wandb_runs()
-    assert wandb_run.name == "fixture-run" and wandb_run.exit_code == 0
-    assert [value for _, value in wandb_run.metric("error_rate")] == [pytest.approx(expected, abs=1e-12)]
-    (folder,) = toolkit_tracking.wandb_run_folders()
-    assert folder.is_relative_to(toolkit_tracking.wandb_dir)
+    for tracker in ("mlflow", "wandb"):
+        (run,) = toolkit_tracking.runs(tracker)
+        assert run.status == "FINISHED" and run.run_name == "fixture-run", tracker
+        assert run.metrics["error_rate"] == pytest.approx(expected, abs=1e-12), tracker
+        assert run.history["error_rate"] == [(0, pytest.approx(expected, abs=1e-12))], tracker
+        assert run.confusion is not None and run.evaluation["labels"], tracker  # the evaluation files came back
+    # nothing lands outside the test's folder
+    assert list(toolkit_tracking.root.rglob("confusion_matrix.png"))
+    assert list(toolkit_tracking.folder("wandb").glob("wandb/offline-run-*"))

@@ -299,7 +299,7 @@ class MemoryTracker:
 class MemoryTrackerPlugin:
     @hookimpl
     def toolkit_register_trackers(self):
-        return [toolkit.TrackerSpec("memory", MemoryTracker)]
+        return [toolkit.plugin.TrackerSpec("memory", MemoryTracker)]
 
 
 def memory_manager():

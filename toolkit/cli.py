@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import linecache
 import sys
 from typing import Optional, Sequence
 
 import toolkit
+from toolkit.errors import UsageError
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report")
@@ -17,14 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toolkit", description=toolkit.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"toolkit {toolkit.__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"toolkit.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name == f"toolkit.commands.{name}":  # not written yet on this branch
-                continue
-            raise
-        module.add_parser(subparsers)
+    for name in COMMAND_MODULES:  # a command that fails to import is a bug: its traceback shows
+        importlib.import_module(f"toolkit.commands.{name}").add_parser(subparsers)
     return parser
 
 
@@ -33,9 +29,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except ValueError as error:  # bad input: one line that names the problem, no traceback
+    except ValueError as error:
+        if not is_usage_error(error):
+            raise  # a bug (a numpy shape error, a plugin's own failure): the traceback says where
         print(f"toolkit {args.command}: error: {error}", file=sys.stderr)
         return 2
+
+
+def is_usage_error(error: BaseException) -> bool:
+    """A UsageError, or a ValueError that a ``raise`` statement of the toolkit's own checks raised:
+    in the core or in an installed plugin's package (a config a plugin builds, a tracker's options)."""
+    if isinstance(error, UsageError):
+        return True
+    if type(error) is not ValueError or error.__traceback__ is None:
+        return False
+    last = error.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    code = last.tb_frame.f_code
+    module = last.tb_frame.f_globals.get("__name__", "")
+    line = linecache.getline(code.co_filename, last.tb_lineno).strip()
+    return line.startswith("raise ") and module.split(".")[0] in _checked_packages()
+
+
+def _checked_packages() -> set[str]:
+    from toolkit.plugin.manager import get_plugin_manager
+
+    plugins = [plugin for _, plugin in get_plugin_manager().list_name_plugin() if plugin is not None]
+    return {"toolkit"} | {str(getattr(plugin, "__name__", type(plugin).__module__)).split(".")[0] for plugin in plugins}
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ A config (see examples/digits_cnn.yaml)::
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
     metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric;
                                                        # {name: {param: value}} entries set params
-    trackers: {mlflow: {}, wandb: {}}                   # or a list of names
+    trackers: {mlflow: {}, wandb: {}}                   # or a list of names; default: TOOLKIT_TRACKERS,
+                                                        # else the trackers installed as defaults
     params: {note: baseline}                            # optional: extra values to log
     gates: {accuracy: ">= 0.9", log_loss: "<= 0.35"}    # optional: checked on the last epoch
 
@@ -30,7 +31,6 @@ TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metric
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
-DEFAULT_TRACKERS = ("mlflow",)
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,13 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
     data = _data(config.get("data", "digits"), where)
     model, framework = _model(config["model"], where)
     metrics = _metrics(config.get("metrics"), where)
-    trackers = _trackers(config.get("trackers", list(DEFAULT_TRACKERS)), where)
+    if "trackers" in config:
+        trackers = _trackers(config["trackers"], where)
+    else:  # configuration decides (TOOLKIT_TRACKERS, or the trackers installed as defaults)
+        from toolkit.plugin.manager import get_plugin_manager
+        from toolkit.tracking.choice import default_tracker_names
+
+        trackers = {name: {} for name in default_tracker_names(plugin_manager or get_plugin_manager())}
     params = config.get("params") or {}
     if not isinstance(params, Mapping):
         raise ValueError(f"{where}: params must be a mapping of name to value, got {params!r}")
@@ -247,7 +253,7 @@ def _names(value: Any, key: str, where: str) -> Optional[list]:
 
 def _metrics(value: Any, where: str) -> Optional[list]:
     """Metric names, or one-key mappings of a name to its params: ``[accuracy, {top_k_accuracy: {k: 3}}]``."""
-    from toolkit.evaluation.engine import metric_choices
+    from toolkit.evaluation.selection import metric_choices
 
     if value is None:
         return None
@@ -264,7 +270,7 @@ def _metrics(value: Any, where: str) -> Optional[list]:
 
 
 def _check_metrics(metrics: list, installed: Mapping[str, Any], where: str) -> None:
-    from toolkit.evaluation.engine import metric_choices
+    from toolkit.evaluation.selection import metric_choices
 
     chosen = metric_choices(metrics)
     _check_installed("metrics", chosen, installed, where, "metric")

@@ -212,6 +212,18 @@ class Run:
             return list(self._summary)
         return [slot.summary_line() for slot in self._slots]
 
+    def where_to_look(self) -> list[str]:
+        """How a person opens each tracker's copy of the run: lines its plugin offers, else its location."""
+        specs = self._manager.get_trackers()
+        lines: list[str] = []
+        for tracker_name, link in self.links.items():
+            spec = specs.get(tracker_name)
+            if spec is not None and spec.where_to_look is not None:
+                lines += [strip_url_credentials(line) for line in spec.where_to_look(link)]
+            else:
+                lines.append(f"{tracker_name}: {link.url or link.location}")
+        return lines
+
     def __enter__(self) -> "Run":
         return self.start()
 

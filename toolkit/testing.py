@@ -13,7 +13,7 @@ to put your plugin into ``toolkit_plugin_manager``::
         result = toolkit.evaluate(classification_data.y_true, classification_data.y_pred)
         assert 0 <= result.metrics["my_metric"] <= 1
 
-Nothing heavy is imported here: MLflow and W&B are only imported by the helpers that read runs.
+Nothing heavy is imported here, and no tracker is named: each tracker plugin says how to sandbox it.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ import pytest
 from toolkit.plugin.manager import ToolkitPluginManager, create_plugin_manager, use_plugin_manager
 from toolkit.plugin.markers import hookimpl
 from toolkit.plugin.script_metrics import restore_script_metrics, saved_script_metrics
-
-# The trackers the toolkit_tracking fixture points at temporary folders.
-SANDBOXED_TRACKERS = ("mlflow", "wandb")
-
 
 # --- plugin managers ------------------------------------------------------------------------------
 
@@ -169,90 +165,79 @@ def binary_classification_data() -> ClassificationData:
 
 # --- real trackers in temporary folders -----------------------------------------------------------
 
-# W&B writes a run file from its own process, which may still be busy when run.finish() returns.
-WANDB_WRITER_WAIT_SECONDS = 30.0
-
-
 @dataclass
 class TrackingFolders:
-    """Where the trackers write during one test, and helpers that read the runs back."""
+    """Where the trackers write during one test, and a helper that reads the runs back.
+
+    ``trackers`` are the installed trackers that offer a sandbox (``TrackerSpec.sandbox``);
+    each writes under ``root / <tracker name>`` and is read back through its own reader.
+    """
 
     root: Path
-    mlflow_tracking_uri: str
-    wandb_dir: Path
     trackers: tuple = field(default_factory=tuple)
+    manager: Optional[ToolkitPluginManager] = None
 
-    def mlflow_runs(self) -> list:
-        """Every MLflow run in the temporary store (``mlflow.entities.Run``), newest first."""
-        from mlflow.tracking import MlflowClient  # heavy: only when a test reads runs
+    def folder(self, tracker: str) -> Path:
+        """The folder tracker ``tracker`` writes into during this test."""
+        return self.root / tracker
 
-        client = MlflowClient(tracking_uri=self.mlflow_tracking_uri)
-        experiments = [experiment.experiment_id for experiment in client.search_experiments()]
-        return list(client.search_runs(experiments, order_by=["attributes.start_time DESC"]))
+    def runs(self, tracker: str) -> list:
+        """Every run tracker ``tracker`` recorded in this test, newest first, each a
+        :class:`toolkit.plugin.RunRecord` (status, metrics and their history, params, tags, files)."""
+        from toolkit.reporting.record import open_reader
 
-    def wandb_run_folders(self) -> list[Path]:
-        """The offline W&B run folders (what ``wandb sync`` would upload), oldest first."""
-        return sorted((self.wandb_dir / "wandb").glob("offline-run-*"), key=lambda folder: folder.stat().st_mtime)
-
-    def wandb_runs(self) -> list:
-        """Every offline W&B run read back from its ``.wandb`` file (config, history, summary,
-        exit code), oldest first; needs the toolkit-wandb plugin, whose reader this uses."""
-        try:
-            from toolkit_wandb.offline_run import read_offline_run
-        except ImportError as error:
-            raise RuntimeError(f"reading W&B runs needs the toolkit-wandb plugin: {error}") from None
-        return [read_offline_run(str(folder), wait_seconds=WANDB_WRITER_WAIT_SECONDS)
-                for folder in self.wandb_run_folders()]
+        reader = open_reader(tracker, manager=self.manager)
+        return [reader.read_run(summary.run_id) for summary in reader.list_runs()]
 
 
 @pytest.fixture
 def toolkit_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TrackingFolders:
-    """Point MLflow and W&B at a temporary folder, which is also the working directory.
+    """Every installed tracker that offers a sandbox writes into a temporary folder, which is also
+    the working directory; nothing is sent over the network and nothing lands outside the folder.
 
-    MLflow uses a SQLite store there (``MLFLOW_TRACKING_URI``) and its default experiment; W&B
-    runs offline (``WANDB_MODE=offline``, no API key, no netrc) with every folder it writes
-    (``WANDB_DIR``, cache, config, data, artifacts) inside, so nothing leaves the machine.
+    Each tracker plugin says how through ``TrackerSpec.sandbox(folder)``: the environment
+    variables that point it at ``folder`` (None unsets one).
     """
+    from toolkit.plugin.manager import get_plugin_manager
+
     root = tmp_path / "tracking"
-    wandb_dir = root / "wandb-home"
-    for folder in (root, wandb_dir, wandb_dir / "cache", wandb_dir / "config", wandb_dir / "data",
-                   wandb_dir / "artifacts"):
-        folder.mkdir(parents=True, exist_ok=True)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    monkeypatch.chdir(root)  # MLflow's default artifact root (./mlruns) lands here too
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    for variable, value in {
-        "WANDB_MODE": "offline", "WANDB_DIR": str(wandb_dir), "WANDB_CACHE_DIR": str(wandb_dir / "cache"),
-        "WANDB_CONFIG_DIR": str(wandb_dir / "config"), "WANDB_DATA_DIR": str(wandb_dir / "data"),
-        "WANDB_ARTIFACT_DIR": str(wandb_dir / "artifacts"), "WANDB_SILENT": "true",
-        "WANDB_DISABLE_GIT": "true", "NETRC": str(root / "no-netrc"),  # no key from ~/.netrc either
-    }.items():
-        monkeypatch.setenv(variable, value)
-    for variable in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_ENTITY", "WANDB_PROJECT",
-                     "WANDB_IDENTITY_TOKEN_FILE", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(variable, raising=False)
-    return TrackingFolders(root=root, mlflow_tracking_uri=uri, wandb_dir=wandb_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(root)
+    manager = get_plugin_manager()
+    sandboxed = []
+    for name, spec in manager.get_trackers().items():
+        if spec.sandbox is None:
+            continue
+        folder = root / name
+        folder.mkdir(exist_ok=True)
+        for variable, value in spec.sandbox(str(folder)).items():
+            if value is None:
+                monkeypatch.delenv(variable, raising=False)
+            else:
+                monkeypatch.setenv(variable, value)
+        sandboxed.append(name)
+    return TrackingFolders(root=root, trackers=tuple(sandboxed), manager=manager)
 
 
 @pytest.fixture
 def toolkit_evaluate(
     toolkit_plugin_manager: ToolkitPluginManager, toolkit_tracking: TrackingFolders
 ) -> Callable[..., Any]:
-    """``toolkit.evaluate`` recording to the installed MLflow and W&B trackers in temporary folders.
+    """``toolkit.evaluate`` recording to every sandboxed tracker (``toolkit_tracking.trackers``).
 
     ``toolkit_evaluate(y_true, y_pred, y_score, ..., trackers=None)``: with ``trackers=None``
-    every installed tracker of ``SANDBOXED_TRACKERS`` is used (the test is skipped when there is
-    none); read the runs back with ``toolkit_tracking.mlflow_runs()`` and ``wandb_runs()``.
+    every sandboxed tracker is used (the test is skipped when there is none); read the runs back
+    with ``toolkit_tracking.runs(name)``.
     """
-    from toolkit.evaluation import evaluate
+    from toolkit.pipeline import evaluate
 
-    installed = tuple(name for name in SANDBOXED_TRACKERS if name in toolkit_plugin_manager.get_trackers())
+    installed = tuple(name for name in toolkit_tracking.trackers if name in toolkit_plugin_manager.get_trackers())
     toolkit_tracking.trackers = installed
 
     def evaluate_tracked(*args: Any, trackers: Optional[Sequence[str]] = None, **kwargs: Any) -> Any:
         if trackers is None:
             if not installed:
-                pytest.skip(f"no tracker of {list(SANDBOXED_TRACKERS)} is installed")
+                pytest.skip("no installed tracker offers a test sandbox")
             trackers = installed
         return evaluate(*args, trackers=trackers, plugin_manager=toolkit_plugin_manager, **kwargs)
 
@@ -317,5 +302,5 @@ def toolkit_hook_recorder(toolkit_plugin_manager: ToolkitPluginManager) -> Itera
 
 
 __all__ = [
-    "ClassificationData", "HookRecorder", "SANDBOXED_TRACKERS", "TrackingFolders", "synthetic_classification",
+    "ClassificationData", "HookRecorder", "TrackingFolders", "synthetic_classification",
 ]

@@ -17,8 +17,10 @@ import numpy as np
 
 from toolkit.evaluation import EvaluationResult, Evaluator
 from toolkit.evaluation import gates as quality_gates
+from toolkit.pipeline import check_gate_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import EpochLine
+from toolkit.tracking.choice import default_tracker_names
 from toolkit.run import Run
 
 # Framework values are recorded under this prefix so that a framework's "accuracy" (on the
@@ -49,7 +51,8 @@ class Trainer:
         estimator, ...).
     :param metrics: metrics for the per-epoch validation: names, or name -> params
         (``{"top_k_accuracy": {"k": 3}}``); None: every metric that applies.
-    :param trackers: tracker names the run is recorded to.
+    :param trackers: tracker names the run is recorded to; None: ``TOOLKIT_TRACKERS``, else the
+        trackers installed as defaults (``TrackerSpec.default``).
     :param params: extra hyperparameters to log beside the ones the adapter finds itself.
     :param run_name: the run's name in every tracker.
     :param plugin_manager: the plugin manager to use (default: the process-wide one).
@@ -68,7 +71,7 @@ class Trainer:
         self,
         model: Any,
         metrics: Any = None,
-        trackers: Iterable[str] = ("mlflow",),
+        trackers: Optional[Iterable[str]] = None,
         params: Optional[Mapping[str, Any]] = None,
         run_name: Optional[str] = None,
         *,
@@ -85,16 +88,20 @@ class Trainer:
         self._manager = plugin_manager or get_plugin_manager()
         adapter = self._manager.get_model_adapter(model)
         if adapter is None:
+            adapters = sorted(implementation.plugin_name for implementation
+                              in self._manager.hook.toolkit_model_adapter.get_hookimpls())
             raise ValueError(
                 f"model: no installed plugin can train a {type(model).__module__}."
                 f"{type(model).__qualname__}; install the plugin for its framework "
-                "(toolkit-keras for Keras models, toolkit-sklearn for scikit-learn estimators)"
+                f"(plugins with model adapters now: {', '.join(adapters) or 'none'}; `toolkit plugins` lists them)"
             )
         self.model = model
         self.adapter = adapter
         # Names, or name -> params ({"top_k_accuracy": {"k": 3}}): the metric engine reads both.
         self.metrics = [metrics] if isinstance(metrics, str) else (
             None if metrics is None else dict(metrics) if isinstance(metrics, Mapping) else list(metrics))
+        if trackers is None:  # configuration decides (toolkit/tracking/choice.py), never this code
+            trackers = default_tracker_names(self._manager)
         self.trackers = (trackers,) if isinstance(trackers, str) else tuple(trackers or ())
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping of name to value, got {type(params).__name__}")
@@ -134,9 +141,8 @@ class Trainer:
                     f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
-        checker = Evaluator(labels, self.metrics, plugin_manager=self._manager)  # checks metric names now
-        quality_gates.check_gate_metrics(self.gates, checker.known_metric_keys(), f"a {checker.task} evaluation")
-        check_fit = getattr(self.adapter, "check_fit", None)
+        check_gate_metrics(self.gates, Evaluator(labels, self.metrics, plugin_manager=self._manager))
+        check_fit = getattr(self.adapter, "check_fit", None)  # optional in ModelAdapter: older adapters lack it
         if callable(check_fit):  # what the framework cannot do with these settings, said now
             check_fit(epochs=epochs, batch_size=batch_size)
         params = {

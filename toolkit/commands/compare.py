@@ -1,12 +1,13 @@
-"""``toolkit compare [--experiment NAME] [--metric KEY]``: runs side by side from MLflow, best first."""
+"""``toolkit compare [--tracker NAME] [--experiment NAME] [--metric KEY]``: recorded runs side by side, best first."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
-import os
 from typing import Any, Optional
 
+from toolkit.errors import UsageError
 from toolkit.progress import HEADLINE_METRICS, format_value
 
 SHOWN_PARAMS = ("variant", "optimizer", "loss", "epochs", "batch_size", "estimator")
@@ -14,50 +15,51 @@ SHOWN_PARAMS = ("variant", "optimizer", "loss", "epochs", "batch_size", "estimat
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "compare", help="list MLflow runs side by side, best first",
-        description="List the runs of an MLflow store side by side, best first by one metric.",
+        "compare", help="list recorded runs side by side, best first",
+        description="List the runs a tracker recorded side by side, best first by one metric. "
+                    "Runs are read back through the tracker's reader (any tracker that offers one).",
     )
-    parser.add_argument("--experiment", help="the MLflow experiment (default: every experiment)")
+    add_reader_arguments(parser)
+    parser.add_argument("--experiment", help="only runs of this experiment (W&B: project)")
     parser.add_argument("--metric", default="accuracy", help="the metric that ranks the runs (default accuracy)")
-    parser.add_argument("--tracking-uri", help="the MLflow store (default: MLFLOW_TRACKING_URI, else MLflow's default)")
     parser.add_argument("--limit", type=int, default=50, help="show at most this many runs (default 50)")
     parser.set_defaults(run=run)
 
 
+def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """--tracker and --store: which tracker's runs to read, and where (shared with report)."""
+    parser.add_argument("--tracker", metavar="NAME",
+                        help="read runs from this tracker (default: the first configured tracker that can read)")
+    parser.add_argument("--store", "--tracking-uri", dest="store", metavar="LOCATION",
+                        help="where that tracker's runs are: a tracking URI for MLflow, the folder holding "
+                             "wandb/ for W&B (default: the tracker's own default)")
+
+
+def open_reader(args: argparse.Namespace) -> Any:
+    from toolkit.reporting.record import open_reader as open_tracker_reader
+
+    return open_tracker_reader(args.tracker, {"location": args.store} if args.store else None)
+
+
 def run(args: argparse.Namespace) -> int:
-    try:
-        import mlflow
-    except ImportError:
-        raise ValueError("compare reads MLflow runs: install toolkit-mlflow (pip install mlflow)") from None
     if args.limit < 1:
-        raise ValueError(f"--limit must be a positive integer, got {args.limit}")
-    uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or mlflow.get_tracking_uri()
-    _check_store_exists(uri)
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    experiments = client.search_experiments()
-    if args.experiment is not None:
-        chosen = [experiment for experiment in experiments if experiment.name == args.experiment]
-        if not chosen:
-            names = ", ".join(sorted(experiment.name for experiment in experiments)) or "none"
-            raise ValueError(f"--experiment {args.experiment!r} is not in {uri}; experiments there: {names}")
-        experiments = chosen
-    runs = client.search_runs([experiment.experiment_id for experiment in experiments], max_results=1000)
+        raise UsageError(f"--limit must be a positive integer, got {args.limit}")
+    reader = open_reader(args)
+    runs = reader.list_runs(args.experiment)
     if not runs:
-        print(f"no runs in {uri}" + (f" experiment {args.experiment!r}" if args.experiment else ""))
+        print(f"no runs in {reader.location()}" + (f" experiment {args.experiment!r}" if args.experiment else ""))
         return 0
+    known = set().union(*(summary.metrics for summary in runs))
+    if args.metric not in known:
+        close = difflib.get_close_matches(args.metric, sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UsageError(f"--metric {args.metric!r}: no run in {reader.location()} has it; {hint}"
+                         f"metrics there: {', '.join(sorted(known)[:20]) or 'none'}")
     higher = _higher_is_better(args.metric)
-    runs = sorted(runs, key=lambda found: _rank(found.data.metrics.get(args.metric), higher))[: args.limit]
-    print(_table(runs, args.metric, experiments))
-    print(f"\n{len(runs)} run(s) from {uri}, best {args.metric} first")
+    runs = sorted(runs, key=lambda found: _rank(found.metrics.get(args.metric), higher))[: args.limit]
+    print(_table(runs, args.metric))
+    print(f"\n{len(runs)} run(s) from {reader.location()}, best {args.metric} first")
     return 0
-
-
-def _check_store_exists(uri: str) -> None:
-    """A SQLite store that does not exist would be created by reading it: say so instead."""
-    if uri.startswith("sqlite:///"):
-        path = uri[len("sqlite:///"):]
-        if not os.path.exists(path):
-            raise ValueError(f"there is no MLflow store at {path}; train first, or pass --tracking-uri")
 
 
 def _higher_is_better(metric: str) -> bool:
@@ -75,20 +77,18 @@ def _rank(value: Optional[float], higher: bool) -> tuple:
     return (0, -value if higher else value)
 
 
-def _table(runs: list, metric: str, experiments: list) -> str:
-    names = {experiment.experiment_id: experiment.name for experiment in experiments}
+def _table(runs: list, metric: str) -> str:
     metric_keys = [metric] + [key for key in HEADLINE_METRICS if key != metric and
-                              any(key in found.data.metrics for found in runs)]
-    param_keys = [key for key in SHOWN_PARAMS if any(key in found.data.params for found in runs)]
+                              any(key in found.metrics for found in runs)]
+    param_keys = [key for key in SHOWN_PARAMS if any(key in found.params for found in runs)]
     header = ["run", "status", *metric_keys, *param_keys, "experiment", "run id"]
     rows = []
     for found in runs:
-        metrics, params = found.data.metrics, found.data.params
         rows.append([
-            found.info.run_name or "-", found.info.status,
-            *(format_value(metrics[key]) if key in metrics else "-" for key in metric_keys),
-            *(str(params.get(key, "-")) for key in param_keys),
-            names.get(found.info.experiment_id, found.info.experiment_id), found.info.run_id[:8],
+            found.run_name or "-", found.status,
+            *(format_value(found.metrics[key]) if key in found.metrics else "-" for key in metric_keys),
+            *(str(found.params.get(key, "-")) for key in param_keys),
+            found.experiment_name or "-", found.run_id,
         ])
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]

@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="the class labels, in the order of the score columns")
     parser.add_argument("--metric", dest="metrics", action="append", metavar="NAME", help="a metric to compute (repeatable; default all)")
     parser.add_argument("--tracker", dest="trackers", action="append", default=[], metavar="NAME",
-                        help="record the result as a run in this tracker (repeatable: mlflow, wandb)")
+                        help="record the result as a run in this tracker (repeatable; `toolkit plugins` lists them)")
     parser.add_argument("--run-name", help="the run's name in the trackers")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     files = parser.add_argument_group(
@@ -77,8 +77,6 @@ def _run_files(args: argparse.Namespace) -> int:
     """Out-of-core: the files are read a batch at a time; the options name their columns."""
     import toolkit
 
-    if args.ci is not None or args.target_precision is not None or args.target_recall is not None:
-        raise ValueError("--ci and --target-* need every example in memory: they do not go with --files")
     y_score = args.y_score
     if y_score is not None and "," in y_score:
         y_score = [name.strip() for name in y_score.split(",") if name.strip()]
@@ -89,7 +87,8 @@ def _run_files(args: argparse.Namespace) -> int:
         exact=args.exact,
         batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
-        gates=gates, baseline=baseline,
+        gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
+        threshold_targets=gating.threshold_targets(args),
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any, Optional
 
+from toolkit.errors import UsageError
 from toolkit.evaluation import gates as quality_gates
 
 # Exit code of a run whose gates failed (2 is bad input, as for every ValueError).
@@ -18,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser, intervals: bool = True, thres
                        help="a gate such as 'accuracy>=0.9' or 'f1_macro>=baseline+0.01' (repeatable); "
                             "the command exits 1 naming every gate that failed")
     group.add_argument("--baseline", metavar="RUN_ID",
-                       help="an MLflow run (in MLFLOW_TRACKING_URI) whose metrics 'baseline' in a gate refers to")
+                       help="a recorded run (id or unique prefix) whose metrics 'baseline' in a gate refers to; "
+                            "read through --baseline-tracker (default: the first configured tracker that can read)")
+    group.add_argument("--baseline-tracker", metavar="NAME", help="the tracker that recorded the --baseline run")
     if intervals:
         group.add_argument("--ci", type=float, metavar="LEVEL",
                            help="add percentile bootstrap confidence intervals at this level (e.g. 0.95)")
@@ -44,7 +47,7 @@ def parse(args: argparse.Namespace, config_gates: Any = None, manager: Any = Non
         quality_gates.check_gate_metrics(gates, known, "the chosen metrics")
     baseline = None
     if getattr(args, "baseline", None):
-        baseline = baseline_metrics(args.baseline, getattr(args, "tracking_uri", None))
+        baseline = baseline_metrics(args.baseline, getattr(args, "baseline_tracker", None))
     elif any(gate.relative for gate in gates):
         raise ValueError(f"gates {[str(gate) for gate in gates if gate.relative]} compare with a baseline: "
                          "give --baseline RUN_ID")
@@ -52,13 +55,13 @@ def parse(args: argparse.Namespace, config_gates: Any = None, manager: Any = Non
     return gates, baseline
 
 
-def baseline_metrics(run_id: str, tracking_uri: Optional[str] = None) -> dict[str, float]:
-    """The latest value of every metric of MLflow run ``run_id``."""
-    from toolkit.reporting.record import open_client, read_run
+def baseline_metrics(run_id: str, tracker: Optional[str] = None) -> dict[str, float]:
+    """The latest value of every metric of the recorded run ``run_id`` (or a unique prefix of it)."""
+    from toolkit.reporting.record import open_reader, read_run
 
-    record = read_run(open_client(tracking_uri), run_id)
+    record = read_run(open_reader(tracker), run_id)
     if not record.metrics:
-        raise ValueError(f"--baseline {run_id!r}: the run has no metrics to compare with")
+        raise UsageError(f"--baseline {run_id!r}: the run has no metrics to compare with")
     return dict(record.metrics)
 
 

@@ -57,9 +57,11 @@ def prepare(config: configs.TrainConfig, manager: ToolkitPluginManager) -> tuple
     dataset = datasets.load(config.data_source, **options)
     model = manager.build_model(config.framework, config.model, dataset.input_shape, dataset.labels, config.seed)
     if model is None:
+        builders = sorted(implementation.plugin_name for implementation
+                          in manager.hook.toolkit_build_model.get_hookimpls())
         raise ValueError(
             f"config {config.source}: model.framework {config.framework!r} is not built by any "
-            "installed plugin; use keras (toolkit-keras) or sklearn (toolkit-sklearn)"
+            f"installed plugin (plugins that build models from configs: {', '.join(builders) or 'none'})"
         )
     return dataset, model
 
@@ -100,23 +102,8 @@ def print_summary(history: Any) -> None:
     if history.final is not None:
         print(f"{name}: final validation metrics after {len(history.epochs)} epoch(s), {history.seconds:.1f} s")
         print(final_metrics_block(history.final.metrics))
-    lines = where_to_look(history.run.links.values())
+    lines = history.run.where_to_look()
     if lines:
         print("where to look:")
         for line in lines:
             print(f"  {line}")
-
-
-def where_to_look(links: Any) -> list[str]:
-    """The command that opens each tracker's copy of the run."""
-    lines = []
-    for link in links:
-        if link.url:
-            lines.append(f"{link.tracker}: {link.url}")
-        elif link.tracker == "mlflow":
-            lines.append(f"mlflow: mlflow ui --backend-store-uri {link.location}   (then open http://127.0.0.1:5000)")
-        elif link.tracker == "wandb":
-            lines.append(f"wandb: offline run in {link.location}; upload it with: wandb sync {link.location}")
-        else:
-            lines.append(f"{link.tracker}: {link.location}")
-    return lines

@@ -66,6 +66,9 @@ def downsample(curve: Curve, max_points: int = MAX_CURVE_POINTS) -> Curve:
 class Curves(Sequence[Curve]):
     """A family of curves of one kind (one per class), computed on first access and then kept."""
 
+    # How a tracker recognises this artifact without importing the class (see EvaluationReport).
+    artifact_kind = "curves"
+
     def __init__(self, kind: str, compute: Callable[[], Sequence[Curve]]) -> None:
         if kind not in CURVE_KINDS:
             raise ValueError(f"kind {kind!r} must be one of {sorted(CURVE_KINDS)}")

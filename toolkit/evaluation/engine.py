@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap, gates as quality_gates, inputs
+from toolkit.evaluation import bootstrap, inputs
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.evaluation.selection import default_metrics
+from toolkit.evaluation.selection import default_metrics, metric_choices
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 
@@ -40,12 +39,16 @@ class Evaluator:
         ci: Optional[float] = None,
         n_bootstrap: int = 1000,
         seed: Any = None,
+        metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
     ) -> None:
         bootstrap.check_options(ci, n_bootstrap, seed)
+        # Everything but the plugin manager, so that another process can make an evaluator alike.
+        self.settings = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap,
+                         "seed": seed, "metric_params": metric_params}
         self.ci, self.n_bootstrap, self.seed = ci, n_bootstrap, seed
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
-        manager = plugin_manager or get_plugin_manager()
+        manager = self._manager = plugin_manager or get_plugin_manager()
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
@@ -56,6 +59,7 @@ class Evaluator:
             self._metric_specs, self._statistic_specs, self.task, exact=self._exact
         ) if self._selected is None else (None, [])
         candidates = self._selected if self._selected is not None else self._defaults
+        self._apply_metric_params(metric_params, candidates)
         needs = {need for spec in candidates for need in spec.needs}
         self._raw_needed = sorted(needs & set(RAW_INPUTS))
         kept = _ALWAYS_KEPT
@@ -94,6 +98,32 @@ class Evaluator:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
         self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
         return selected
+
+    def _apply_metric_params(self, metric_params: Optional[Mapping[str, Mapping[str, Any]]],
+                             candidates: list[MetricSpec]) -> None:
+        """Settings for metrics chosen or computed by default (``{"threshold_analysis": {...}}``)."""
+        if not metric_params:
+            return
+        if not isinstance(metric_params, Mapping):
+            raise ValueError(f"metric_params must be a mapping of metric name -> params, got {metric_params!r}")
+        by_name = {spec.name: spec for spec in candidates}
+        outside = sorted(set(metric_params) - set(by_name))
+        if outside:
+            raise ValueError(f"metric_params names {outside}, which this {self.task} evaluation does not "
+                             f"compute; it computes {sorted(by_name)}")
+        for name, overrides in metric_params.items():
+            if overrides is not None and not isinstance(overrides, Mapping):
+                raise ValueError(f"metric_params: params of {name!r} must be a mapping, got {overrides!r}")
+            self._params[name] = by_name[name].with_params({**self._params.get(name, {}), **(overrides or {})})
+
+    @property
+    def metric_specs(self) -> list[MetricSpec]:
+        """The metrics this evaluator computes when their inputs are given (chosen, or the defaults)."""
+        return list(self._selected if self._selected is not None else self._defaults)
+
+    def spawn(self) -> "Evaluator":
+        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back."""
+        return Evaluator(self.labels, plugin_manager=self._manager, **self.settings)
 
     # --- accumulating -----------------------------------------------------------------------------
 
@@ -171,7 +201,7 @@ class Evaluator:
         # Specs hold plugin functions (often lambdas or closures) that do not pickle: ship their
         # names; the receiving process looks them up among its own installed plugins.
         state = self.__dict__.copy()
-        for attribute in ("_metric_specs", "_statistic_specs"):
+        for attribute in ("_metric_specs", "_statistic_specs", "_manager"):
             del state[attribute]
         for attribute in ("_selected", "_defaults"):
             specs = state[attribute]
@@ -180,7 +210,7 @@ class Evaluator:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        manager = get_plugin_manager()
+        manager = self._manager = get_plugin_manager()
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
         missing = [name for name in [*(self._selected or ()), *(self._defaults or ())]
@@ -245,14 +275,6 @@ class Evaluator:
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
         )
 
-    def known_metric_keys(self, intervals: Optional[bool] = None) -> set[str]:
-        """The scalar metric keys this evaluator can produce (what gates may name)."""
-        selected = [spec.name for spec in (self._selected if self._selected is not None else self._defaults)]
-        return quality_gates.known_metric_keys(
-            self._metric_specs, task=self.task, labels=self.labels, selected=selected,
-            intervals=self.ci is not None if intervals is None else intervals,
-        )
-
     def _available(self, need: str) -> bool:
         if need == "y_score":
             return bool(self._has_scores)
@@ -272,66 +294,6 @@ class Evaluator:
                 chunks = self._raw[name]
                 values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         return values
-
-
-def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
-    """The ``metrics`` argument as metric name -> params overrides (None: the defaults).
-
-    Accepted forms: a name; names; a mapping of name -> params (or None); or a list mixing names
-    and one-key mappings, which is how a YAML config spells it
-    (``[accuracy, {top_k_accuracy: {k: 3}}]``).
-    """
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    items = list(metrics.items()) if isinstance(metrics, Mapping) else None
-    if items is None:
-        try:
-            entries = list(metrics)
-        except TypeError:
-            raise ValueError(f"metrics must be metric names or a mapping of name -> params, got {metrics!r}") from None
-        items = []
-        for entry in entries:
-            if isinstance(entry, str):
-                items.append((entry, None))
-            elif isinstance(entry, Mapping) and len(entry) == 1:
-                items.extend(entry.items())
-            else:
-                raise ValueError(
-                    f"metrics entries must be names or one-key mappings {{name: params}}, got {entry!r}"
-                )
-    chosen: dict[str, Optional[Mapping[str, Any]]] = {}
-    for name, params in items:
-        if not isinstance(name, str):
-            raise ValueError(f"metrics names must be strings, got {name!r}")
-        if params is not None and not isinstance(params, Mapping):
-            raise ValueError(f"metrics: params of {name!r} must be a mapping, got {params!r}")
-        if name in chosen and chosen[name] != params:
-            raise ValueError(f"metrics names {name!r} twice with different params")
-        chosen[name] = params
-    return chosen
-
-
-_THRESHOLDS = "threshold_analysis"
-
-
-def _check_threshold_targets(targets: Optional[Mapping[str, float]], evaluator: Evaluator, y_score: Any) -> dict:
-    """``threshold_targets`` checked: keys precision/recall, values in [0, 1], a binary task with scores."""
-    if not targets:
-        return {}
-    if not isinstance(targets, Mapping):
-        raise ValueError(f"threshold_targets must be a mapping like {{'precision': 0.9}}, got {targets!r}")
-    unknown = sorted(set(targets) - {"precision", "recall"})
-    if unknown:
-        raise ValueError(f"threshold_targets: unknown target(s) {unknown}; use 'precision' and/or 'recall'")
-    for name, value in targets.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"threshold_targets: {name} must be a number between 0 and 1, got {value!r}")
-    selected = evaluator._selected
-    if evaluator.task != "binary" or y_score is None or (
-            selected is not None and _THRESHOLDS not in {spec.name for spec in selected}):
-        raise ValueError("threshold_targets need the threshold analysis: a binary task with y_score "
-                         f"(and {_THRESHOLDS!r} among metrics, when metrics are chosen)")
-    return dict(targets)
 
 
 def _was_binary(y_score: Any) -> bool:
@@ -357,81 +319,3 @@ def _run_metric(spec: MetricSpec, arguments: dict, notes: list[str]) -> Any:
         if note not in notes:
             notes.append(note)
     return outcome
-
-
-def evaluate(
-    y_true: Any,
-    y_pred: Any = None,
-    y_score: Any = None,
-    *,
-    labels: Optional[Sequence] = None,
-    sample_weight: Any = None,
-    metrics: Any = None,
-    trackers: Iterable[str] = (),
-    run_name: Optional[str] = None,
-    params: Optional[Mapping[str, Any]] = None,
-    plugin_manager: Optional[ToolkitPluginManager] = None,
-    exact: bool = True,
-    scheduler: Any = None,
-    gates: quality_gates.GateInput = None,
-    ci: Optional[float] = None,
-    n_bootstrap: int = 1000,
-    seed: Any = None,
-    baseline: Optional[Mapping[str, float]] = None,
-    threshold_targets: Optional[Mapping[str, float]] = None,
-) -> EvaluationResult:
-    """Evaluate predictions in one call; see DESIGN.md for the rules on shapes and labels.
-
-    Every input is checked before anything is computed or logged. With ``trackers``, the result
-    is recorded as one run in each named tracker. ``metrics`` is None (every metric that
-    applies), names, or name -> params for metrics that take settings
-    (``{"top_k_accuracy": {"k": 3}}``). ``exact=False`` (with ``metrics=None``) keeps memory
-    bounded: binned AUROC stands in for the exact one. Dask collections are evaluated partition
-    by partition on the workers (``scheduler``: see ``toolkit.scale.on_dask``).
-
-    ``gates`` (``{"accuracy": ">= 0.9"}`` or ``["accuracy>=0.9"]``) are checked on the result and
-    listed in ``result.gates``; gates written against ``baseline`` compare with the metric values
-    in ``baseline`` (another run's metrics). ``ci=0.95`` adds percentile bootstrap intervals over
-    examples (``n_bootstrap`` resamples, ``seed`` for repeatability) in ``result.intervals``.
-    ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
-    operating points to the threshold analysis before it is logged.
-    """
-    from toolkit.run import Run
-    from toolkit.scale import on_dask
-
-    parsed_gates = quality_gates.parse_gates(gates)
-    quality_gates.check_baseline(parsed_gates, baseline)
-    bootstrap.check_options(ci, n_bootstrap, seed)
-    if scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight):
-        if parsed_gates or ci is not None or threshold_targets:
-            raise ValueError("gates, ci and threshold_targets are not available for Dask collections yet: "
-                             "evaluate the collected arrays, or apply gates to the result with "
-                             "toolkit.evaluation.gates.evaluate_gates")
-        return on_dask.evaluate_collections(
-            y_true, y_pred, y_score, labels=labels, sample_weight=sample_weight, metrics=metrics,
-            trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
-            exact=exact, scheduler=scheduler,
-        )
-    if labels is None:
-        true_values = inputs.as_label_array(y_true, "y_true")
-        pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
-        score_array = None if y_score is None else np.asarray(y_score)
-        labels = inputs.infer_labels(true_values, pred_values, score_array)
-    manager = plugin_manager or get_plugin_manager()
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact, ci=ci,
-                          n_bootstrap=n_bootstrap, seed=seed)
-    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(),
-                                     f"a {evaluator.task} evaluation")
-    targets = _check_threshold_targets(threshold_targets, evaluator, y_score)
-    evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
-    run = Run(run_name, params, trackers=trackers, plugin_manager=manager)  # checks names first
-    result = evaluator.compute()
-    if parsed_gates:  # a gate on a metric this data could not give (roc_auc without scores) fails here, before logging
-        result = dataclasses.replace(
-            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
-    if targets:
-        analysis = result.artifacts[_THRESHOLDS].with_targets(targets.get("precision"), targets.get("recall"))
-        result = dataclasses.replace(result, artifacts={**result.artifacts, _THRESHOLDS: analysis})
-    with run:
-        run.log_evaluation(result)
-    return result

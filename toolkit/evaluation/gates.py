@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
+from toolkit.evaluation.selection import metric_choices
+
 OPERATORS = {
     ">=": lambda value, threshold: value >= threshold,
     "<=": lambda value, threshold: value <= threshold,
@@ -150,12 +152,10 @@ def known_metric_keys(
 ) -> set[str]:
     """The scalar metric keys an evaluation can produce, known before it runs.
 
-    A metric named ``X_per_class`` produces ``X/<label>`` for each label (DESIGN.md's per-class
+    A metric named ``X_per_class`` produces ``X/<label>`` for each label (the per-class
     keys); without ``labels`` the per-class keys are given as ``X/*``. With ``intervals``, every
     key also has ``<key>_ci_low`` and ``<key>_ci_high``.
     """
-    from toolkit.evaluation.engine import metric_choices  # engine imports this module
-
     # ``selected`` may carry params ({"top_k_accuracy": {"k": 3}}); only the names matter here.
     names = set(metric_choices(selected)) if selected is not None else set(metric_specs)
     keys: set[str] = set()

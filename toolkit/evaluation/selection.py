@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping, Optional
 
 from toolkit.plugin.types import MetricSpec, StatisticSpec
 
@@ -46,3 +46,40 @@ def default_metrics(
             "pass exact=True or name it in metrics to compute it"
         )
     return chosen, notes
+
+
+def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
+    """The ``metrics`` argument as metric name -> params overrides (None: the defaults).
+
+    Accepted forms: a name; names; a mapping of name -> params (or None); or a list mixing names
+    and one-key mappings, which is how a YAML config spells it
+    (``[accuracy, {top_k_accuracy: {k: 3}}]``).
+    """
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    items = list(metrics.items()) if isinstance(metrics, Mapping) else None
+    if items is None:
+        try:
+            entries = list(metrics)
+        except TypeError:
+            raise ValueError(f"metrics must be metric names or a mapping of name -> params, got {metrics!r}") from None
+        items = []
+        for entry in entries:
+            if isinstance(entry, str):
+                items.append((entry, None))
+            elif isinstance(entry, Mapping) and len(entry) == 1:
+                items.extend(entry.items())
+            else:
+                raise ValueError(
+                    f"metrics entries must be names or one-key mappings {{name: params}}, got {entry!r}"
+                )
+    chosen: dict[str, Optional[Mapping[str, Any]]] = {}
+    for name, params in items:
+        if not isinstance(name, str):
+            raise ValueError(f"metrics names must be strings, got {name!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"metrics: params of {name!r} must be a mapping, got {params!r}")
+        if name in chosen and chosen[name] != params:
+            raise ValueError(f"metrics names {name!r} twice with different params")
+        chosen[name] = params
+    return chosen

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from toolkit.plugin.markers import hookimpl
-from toolkit.plugin.types import Batch, StatisticSpec
+from toolkit.plugin.types import Batch, ScoreTable, StatisticSpec
 
 
 # --- confusion: K x K counts, rows = true label, columns = predicted label -------------------------
@@ -34,27 +34,6 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # --- scores: what exact AUROC, curves and log loss need ---------------------------------------
-
-@dataclass(frozen=True)
-class ScoreTable:
-    """Every example's true label position, score row and weight, joined over batches."""
-
-    y_true: np.ndarray
-    y_score: np.ndarray
-    sample_weight: Optional[np.ndarray]
-    _derived: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def derived(self, key: str, compute: Callable[["ScoreTable"], Any]) -> Any:
-        """``compute(self)``, computed once per table: metrics that share work (per-class AUROC
-        for the macro and the weighted mean) ask for it by the same key."""
-        if key not in self._derived:
-            self._derived[key] = compute(self)
-        return self._derived[key]
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.y_score.shape[1])
-
 
 def _scores_init(labels: Sequence) -> list:
     return []

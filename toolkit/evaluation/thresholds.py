@@ -50,6 +50,9 @@ class ThresholdAnalysis:
     looks at pays nothing for it.
     """
 
+    # How a tracker recognises this artifact without importing the class (see EvaluationReport).
+    artifact_kind = "threshold_analysis"
+
     def __init__(
         self,
         positive_label: Any,

@@ -13,7 +13,8 @@ from toolkit.plugin.markers import hookspec
 if TYPE_CHECKING:  # imported for type hints only: the core must stay light at import time
     from toolkit.evaluation.result import EvaluationResult
     from toolkit.plugin.types import MetricSpec, ModelAdapter, StatisticSpec, TrackerSpec
-    from toolkit.run import Run
+    # What a lifecycle hook sees of toolkit.run.Run (the protocol, so this module imports no run).
+    from toolkit.plugin.types import RunView as Run
 
 
 class ToolkitHookspecs:
@@ -28,15 +29,15 @@ class ToolkitHookspecs:
         Called once per plugin manager, when its registry is first read. Must be cheap: import
         heavy libraries inside ``compute``, not here.
 
-        :return: a sequence of :class:`~toolkit.MetricSpec`. Results of all plugins are
+        :return: a sequence of :class:`~toolkit.plugin.MetricSpec`. Results of all plugins are
             flattened into one registry; a metric name that two distributions register is an
             error naming both.
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_register_metrics():
-                return [toolkit.MetricSpec(
+                return [toolkit.plugin.MetricSpec(
                     name="error_rate", needs=("confusion",), higher_is_better=False,
                     compute=lambda confusion: 1 - confusion.trace() / confusion.sum())]
         """
@@ -50,14 +51,14 @@ class ToolkitHookspecs:
         weights joined over batches: what exact AUROC and log loss need) and ``count`` (the
         number of examples).
 
-        :return: a sequence of :class:`~toolkit.StatisticSpec`; names must be unique across
+        :return: a sequence of :class:`~toolkit.plugin.StatisticSpec`; names must be unique across
             all plugins.
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_register_statistics():
-                return [toolkit.StatisticSpec(
+                return [toolkit.plugin.StatisticSpec(
                     name="positives", init=lambda labels: 0,
                     update=lambda state, batch: state + int((batch.y_true == 1).sum()),
                     merge=lambda a, b: a + b)]
@@ -69,27 +70,16 @@ class ToolkitHookspecs:
 
         Called once per plugin manager. Import the tracker's client library inside the
         factory, never at module level. ``TrackerSpec.factory()`` is called once per run and
-        returns a new object following :class:`toolkit.plugin.Tracker`:
+        returns an object following the :class:`toolkit.plugin.Tracker` protocol, whose
+        docstring is the contract (what each method receives and must do); the optional
+        capabilities (``reader`` for reading runs back, ``where_to_look``, ``sandbox``,
+        ``default``) are described on :class:`toolkit.plugin.TrackerSpec`.
 
-        - ``start(run_name) -> TrackerLink``: open the run; the link (tracker, run id,
-          location, url) is what the other trackers record as a cross-link;
-        - ``log_params(params)``: dotted keys -> plain values, already flattened, with secrets
-          redacted and values longer than MLflow's 6,000 characters replaced by a marker
-          (the whole text arrives through ``log_file("params", path)``);
-        - ``log_metrics(metrics, step)``: floats with keys both MLflow and W&B accept; NaN is
-          kept, infinities never arrive; send them in batches, not one request per value;
-        - ``log_evaluation(report, step)``: render an :class:`~toolkit.tracking.EvaluationReport`
-          natively (confusion matrix, ROC/PR curves, metrics JSON);
-        - ``log_file(name, path)``: store a file or folder under the artifact folder ``name``;
-        - ``set_tags(tags)``: text tags, the cross-links among them;
-        - ``finish(status)``: flush, then close as FINISHED, FAILED or KILLED with an end time;
-        - ``describe()``: one line saying where the run is, for the end-of-run summary.
+        The run applies the shared policy before any tracker sees a value, isolates failures
+        (a tracker that raises is reported, asked to finish FAILED, and the others go on) and
+        prints one summary line per tracker at the end.
 
-        The run applies the shared policy (``toolkit.tracking``) before any tracker sees a
-        value, isolates failures (a tracker that raises is reported, asked to finish FAILED,
-        and the others go on) and prints one summary line per tracker at the end.
-
-        :return: a sequence of :class:`~toolkit.TrackerSpec`; names must be unique.
+        :return: a sequence of :class:`~toolkit.plugin.TrackerSpec`; names must be unique.
 
         Example::
 
@@ -102,7 +92,7 @@ class ToolkitHookspecs:
                 def start(self, run_name):
                     self.run_id = uuid.uuid4().hex
                     self._write(event="start", run=self.run_id, name=run_name)
-                    return toolkit.TrackerLink("jsonl", self.run_id, os.path.abspath(self.path))
+                    return toolkit.plugin.TrackerLink("jsonl", self.run_id, os.path.abspath(self.path))
                 def log_params(self, params):
                     self._write(event="params", run=self.run_id, params=params)
                 def log_metrics(self, metrics, step):
@@ -118,9 +108,9 @@ class ToolkitHookspecs:
                 def describe(self):
                     return f"run {self.run_id} in {self.path}"
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_register_trackers():
-                return [toolkit.TrackerSpec(name="jsonl", factory=JsonLinesTracker)]
+                return [toolkit.plugin.TrackerSpec(name="jsonl", factory=JsonLinesTracker)]
         """
 
     @hookspec(firstresult=True)
@@ -148,7 +138,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_model_adapter(model):
                 if hasattr(model, "fit") and hasattr(model, "predict_proba"):
                     return EstimatorAdapter(model)
@@ -176,7 +166,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_build_model(framework, spec):
                 if framework != "sklearn":
                     return None
@@ -196,7 +186,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_run_started(run):
                 print(f"started {run.name}")
         """
@@ -210,7 +200,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_params_logged(run, params):
                 assert "optimizer" in params
         """
@@ -231,7 +221,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_epoch_ended(run, epoch, logs):
                 print(epoch, logs.get("train/loss"))
         """
@@ -251,7 +241,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_evaluation_ended(run, result, step):
                 if result.metrics["accuracy"] < 0.5:
                     print("worse than chance?")
@@ -267,7 +257,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_artifact_logged(run, name, path):
                 print("saved", name, "from", path)
         """
@@ -281,7 +271,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_run_ended(run, status):
                 notify(f"{run.name}: {status}")
         """
@@ -296,7 +286,7 @@ class ToolkitHookspecs:
 
         Example::
 
-            @toolkit.hookimpl
+            @toolkit.plugin.hookimpl
             def toolkit_run_failed(run, error, status):
                 notify(f"{run.name}: {status}: {error}")
         """

@@ -12,7 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import pluggy
 
@@ -28,6 +28,10 @@ BUILTIN_PLUGINS = {"core": "toolkit.evaluation.statistics"}
 # stranger's "toolkit-something" claim a built-in metric name first.
 FIRST_PARTY_DISTRIBUTIONS = frozenset(
     {"toolkit-metrics", "toolkit-mlflow", "toolkit-wandb", "toolkit-keras", "toolkit-sklearn"})
+
+# Callables that add plugins defined at run time in this process (``@toolkit.metric``) to a newly
+# built manager; the module defining them appends here, so this module need not import it.
+PROCESS_PLUGIN_SOURCES: list[Callable[["ToolkitPluginManager", bool], None]] = []
 
 _REGISTRATION_HOOKS = {
     "toolkit_register_metrics": ("metric", MetricSpec),
@@ -73,26 +77,34 @@ class ToolkitPluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs.ToolkitHookspecs)
         self.broken: list[BrokenPlugin] = []
         self._distributions: dict[str, tuple[str, str]] = {}
-        self._registry: Optional[dict[str, dict[str, tuple[Any, str]]]] = None
+        # kind -> spec name -> (spec, plugin name): filled as each plugin registers, in order, so
+        # each registration hook is called once per plugin and an earlier plugin keeps a name.
+        self._registry: dict[str, dict[str, tuple[Any, str]]] = {kind: {} for kind, _ in _REGISTRATION_HOOKS.values()}
 
     # --- registration ---------------------------------------------------------------------------
 
     def register(self, plugin: object, name: Optional[str] = None) -> Optional[str]:
-        """Register ``plugin`` and check it; a contradiction raises :class:`PluginError`."""
+        """Register ``plugin``, then read what it provides; a contradiction raises :class:`PluginError`."""
         plugin_name = super().register(plugin, name)
         if plugin_name is None:  # blocked
             return None
         try:
-            self._check_plugin(plugin)
+            self._check_hooks(plugin)
+            provided = self._provided_by(plugin, plugin_name)
         except PluginError:
             super().unregister(plugin)
             raise
-        self._registry = None
+        for kind, specs in provided.items():
+            for spec in specs:
+                self._registry[kind][spec.name] = (spec, plugin_name)
         return plugin_name
 
     def unregister(self, plugin: object = None, name: Optional[str] = None) -> Any:
+        plugin_name = name if name is not None else self.get_name(plugin)
         removed = super().unregister(plugin, name)
-        self._registry = None
+        for entries in self._registry.values():
+            for spec_name in [key for key, (_, owner) in entries.items() if owner == plugin_name]:
+                del entries[spec_name]
         return removed
 
     def register_distribution(
@@ -117,63 +129,50 @@ class ToolkitPluginManager(pluggy.PluginManager):
             return "toolkit"
         return self._distributions.get(plugin_name, ("<local>", ""))[0]
 
-    def _check_plugin(self, plugin: object) -> None:
-        name = self.get_name(plugin)
+    def _check_hooks(self, plugin: object) -> None:
         for caller in self.get_hookcallers(plugin) or ():
             if not caller.has_spec():
                 known = [hook for hook in vars(self.hook) if getattr(self.hook, hook).has_spec()]
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise PluginError(f"implements {caller.name}, which is not a toolkit hook{hint}")
-        registry = self._collect()
+
+    def _provided_by(self, plugin: object, plugin_name: str) -> dict[str, list]:
+        """What ``plugin`` registers, through pluggy (so tracing sees the calls), checked against
+        the names already taken; each registration hook is called once for the plugin."""
+        others = [other for _, other in self.list_name_plugin() if other is not None and other is not plugin]
+        provided: dict[str, list] = {}
         for hook_name, (kind, spec_type) in _REGISTRATION_HOOKS.items():
-            for spec in self._specs_of(plugin, hook_name, kind, spec_type):
-                taken = registry[kind].get(spec.name)
-                if taken is not None and taken[1] != name:
+            caller = getattr(self.hook, hook_name)
+            if not any(impl.plugin is plugin for impl in caller.get_hookimpls()):
+                continue
+            try:
+                results = self.subset_hook_caller(hook_name, remove_plugins=others)()
+            except Exception as error:
+                raise PluginError(f"{hook_name} raised {type(error).__name__}: {error}") from error
+            specs = [spec for result in results for spec in (result or ())]
+            wrong = [spec for spec in specs if not isinstance(spec, spec_type)]
+            if wrong:
+                raise PluginError(f"{hook_name} returned {wrong[0]!r}, not a {spec_type.__name__}")
+            names = [spec.name for spec in specs]
+            repeated = sorted({spec_name for spec_name in names if names.count(spec_name) > 1})
+            if repeated:
+                raise PluginError(f"{hook_name} returned the {kind} name(s) {repeated} more than once")
+            for spec in specs:
+                taken = self._registry[kind].get(spec.name)
+                if taken is not None and taken[1] != plugin_name:
                     raise PluginError(
                         f"{kind} {spec.name!r} is registered by both "
                         f"{self.distribution_of(taken[1])} (plugin {taken[1]!r}) and "
-                        f"{self.distribution_of(name)} (plugin {name!r})"
+                        f"{self.distribution_of(plugin_name)} (plugin {plugin_name!r})"
                     )
-
-    def _specs_of(self, plugin: object, hook_name: str, kind: str, spec_type: type) -> list:
-        implementation = getattr(plugin, hook_name, None)
-        caller = getattr(self.hook, hook_name)
-        if implementation is None or not any(
-            impl.plugin is plugin for impl in caller.get_hookimpls()
-        ):
-            return []
-        try:
-            specs = list(implementation() or ())
-        except Exception as error:
-            raise PluginError(f"{hook_name} raised {type(error).__name__}: {error}") from error
-        wrong = [spec for spec in specs if not isinstance(spec, spec_type)]
-        if wrong:
-            raise PluginError(
-                f"{hook_name} returned {wrong[0]!r}, not a {spec_type.__name__}"
-            )
-        names = [spec.name for spec in specs]
-        repeated = sorted({spec_name for spec_name in names if names.count(spec_name) > 1})
-        if repeated:
-            raise PluginError(f"{hook_name} returned the {kind} name(s) {repeated} more than once")
-        return specs
+            provided[kind] = specs
+        return provided
 
     # --- typed getters --------------------------------------------------------------------------
 
     def _collect(self) -> dict[str, dict[str, tuple[Any, str]]]:
         """kind -> spec name -> (spec, plugin name), over every registered plugin."""
-        if self._registry is None:
-            registry: dict[str, dict[str, tuple[Any, str]]] = {
-                kind: {} for kind, _ in _REGISTRATION_HOOKS.values()
-            }
-            # Registration order (built-ins first), so an earlier plugin keeps a contested name.
-            for plugin_name, plugin in self.list_name_plugin():
-                if plugin is None:
-                    continue
-                for hook_name, (kind, spec_type) in _REGISTRATION_HOOKS.items():
-                    for spec in self._specs_of(plugin, hook_name, kind, spec_type):
-                        registry[kind].setdefault(spec.name, (spec, plugin_name))
-            self._registry = registry
         return self._registry
 
     def provider_of(self, kind: str, name: str) -> Optional[str]:
@@ -281,9 +280,8 @@ def create_plugin_manager(
                 continue
             manager.register_distribution(plugin, entry_point.name, distribution, version, strict)
     if include_script_metrics:
-        from toolkit.plugin.script_metrics import register_script_metrics  # it imports this module
-
-        register_script_metrics(manager, strict)
+        for add_plugins in PROCESS_PLUGIN_SOURCES:
+            add_plugins(manager, strict)
     return manager
 
 

@@ -14,7 +14,7 @@ import threading
 import weakref
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from toolkit.plugin.manager import PluginError, ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.manager import PROCESS_PLUGIN_SOURCES, PluginError, ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.markers import hookimpl
 from toolkit.plugin.types import TASKS, MetricSpec
 
@@ -201,6 +201,9 @@ def register_script_metrics(manager: ToolkitPluginManager, strict: bool) -> None
         manager.register_distribution(handle, handle.plugin_name, SCRIPT_DISTRIBUTION, "", strict=strict)
         if manager.get_plugin(handle.plugin_name) is handle:
             handle._managers.add(manager)
+
+
+PROCESS_PLUGIN_SOURCES.append(register_script_metrics)
 
 
 def saved_script_metrics() -> dict[str, ScriptMetric]:

@@ -230,6 +230,27 @@ def _same_kind(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
+@dataclass(frozen=True)
+class ScoreTable:
+    """Every example's true label position, score row and weight, joined over batches."""
+
+    y_true: np.ndarray
+    y_score: np.ndarray
+    sample_weight: Optional[np.ndarray]
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: str, compute: Callable[["ScoreTable"], Any]) -> Any:
+        """``compute(self)``, computed once per table: metrics that share work (per-class AUROC
+        for the macro and the weighted mean) ask for it by the same key."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_score.shape[1])
+
+
 class Resamples:
     """A chunk of bootstrap resamples, as ``MetricSpec.resample`` receives it.
 
@@ -260,16 +281,39 @@ class Resamples:
 
 @dataclass(frozen=True)
 class TrackerSpec:
-    """A tracker backend: ``factory(**options)`` returns a new :class:`Tracker` for one run."""
+    """A tracker backend: ``factory(**options)`` returns a new :class:`Tracker` for one run.
+
+    Optional capabilities, each used by the core only through this spec:
+
+    - ``reader(**options)`` returns a :class:`TrackerReader` over the tracker's store (the same
+      options as ``factory``): ``toolkit compare``, ``toolkit report`` and ``--baseline`` read
+      runs back through it, so they work with any tracker that offers one.
+    - ``where_to_look(link)`` returns lines telling a person how to open a recorded run (a
+      command, a URL), printed at the end of ``toolkit train``.
+    - ``default``: record to this tracker when a run names none and the configuration
+      (``trackers:`` in a config, ``TOOLKIT_TRACKERS``) chooses none either.
+    - ``sandbox(folder)`` returns the environment variables (name -> value, None to unset) that
+      make the tracker write only inside ``folder`` and never reach a network: the
+      ``toolkit_tracking`` test fixture applies them for every tracker that offers one.
+    """
 
     name: str
     factory: Callable[..., Any]
     description: str = ""
+    reader: Optional[Callable[..., Any]] = None
+    where_to_look: Optional[Callable[["TrackerLink"], Sequence[str]]] = None
+    default: bool = False
+    sandbox: Optional[Callable[[str], Mapping[str, Optional[str]]]] = None
 
     def __post_init__(self) -> None:
         _check_name("tracker", self.name)
         if not callable(self.factory):
             raise ValueError(f"tracker {self.name!r}: factory must be callable")
+        for attribute in ("reader", "where_to_look", "sandbox"):
+            if getattr(self, attribute) is not None and not callable(getattr(self, attribute)):
+                raise ValueError(f"tracker {self.name!r}: {attribute} must be callable or None")
+        if not isinstance(self.default, bool):
+            raise ValueError(f"tracker {self.name!r}: default must be True or False")
 
 
 RUN_STATUSES = ("FINISHED", "FAILED", "KILLED")
@@ -329,6 +373,49 @@ class Tracker(Protocol):
         """One line saying where the run is, for the end-of-run summary (no credentials)."""
 
 
+@runtime_checkable
+class RunView(Protocol):
+    """What lifecycle hooks receive as ``run``: a :class:`toolkit.run.Run` seen through its public face.
+
+    ``name``, ``params`` (flattened and redacted, as the trackers got them), ``status``
+    (None before start, then RUNNING, FINISHED, FAILED or KILLED) and ``links`` (tracker name
+    -> :class:`TrackerLink`). A hook may record more: ``log_metrics``, ``set_tags``,
+    ``log_artifact``.
+    """
+
+    name: Optional[str]
+    params: dict
+    status: Optional[str]
+    links: dict
+
+    def log_metrics(self, metrics: Mapping[str, float], step: Optional[int] = None) -> None: ...
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None: ...
+
+    def log_artifact(self, name: str, path: str) -> None: ...
+
+
+@runtime_checkable
+class TrackerReader(Protocol):
+    """What ``TrackerSpec.reader(**options)`` returns: the runs of one store, read back.
+
+    - ``location()``: where it reads, for messages (no credentials).
+    - ``list_runs(experiment=None)``: every run as a :class:`~toolkit.plugin.RunSummary`
+      (final metric values, params, tags, status), newest first; ``experiment`` narrows to one
+      experiment/project where the tracker has such a notion. Reading never creates a store:
+      a store that does not exist is a ValueError saying so.
+    - ``read_run(run_id)``: one run as a :class:`~toolkit.plugin.RunRecord`, with each metric's
+      history and its last evaluation's files (read with
+      :func:`~toolkit.plugin.read_evaluation_folder`); an unknown id is a ValueError.
+    """
+
+    def location(self) -> str: ...
+
+    def list_runs(self, experiment: Optional[str] = None) -> list: ...
+
+    def read_run(self, run_id: str) -> Any: ...
+
+
 # Called by an adapter after each epoch with the epoch number (from 0) and the framework's logs.
 EpochCallback = Callable[[int, Mapping[str, float]], None]
 
@@ -356,6 +443,9 @@ class ModelAdapter(Protocol):
     - ``artifacts(x, y, y_score, labels, folder)``: files to record once training ended (a
       grid of sample images, a model summary), as a mapping of artifact name to a path written
       inside ``folder``; return {} for none.
+    - ``check_fit(*, epochs, batch_size)``: raise ValueError for settings the framework cannot
+      honour (more than one epoch for an estimator without ``partial_fit``), before the run
+      starts. Adapters written before it existed may leave it out: the trainer then asks nothing.
     """
 
     framework: str
@@ -373,3 +463,5 @@ class ModelAdapter(Protocol):
     def artifacts(
         self, x: Any, y: np.ndarray, y_score: Optional[np.ndarray], labels: Sequence, folder: str
     ) -> Mapping[str, str]: ...
+
+    def check_fit(self, *, epochs: int, batch_size: int) -> None: ...

@@ -8,7 +8,6 @@ adds exact AUROC, which keeps every score: about (K + 1) x 8 bytes per row.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import glob
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -18,7 +17,7 @@ import numpy as np
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.manager import ToolkitPluginManager
 from toolkit.scale.tables import PathsArgument, Table, open_table, resolve_paths
 
 DEFAULT_BATCH_ROWS = 1 << 18
@@ -42,6 +41,10 @@ def evaluate_files(
     plugin_manager: Optional[ToolkitPluginManager] = None,
     gates: Any = None,
     baseline: Optional[Mapping[str, float]] = None,
+    ci: Optional[float] = None,
+    n_bootstrap: int = 1000,
+    seed: Any = None,
+    threshold_targets: Optional[Mapping[str, float]] = None,
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -54,35 +57,27 @@ def evaluate_files(
         (``"p_*"``, matched in file order).
     :param exact: False keeps memory bounded (binned AUROC stands in for exact AUROC when
         ``metrics`` is None); True computes what ``toolkit.evaluate`` would, keeping every score.
-    The other arguments are those of ``toolkit.evaluate``; bootstrap intervals and threshold
-    targets are not offered, as they need every example. When ``labels`` is None they are
+    The other arguments are those of ``toolkit.evaluate``. Intervals (``ci``) of metrics that
+    need every example (exact AUROC) need ``exact=True``; threshold targets need ``exact=True``
+    too, since the threshold analysis keeps every score. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
-    from toolkit.evaluation import gates as quality_gates
-    from toolkit.run import Run
+    from toolkit.pipeline import Pipeline
 
-    parsed_gates = quality_gates.parse_gates(gates)
-    quality_gates.check_baseline(parsed_gates, baseline)
+    pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
+                        n_bootstrap=n_bootstrap, seed=seed, threshold_targets=threshold_targets,
+                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
     tables = [open_table(path) for path in resolve_paths(paths)]
     columns = _resolve_columns(roles, tables)
-    manager = plugin_manager or get_plugin_manager()
     if labels is None:
         labels = _infer_labels(columns, tables, int(batch_rows))
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names
-    quality_gates.check_gate_metrics(parsed_gates, evaluator.known_metric_keys(), f"a {evaluator.task} evaluation")
-    run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
+    evaluator = pipeline.evaluator(labels, has_scores="y_score" in columns)
     for table in tables:
         _feed(evaluator, table, columns, int(batch_rows))
-    result = evaluator.compute()
-    if parsed_gates:
-        result = dataclasses.replace(
-            result, gates=quality_gates.evaluate_gates(parsed_gates, result.logged_metrics(), baseline))
-    with run:
-        run.log_evaluation(result)
-    return result
+    return pipeline.finish(evaluator)
 
 
 def _check_roles(y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> dict[str, Any]:

@@ -15,8 +15,6 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
-from toolkit.evaluation.result import EvaluationResult
-from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 
 ROLES = ("y_true", "y_pred", "y_score", "sample_weight")
 LOCAL_CLUSTER = "local"
@@ -28,54 +26,39 @@ def holds_dask_collection(*values: Any) -> bool:
     return dask is not None and any(value is not None and dask.is_dask_collection(value) for value in values)
 
 
-def evaluate_collections(
-    y_true: Any,
-    y_pred: Any = None,
-    y_score: Any = None,
-    *,
-    labels: Optional[Sequence] = None,
-    sample_weight: Any = None,
-    metrics: Any = None,
-    trackers: Any = (),
-    run_name: Optional[str] = None,
-    params: Optional[Mapping[str, Any]] = None,
-    plugin_manager: Optional[ToolkitPluginManager] = None,
-    exact: bool = True,
-    scheduler: Any = None,
-) -> EvaluationResult:
-    """``toolkit.evaluate`` for Dask arrays, or a Dask Series ``y_true`` with a Dask DataFrame of
-    score columns (one per label, in the order of ``labels``).
+class Collections:
+    """Dask arrays, or a Dask Series ``y_true`` with a Dask DataFrame of score columns (one per
+    label, in the order of ``labels``), as a source of evaluator states.
 
-    Each partition is evaluated where it lives and only its statistics come back. ``scheduler``:
-    None uses the active ``distributed.Client`` (or Dask's default local scheduler when there is
-    none); ``"local"`` starts a ``LocalCluster`` of worker processes for this call; any other
-    string is a scheduler address to connect to; a ``Client`` is used as it is. Workers compute
-    with the plugins installed where they run.
+    Each partition is evaluated where it lives and only its statistics come back, merged in
+    partition order. ``scheduler`` in :meth:`fill`: None uses the active ``distributed.Client``
+    (or Dask's default local scheduler when there is none); ``"local"`` starts a
+    ``LocalCluster`` of worker processes for this call; any other string is a scheduler address
+    to connect to; a ``Client`` is used as it is. Workers compute with the plugins installed
+    where they run.
     """
-    from toolkit.run import Run
 
-    given = {"y_true": y_true, "y_pred": y_pred, "y_score": y_score, "sample_weight": sample_weight}
-    kind = _collection_kind(given)
-    manager = plugin_manager or get_plugin_manager()
-    if labels is None:
-        labels = _infer_labels(kind, y_true, y_pred, y_score)
-    evaluator = Evaluator(labels, metrics, plugin_manager=manager, exact=exact)  # checks names first
-    run = Run(run_name, params, trackers=trackers, plugin_manager=manager)
-    parts = _array_partitions(given) if kind == "array" else _frame_partitions(given)
-    import dask
+    def __init__(self, y_true: Any, y_pred: Any = None, y_score: Any = None, sample_weight: Any = None) -> None:
+        self.given = {"y_true": y_true, "y_pred": y_pred, "y_score": y_score, "sample_weight": sample_weight}
+        self.kind = _collection_kind(self.given)
 
-    tasks = [
-        dask.delayed(_partition_evaluator, pure=True)(evaluator.labels, metrics, exact, part)
-        for part in parts
-    ]
-    with _client_for(scheduler) as client:
-        for state in _in_partition_order(tasks, client):
-            if state is not None:
-                evaluator.merge(state)
-    result = evaluator.compute()
-    with run:
-        run.log_evaluation(result)
-    return result
+    def labels(self, labels: Optional[Sequence]) -> Sequence:
+        """``labels``, or the in-memory default inferred from the collections (one pass)."""
+        if labels is not None:
+            return labels
+        return _infer_labels(self.kind, self.given["y_true"], self.given["y_pred"], self.given["y_score"])
+
+    def fill(self, evaluator: Evaluator, scheduler: Any = None) -> None:
+        """Merge every partition's evaluator state into ``evaluator``, in partition order."""
+        import dask
+
+        parts = _array_partitions(self.given) if self.kind == "array" else _frame_partitions(self.given)
+        tasks = [dask.delayed(_partition_evaluator, pure=True)(evaluator.labels, evaluator.settings, part)
+                 for part in parts]
+        with _client_for(scheduler) as client:
+            for state in _in_partition_order(tasks, client):
+                if state is not None:
+                    evaluator.merge(state)
 
 
 def _collection_kind(given: dict[str, Any]) -> str:
@@ -182,7 +165,7 @@ def _frame_partitions(given: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"frame": partition, "layout": layout} for partition in partitions]
 
 
-def _partition_evaluator(labels: tuple, metrics: Any, exact: bool, part: dict[str, Any]) -> Optional[Evaluator]:
+def _partition_evaluator(labels: tuple, settings: Mapping[str, Any], part: dict[str, Any]) -> Optional[Evaluator]:
     """Runs on a worker: one partition's evaluator (shipped back as its states), None if empty."""
     if "frame" in part:
         frame, layout = part["frame"], part["layout"]
@@ -191,7 +174,7 @@ def _partition_evaluator(labels: tuple, metrics: Any, exact: bool, part: dict[st
     y_true = part["y_true"]
     if len(y_true) == 0:
         return None
-    evaluator = Evaluator(labels, metrics, exact=exact)
+    evaluator = Evaluator(labels, **settings)
     evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"))
     return evaluator
 

@@ -1,7 +1,9 @@
 """What trackers receive for one evaluation: checked metrics, the confusion matrix, curves, JSON.
 
-Each tracker renders these natively (MLflow: PNG + CSV files; W&B: its own charts); the CSV and
-JSON writers here are shared so that every tracker's files have the same content.
+Each tracker renders these natively (MLflow: PNG pictures; W&B: its own charts) and stores the
+same folder of files, written by :meth:`EvaluationReport.write_files` and read back by
+:func:`toolkit.plugin.read_evaluation_folder`. Artifact metrics describe themselves with an
+``artifact_kind`` attribute ("curves", "threshold_analysis"); anything else is saved as JSON.
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation.curves import Curve, Curves
+from toolkit.evaluation.curves import Curve
 from toolkit.evaluation.thresholds import ThresholdAnalysis
+from toolkit.plugin.records import CONFUSION_FILE, METRICS_FILE, THRESHOLDS_SUMMARY_FILE, THRESHOLDS_TABLE_FILE
 
-# Artifact metrics that trackers render natively; any other artifact metric is saved as JSON.
+# The artifact metric that the report carries as ``confusion_matrix`` (every result has one).
 CONFUSION_ARTIFACT = "confusion_matrix"
-THRESHOLD_ARTIFACT = "threshold_analysis"
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,10 @@ class EvaluationReport:
         for name, artifact in (getattr(result, "artifacts", None) or {}).items():
             if name == CONFUSION_ARTIFACT:
                 continue
-            if isinstance(artifact, ThresholdAnalysis):
+            kind = getattr(artifact, "artifact_kind", None)
+            if kind == "threshold_analysis":
                 thresholds = artifact
-                continue
-            if isinstance(artifact, Curves) or (
+            elif kind == "curves" or (
                 isinstance(artifact, (list, tuple)) and artifact and all(isinstance(c, Curve) for c in artifact)
             ):
                 curves[name] = tuple(artifact)
@@ -72,6 +75,28 @@ class EvaluationReport:
         )
 
     # --- shared file formats -----------------------------------------------------------------
+
+    def write_files(self, folder: str) -> list[str]:
+        """Every evaluation file into ``folder`` (which must exist); returns the file names written.
+
+        The same files in every tracker, so any reader gets the evaluation back the same way.
+        """
+        written = [METRICS_FILE, CONFUSION_FILE]
+        self.write_metrics_json(os.path.join(folder, METRICS_FILE))
+        self.write_confusion_csv(os.path.join(folder, CONFUSION_FILE))
+        for name, curves in self.curves.items():
+            if curves:
+                self.write_curves_csv(name, os.path.join(folder, f"{name}.csv"))
+                written.append(f"{name}.csv")
+        if self.thresholds is not None:
+            self.write_thresholds_csv(os.path.join(folder, THRESHOLDS_TABLE_FILE))
+            self.write_thresholds_json(os.path.join(folder, THRESHOLDS_SUMMARY_FILE))
+            written += [THRESHOLDS_TABLE_FILE, THRESHOLDS_SUMMARY_FILE]
+        for name, value in self.other_artifacts.items():
+            with open(os.path.join(folder, f"{name}.json"), "w", encoding="utf-8") as handle:
+                json.dump(value, handle, indent=2)
+            written.append(f"{name}.json")
+        return written
 
     def write_confusion_csv(self, path: str) -> None:
         """Rows = true label, columns = predicted label, with a header row and column of labels."""

@@ -68,6 +68,9 @@ class KerasAdapter:
 
     # --- training and predicting ------------------------------------------------------------------
 
+    def check_fit(self, *, epochs: int, batch_size: int) -> None:
+        """Keras trains any number of epochs at any batch size: nothing to refuse."""
+
     def fit(
         self, x: Any, y: Any, *, epochs: int, batch_size: int,
         epoch_ended: Callable[[int, Mapping[str, float]], None],

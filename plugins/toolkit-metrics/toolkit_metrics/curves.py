@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
+from toolkit.plugin import MAX_CURVE_POINTS, Curve, Curves, downsample
 
 
 def counts_at_thresholds(

@@ -1,4 +1,4 @@
-"""The toolkit-metrics plugin: registers every metric of DESIGN.md's metric table."""
+"""The toolkit-metrics plugin: registers every metric of the key table in its README."""
 
 from __future__ import annotations
 
@@ -15,11 +15,19 @@ def _matrix(confusion):
     return confusion
 
 
-def _threshold_analysis(scores, labels):
-    from toolkit.evaluation.thresholds import analyse
+def _threshold_analysis(scores, labels, target_precision=None, target_recall=None):
+    from toolkit.plugin import analyse_thresholds
 
-    return analyse(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight, positive_label=labels[1],
-                   deferred=True)
+    return analyse_thresholds(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight,
+                              positive_label=labels[1], target_precision=target_precision,
+                              target_recall=target_recall, deferred=True)
+
+
+def _check_targets(target_precision=None, target_recall=None):
+    for name, value in (("target_precision", target_precision), ("target_recall", target_recall)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 <= value <= 1):
+            raise ValueError(f"{name} must be a number between 0 and 1 or None, got {value!r}")
 
 
 @hookimpl
@@ -70,6 +78,7 @@ def toolkit_register_metrics() -> list[MetricSpec]:
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",
+                   params={"target_precision": None, "target_recall": None}, check_params=_check_targets,
                    tasks=BINARY, description="precision, recall, F1 and FPR at every threshold, best-F1 point"),
         MetricSpec("roc_curve", curves.roc_curve, ("scores", "labels"), None, kind="artifact",
                    description="ROC curve per class (binary: labels[1]), <= 1,000 points, computed on first use"),

@@ -1,4 +1,4 @@
-"""PNG pictures of an evaluation for MLflow: the figures of toolkit.reporting.figures, saved with Agg."""
+"""PNG pictures of an evaluation for MLflow: the toolkit's shared figures, saved with Agg."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.evaluation.curves import Curve
-from toolkit.reporting.figures import confusion_figure, curves_figure
+from toolkit.plugin import Curve, confusion_figure, curves_figure
 
 
 def confusion_matrix_png(matrix: np.ndarray, labels: Sequence[str], path: str) -> None:

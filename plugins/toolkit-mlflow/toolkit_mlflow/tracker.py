@@ -8,16 +8,14 @@ status is always set with an end time.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
 from typing import Any, Mapping, Optional
 
-from toolkit.plugin.types import RUN_STATUSES, TrackerLink
-from toolkit.tracking.params import param_text
-from toolkit.tracking.redaction import strip_url_credentials
-from toolkit.tracking.report import EvaluationReport
+from toolkit.plugin import (
+    RUN_STATUSES, EvaluationReport, TrackerLink, evaluation_folder_name, param_text, strip_url_credentials,
+)
 
 from toolkit_mlflow import store
 
@@ -157,25 +155,16 @@ class MlflowTracker:
         from toolkit_mlflow import rendering
 
         self.flush()  # the values first, so that a reader sees them beside the pictures
-        folder_name = "evaluation" if step is None else f"evaluation/step-{step}"
+        folder_name = evaluation_folder_name(step)
         with tempfile.TemporaryDirectory(prefix="toolkit-mlflow-") as folder:
-            def target(name: str) -> str:
-                return os.path.join(folder, name)
-
-            report.write_confusion_csv(target("confusion_matrix.csv"))
-            rendering.confusion_matrix_png(report.confusion_matrix, report.labels, target("confusion_matrix.png"))
+            report.write_files(folder)  # the files every tracker stores; the pictures are MLflow's own
+            rendering.confusion_matrix_png(report.confusion_matrix, report.labels,
+                                           os.path.join(folder, "confusion_matrix.png"))
             for name, curves in report.curves.items():
                 if curves:
-                    report.write_curves_csv(name, target(f"{name}.csv"))
-                    rendering.curves_png(curves, target(f"{name}.png"))
+                    rendering.curves_png(curves, os.path.join(folder, f"{name}.png"))
             if report.thresholds is not None:
-                report.write_thresholds_csv(target("threshold_analysis.csv"))
-                report.write_thresholds_json(target("threshold_analysis.json"))
-                rendering.thresholds_png(report.thresholds, target("threshold_analysis.png"))
-            report.write_metrics_json(target("metrics.json"))
-            for name, value in report.other_artifacts.items():
-                with open(target(f"{name}.json"), "w", encoding="utf-8") as handle:
-                    json.dump(value, handle, indent=2)
+                rendering.thresholds_png(report.thresholds, os.path.join(folder, "threshold_analysis.png"))
             self._client.log_artifacts(self.run_id, folder, artifact_path=folder_name)
 
     def log_file(self, name: str, path: str) -> None:

@@ -8,17 +8,16 @@ curves are built from the precomputed values, so the predictions are never hande
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import warnings
 from typing import Any, Mapping, Optional
 
-from toolkit.evaluation.curves import MAX_CURVE_POINTS, downsample
-from toolkit.plugin.types import RUN_STATUSES, TrackerLink
-from toolkit.tracking.redaction import strip_url_credentials
-from toolkit.tracking.report import EvaluationReport, json_ready
-from toolkit.tracking.values import TrackingWarning
+from toolkit.plugin import (
+    MAX_CURVE_POINTS, RUN_STATUSES, EvaluationReport, TrackerLink, TrackingWarning, downsample,
+    evaluation_folder_name, json_ready,
+    strip_url_credentials,
+)
 
 from toolkit_wandb.mode import choose_mode
 
@@ -36,6 +35,7 @@ PRIVATE_SETTINGS = {
     "x_disable_stats": True,
 }
 DEFAULT_INIT_TIMEOUT_SECONDS = 20.0
+FINISH_WAIT_SECONDS = 30.0  # how long finish() waits for W&B's writer to put the exit record on disk
 DEFAULT_PROJECT = "toolkit"
 EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 130}  # 130: the shell's code for an interrupt
 CONFUSION_CHART = "wandb/confusion_matrix/v1"
@@ -147,13 +147,7 @@ class WandbTracker:
             charts.update(self._threshold_charts(wandb, report.thresholds))
         self._run.log(charts, step=step if step is not None else (self._step or 0))
         self._run.summary.update(dict(report.metrics))
-        folder = "evaluation" if step is None else f"evaluation/step-{step}"
-        self._save_text(f"{folder}/metrics.json", report.write_metrics_json)
-        if report.thresholds is not None:
-            self._save_text(f"{folder}/threshold_analysis.csv", report.write_thresholds_csv)
-            self._save_text(f"{folder}/threshold_analysis.json", report.write_thresholds_json)
-        for name, value in report.other_artifacts.items():
-            self._save_text(f"{folder}/{name}.json", lambda path, value=value: _write_json(value, path))
+        self._save_evaluation_files(report, evaluation_folder_name(step))
 
     @staticmethod
     def _confusion_chart(wandb: Any, report: EvaluationReport) -> Any:
@@ -194,13 +188,14 @@ class WandbTracker:
         return {"threshold_analysis": chart,
                 "threshold_table": wandb.Table(columns=list(analysis.rows()[0]), data=rows)}
 
-    def _save_text(self, name: str, write: Any) -> None:
+    def _save_evaluation_files(self, report: EvaluationReport, folder: str) -> None:
+        """The evaluation's files (the same in every tracker) saved with the run, for reading back."""
         if self.mode == "disabled":
             return
-        target = os.path.join(self._run.dir, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        write(target)
-        self._run.save(target, base_path=self._run.dir, policy="now")
+        target = os.path.join(self._run.dir, folder)
+        os.makedirs(target, exist_ok=True)
+        for name in report.write_files(target):
+            self._run.save(os.path.join(target, name), base_path=self._run.dir, policy="now")
 
     def log_file(self, name: str, path: str) -> None:
         if self.mode == "disabled":
@@ -232,6 +227,11 @@ class WandbTracker:
             self._run.summary["toolkit_status"] = status
         finally:
             self._run.finish(exit_code=EXIT_CODES[status])
+        if self.mode == "offline":
+            # W&B's writer process may still be writing: the run is finished once its file says so.
+            from toolkit_wandb.offline_run import read_offline_run
+
+            read_offline_run(self.run_folder, wait_seconds=FINISH_WAIT_SECONDS)
 
     def describe(self) -> str:
         if self.mode == "disabled":
@@ -240,11 +240,6 @@ class WandbTracker:
             return f"run {self._run.path} ({self.url})"
         fallback = f"; online start failed: {self.fallback_reason}" if self.fallback_reason else ""
         return f"offline run {self._run.id} in {self.run_folder} (upload: wandb sync {self.run_folder}){fallback}"
-
-
-def _write_json(value: Any, path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2)
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,0 +1,97 @@
+"""W&B runs read back from their local run folders (``<WANDB_DIR>/wandb/*run-*``), offline or not.
+
+Every W&B run, online ones too, keeps its ``.wandb`` file and its saved files on disk until
+``wandb sync`` and beyond, so ``toolkit compare`` and ``toolkit report`` read them here without
+a network or an account.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import math
+import os
+import re
+from typing import Any, Optional
+
+from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder
+
+from toolkit_wandb.offline_run import OfflineRun, read_offline_run
+from toolkit_wandb.tracker import EXIT_CODES
+
+_STATUS_OF_EXIT_CODE = {code: status for status, code in EXIT_CODES.items()}
+_FOLDER_TIME = re.compile(r"run-(\d{8}_\d{6})-")
+# Config keys that the toolkit run wrote as tags (W&B has one config for params and tags).
+_TAG_KEY = re.compile(r"^(toolkit\..+|[a-z_]+\.(run_id|location|url))$")
+
+
+class WandbReader:
+    """The W&B runs under one folder.
+
+    :param location: the folder holding ``wandb/`` (default: ``WANDB_DIR``, else the current folder).
+    """
+
+    def __init__(self, location: Optional[str] = None, **_tracker_options: Any) -> None:
+        self.root = os.path.abspath(location or os.environ.get("WANDB_DIR") or os.getcwd())
+        if not os.path.isdir(os.path.join(self.root, "wandb")):
+            raise ValueError(f"there are no W&B runs in {self.root} (no wandb/ folder); train first, "
+                             "or pass --store (the folder holding wandb/, WANDB_DIR)")
+
+    def location(self) -> str:
+        return os.path.join(self.root, "wandb")
+
+    def _folders(self) -> list[str]:
+        return [folder for folder in glob.glob(os.path.join(self.root, "wandb", "*run-*"))
+                if os.path.isdir(folder) and glob.glob(os.path.join(folder, "run-*.wandb"))]
+
+    def list_runs(self, experiment: Optional[str] = None) -> list[RunSummary]:
+        summaries = [self._summary(folder, read_offline_run(folder)) for folder in self._folders()]
+        if experiment is not None:
+            summaries = [summary for summary in summaries if summary.experiment_name == experiment]
+        return sorted(summaries, key=lambda summary: summary.start_time or 0, reverse=True)
+
+    def _summary(self, folder: str, run: OfflineRun, kind: type = RunSummary) -> Any:
+        status = run.summary.get("toolkit_status")
+        if status is None:
+            status = "RUNNING" if run.exit_code is None else _STATUS_OF_EXIT_CODE.get(run.exit_code, "FAILED")
+        metrics = {key: float(value) for key, value in run.summary.items()
+                   if not key.startswith("_") and _is_number(value)}
+        params = {key: _text(value) for key, value in run.config.items() if not _TAG_KEY.match(key)}
+        tags = {key: _text(value) for key, value in run.config.items() if _TAG_KEY.match(key)}
+        return kind(run_id=run.run_id, run_name=run.name, status=status, tracker="wandb", location=folder,
+                    experiment_name=run.project, start_time=_start_time(folder), metrics=metrics,
+                    params=params, tags=tags)
+
+    def read_run(self, run_id: str) -> RunRecord:
+        folders = [folder for folder in self._folders() if folder.endswith(f"-{run_id}")]
+        if not folders:
+            raise ValueError(f"RUN_ID {run_id!r}: no such run in {self.location()}")
+        run = read_offline_run(folders[0])
+        record = self._summary(folders[0], run, RunRecord)
+        for row in run.history:
+            for key, value in row.items():
+                if not key.startswith("_") and _is_number(value):
+                    record.history.setdefault(key, []).append((int(row.get("_step", 0)), float(value)))
+        evaluation = latest_evaluation_folder(os.path.join(folders[0], "files", EVALUATION_FOLDER))
+        if evaluation is not None:
+            record.read_evaluation(evaluation)
+        return record
+
+
+def _start_time(folder: str) -> Optional[int]:
+    """Milliseconds since the epoch, from the folder's name (W&B names it by its local start time)."""
+    match = _FOLDER_TIME.search(os.path.basename(folder))
+    if not match:
+        return None
+    started = datetime.datetime.strptime(match.group(1), "%Y%m%d_%H%M%S")
+    return int(started.timestamp() * 1000)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return str(value)

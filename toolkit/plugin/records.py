@@ -1,0 +1,183 @@
+"""Runs read back from a tracker: RunSummary (one line of ``toolkit compare``) and RunRecord (a report).
+
+Every tracker stores an evaluation as the same self-describing folder of files, written by
+:meth:`toolkit.plugin.EvaluationReport.write_files`: ``metrics.json`` (labels, confusion
+matrix, metrics, intervals, gates, warnings), ``confusion_matrix.csv``, ``<curve>.csv`` per
+curve kind and ``threshold_analysis.csv`` / ``.json``. A tracker's reader fetches that folder
+and :func:`read_evaluation_folder` parses it, so the format has one writer and one reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+METRICS_FILE = "metrics.json"
+CONFUSION_FILE = "confusion_matrix.csv"
+THRESHOLDS_TABLE_FILE = "threshold_analysis.csv"
+THRESHOLDS_SUMMARY_FILE = "threshold_analysis.json"
+CURVES_SUFFIX = "_curve.csv"
+EVALUATION_FOLDER = "evaluation"  # a single evaluation; a trainer's epochs go to evaluation/step-N
+STEP_FOLDER = re.compile(r"^step-(\d+)$")
+
+
+@dataclass
+class Curve:
+    """One class's curve as read from a curves CSV."""
+
+    label: str
+    x: list[float]
+    y: list[float]
+
+
+@dataclass
+class RunSummary:
+    """One recorded run: what ``toolkit compare`` lists. ``metrics`` are each metric's last value."""
+
+    run_id: str
+    run_name: str
+    status: str
+    tracker: str
+    location: str
+    experiment_name: str = ""
+    start_time: Optional[int] = None  # ms since the epoch
+    end_time: Optional[int] = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunRecord(RunSummary):
+    """Everything a report shows about one run: the summary, metric histories and the evaluation files."""
+
+    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # key -> [(step, value)]
+    evaluation: dict[str, Any] = field(default_factory=dict)  # metrics.json
+    confusion: Optional[tuple[list[str], list[list[float]]]] = None  # labels, rows
+    curves: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"x", "y", "curves"}
+    thresholds: list[dict[str, float]] = field(default_factory=list)
+    threshold_summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tracking_uri(self) -> str:  # the name reports used before readers existed
+        return self.location
+
+    @property
+    def labels(self) -> list[str]:
+        if self.evaluation.get("labels"):
+            return [str(label) for label in self.evaluation["labels"]]
+        return list(self.confusion[0]) if self.confusion else []
+
+    @property
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """``<key>_ci_low`` / ``<key>_ci_high`` metric pairs as ``{key: (low, high)}``."""
+        pairs = {}
+        for key, low in self.metrics.items():
+            if key.endswith("_ci_low"):
+                stem = key[: -len("_ci_low")]
+                high = self.metrics.get(f"{stem}_ci_high")
+                if high is not None:
+                    pairs[stem] = (low, high)
+        return pairs
+
+    @property
+    def gates(self) -> list[dict[str, Any]]:
+        """Gate outcomes from the evaluation file, else from the ``toolkit.gate.*`` tags."""
+        if self.evaluation.get("gates"):
+            return list(self.evaluation["gates"])
+        outcomes = []
+        for key, text in sorted(self.tags.items()):
+            if key.startswith("toolkit.gate."):
+                outcomes.append({"gate": text.split(": ", 1)[-1], "passed": text.startswith("passed"),
+                                 "value": None, "threshold": None, "baseline": None, "reason": ""})
+        return outcomes
+
+    def read_evaluation(self, folder: str) -> None:
+        """Fill the evaluation fields from a local folder of evaluation files (missing files stay empty)."""
+        parts = read_evaluation_folder(folder)
+        self.evaluation = parts["evaluation"]
+        self.confusion = parts["confusion"]
+        self.curves = parts["curves"]
+        self.thresholds = parts["thresholds"]
+        self.threshold_summary = parts["threshold_summary"]
+
+
+def evaluation_folder_name(step: Optional[int]) -> str:
+    """Where a tracker keeps an evaluation's files: ``evaluation``, or ``evaluation/step-N`` for a trainer's epoch N."""
+    return EVALUATION_FOLDER if step is None else f"{EVALUATION_FOLDER}/step-{step}"
+
+
+def latest_evaluation_folder(folder: str) -> Optional[str]:
+    """In a local ``evaluation`` folder: itself when it holds files (one evaluation), else its
+    ``step-N`` sub-folder with the largest N (a trainer's last epoch); None when there is none."""
+    if not os.path.isdir(folder):
+        return None
+    entries = os.listdir(folder)
+    if any(os.path.isfile(os.path.join(folder, entry)) for entry in entries):
+        return folder
+    steps = [(int(match.group(1)), entry) for entry in entries if (match := STEP_FOLDER.match(entry))]
+    return os.path.join(folder, max(steps)[1]) if steps else None
+
+
+def read_evaluation_folder(folder: str) -> dict[str, Any]:
+    """The evaluation files in ``folder``: ``evaluation`` (metrics.json), ``confusion``, ``curves``,
+    ``thresholds`` and ``threshold_summary``; whatever is missing is empty."""
+    def path(name: str) -> Optional[str]:
+        candidate = os.path.join(folder, name)
+        return candidate if os.path.isfile(candidate) else None
+
+    parts: dict[str, Any] = {"evaluation": {}, "confusion": None, "curves": {}, "thresholds": [],
+                             "threshold_summary": {}}
+    if path(METRICS_FILE):
+        parts["evaluation"] = _read_json(path(METRICS_FILE))
+    if path(CONFUSION_FILE):
+        parts["confusion"] = _read_confusion(path(CONFUSION_FILE))
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        if name.endswith(CURVES_SUFFIX):
+            parts["curves"][name[: -len(".csv")]] = _read_curves(os.path.join(folder, name))
+    if path(THRESHOLDS_TABLE_FILE):
+        parts["thresholds"] = _read_rows(path(THRESHOLDS_TABLE_FILE))
+    if path(THRESHOLDS_SUMMARY_FILE):
+        parts["threshold_summary"] = _read_json(path(THRESHOLDS_SUMMARY_FILE))
+    return parts
+
+
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _read_rows(path: str) -> list[dict[str, float]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _read_confusion(path: str) -> tuple[list[str], list[list[float]]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    labels = rows[0][1:]
+    return labels, [[_number(cell) for cell in row[1:]] for row in rows[1:]]
+
+
+def _read_curves(path: str) -> dict[str, Any]:
+    """``{"x": name, "y": name, "curves": [Curve, ...]}`` from a class,x,y,threshold CSV."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        by_class: dict[str, Curve] = {}
+        for row in reader:
+            curve = by_class.setdefault(row[0], Curve(row[0], [], []))
+            curve.x.append(_number(row[1]))
+            curve.y.append(_number(row[2]))
+    return {"x": header[1], "y": header[2], "curves": list(by_class.values())}
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")
