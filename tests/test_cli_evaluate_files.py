@@ -48,6 +48,17 @@ def test_exact_gives_exact_auroc_and_comma_separated_columns_keep_their_order(pa
     assert printed["metrics"]["roc_auc_ovr_macro"] == toolkit.evaluate(Y_TRUE, y_score=SCORES)["roc_auc_ovr_macro"]
 
 
+def test_files_take_intervals_like_arrays(parts, capsys):
+    code = cli.main(["evaluate", "--files", parts, "--y-true", "label", "--y-score", "p_*", "--exact",
+                     "--ci", "0.9", "--n-bootstrap", "100", "--seed", "4", "--json"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = toolkit.evaluate(Y_TRUE, y_score=SCORES, ci=0.9, n_bootstrap=100, seed=4)
+    assert printed["intervals"]["accuracy"] == pytest.approx(list(expected.intervals["accuracy"]), abs=1e-12)
+    assert printed["intervals"]["roc_auc_ovr_macro"] == pytest.approx(
+        list(expected.intervals["roc_auc_ovr_macro"]), abs=1e-12)
+
+
 def test_a_failing_gate_exits_1(parts, capsys):
     assert cli.main(["evaluate", "--files", parts, "--y-true", "label", "--y-score", "p_*",
                      "--gate", "accuracy>=0.99"]) == 1
@@ -56,7 +67,7 @@ def test_a_failing_gate_exits_1(parts, capsys):
 
 @pytest.mark.parametrize("arguments, message", [
     (["--y-true", "label", "--y-score", "p_a,p_zz"], "y_score: .* has no column 'p_zz'"),
-    (["--y-true", "label", "--y-score", "p_*", "--ci", "0.9"], "--ci and --target-\\* need every example"),
+    (["--y-true", "label", "--y-score", "p_*", "--target-recall", "0.9"], "threshold_targets need the threshold analysis: a binary"),
     (["--y-true", "nope", "--y-score", "p_*"], "y_true: .* has no column 'nope'"),
 ])
 def test_bad_options_exit_2_with_one_line(parts, capsys, arguments, message):

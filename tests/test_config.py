@@ -77,6 +77,7 @@ def test_an_override_reads_back_the_value_yaml_wrote(key, value):
     ({"data": {"nmae": "digits"}}, "key data.'nmae' is not known; did you mean data.name?"),
     ({"data": {"name": "digits", "validation_split": 2}}, "data.validation_split must be a fraction"),
     ({"model": "cnn"}, "model must be a mapping"),
+    ({"model": {"layers": []}}, "model.framework is missing"),
     ({"metrics": "accuracy f1"}, None),
     ({"metrics": [1, 2]}, "metrics must be a list of names"),
     ({"trackers": {"mlflow": "yes"}}, "trackers.mlflow must be a mapping of options"),

@@ -235,7 +235,10 @@ def _data(value: Any, where: str) -> dict:
 def _model(value: Any, where: str) -> tuple[dict, str]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: model must be a mapping with framework, layers, optimizer, loss; got {value!r}")
-    framework = value.get("framework", "keras")
+    if "framework" not in value:  # the core picks no framework: the config names the plugin's
+        raise ValueError(f"{where}: model.framework is missing: name the framework whose plugin builds the "
+                         "model (keras, sklearn, ...; `toolkit plugins` lists what is installed)")
+    framework = value["framework"]
     if not isinstance(framework, str):
         raise ValueError(f"{where}: model.framework must be a string such as keras, got {framework!r}")
     return {key: item for key, item in value.items() if key != "framework"}, framework

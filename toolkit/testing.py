@@ -25,6 +25,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 import pytest
 
+from toolkit.plugin import conformance
+from toolkit.plugin.conformance import ConformanceError, ConformanceReport
 from toolkit.plugin.manager import ToolkitPluginManager, create_plugin_manager, use_plugin_manager
 from toolkit.plugin.markers import hookimpl
 from toolkit.plugin.script_metrics import restore_script_metrics, saved_script_metrics
@@ -77,6 +79,24 @@ def toolkit_plugin_manager(
             yield manager
     finally:
         restore_script_metrics(saved)
+
+
+# --- conformance -----------------------------------------------------------------------------------
+
+def check_plugin(
+    plugin: Any, *, plugin_manager: Optional[ToolkitPluginManager] = None, seed: int = 0
+) -> ConformanceReport:
+    """Run the conformance checks (``toolkit plugins --check``) on ``plugin``: a module or object
+    with hooks, or the name of a loaded plugin. Returns the report when every check passes;
+    raises :class:`ConformanceError` (an AssertionError, so pytest shows it as a failed test)
+    listing each failure with the metric or statistic, the property and a minimal failing input.
+
+    Without ``plugin_manager`` a fresh, strict one with the installed plugins is used.
+    """
+    report = conformance.check_plugin(plugin, plugin_manager=plugin_manager, seed=seed)
+    if not report.ok:
+        raise ConformanceError(report)
+    return report
 
 
 # --- synthetic data -------------------------------------------------------------------------------
@@ -302,5 +322,6 @@ def toolkit_hook_recorder(toolkit_plugin_manager: ToolkitPluginManager) -> Itera
 
 
 __all__ = [
-    "ClassificationData", "HookRecorder", "TrackingFolders", "synthetic_classification",
+    "ClassificationData", "ConformanceError", "ConformanceReport", "HookRecorder", "TrackingFolders", "check_plugin",
+    "synthetic_classification",
 ]

@@ -171,26 +171,22 @@ class ToolkitPluginManager(pluggy.PluginManager):
 
     # --- typed getters --------------------------------------------------------------------------
 
-    def _collect(self) -> dict[str, dict[str, tuple[Any, str]]]:
-        """kind -> spec name -> (spec, plugin name), over every registered plugin."""
-        return self._registry
-
     def provider_of(self, kind: str, name: str) -> Optional[str]:
         """The plugin that registered the ``kind`` ("metric", "statistic", "tracker") ``name``."""
-        entry = self._collect()[kind].get(name)
+        entry = self._registry[kind].get(name)
         return None if entry is None else entry[1]
 
     def get_metrics(self) -> dict[str, MetricSpec]:
         """Every registered metric by name."""
-        return {name: spec for name, (spec, _) in self._collect()["metric"].items()}
+        return {name: spec for name, (spec, _) in self._registry["metric"].items()}
 
     def get_statistics(self) -> dict[str, StatisticSpec]:
         """Every registered statistic by name."""
-        return {name: spec for name, (spec, _) in self._collect()["statistic"].items()}
+        return {name: spec for name, (spec, _) in self._registry["statistic"].items()}
 
     def get_trackers(self) -> dict[str, TrackerSpec]:
         """Every registered tracker by name."""
-        return {name: spec for name, (spec, _) in self._collect()["tracker"].items()}
+        return {name: spec for name, (spec, _) in self._registry["tracker"].items()}
 
     def get_model_adapter(self, model: Any) -> Any:
         """The first adapter a plugin offers for ``model``, or None."""
@@ -206,7 +202,7 @@ class ToolkitPluginManager(pluggy.PluginManager):
 
     def plugin_infos(self) -> list[PluginInfo]:
         """One entry per loaded plugin: its distribution, version, hooks and what it provides."""
-        registry = self._collect()
+        registry = self._registry
         infos = []
         for name, plugin in self.list_name_plugin():
             if plugin is None:
@@ -282,6 +278,9 @@ def create_plugin_manager(
     if include_script_metrics:
         for add_plugins in PROCESS_PLUGIN_SOURCES:
             add_plugins(manager, strict)
+    from toolkit.plugin.tracing import trace_if_requested  # TOOLKIT_TRACE_PLUGINS=1: hook calls to stderr
+
+    trace_if_requested(manager)
     return manager
 
 

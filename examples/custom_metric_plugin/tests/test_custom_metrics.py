@@ -6,6 +6,7 @@ import pytest
 from sklearn import metrics as sklearn_metrics
 
 import toolkit
+from toolkit.testing import check_plugin
 
 
 def test_metrics_are_registered(toolkit_plugin_manager):
@@ -55,3 +56,11 @@ def test_evaluation_is_recorded_by_real_trackers(toolkit_evaluate, toolkit_track
         (run,) = toolkit_tracking.runs(tracker)
         assert run.status == "FINISHED" and run.run_name == "custom-metrics", tracker
         assert run.metrics["matthews_corrcoef"] == pytest.approx(expected, abs=1e-12), tracker
+
+
+def test_the_plugin_passes_the_conformance_checks(toolkit_plugin_manager):
+    # Batches merged in any order, pickled states, needs, finite values and declared order.
+    from toolkit_custom_metrics import plugin
+
+    report = check_plugin(plugin, plugin_manager=toolkit_plugin_manager)
+    assert report.statistics == ["calibration_histogram"] and len(report.metrics) == 5

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 
 import toolkit
 from toolkit.plugin import get_plugin_manager
@@ -29,8 +30,7 @@ def logdir(tmp_path, monkeypatch):
 
 def _accumulator(folder: Path):
     accumulator = event_accumulator.EventAccumulator(
-        str(folder), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0,
-                                    event_accumulator.IMAGES: 0})
+        str(folder), size_guidance={event_accumulator.TENSORS: 0, event_accumulator.IMAGES: 0})
     accumulator.Reload()
     return accumulator
 
@@ -42,8 +42,9 @@ def test_an_evaluation_is_written_as_scalars_images_and_text(logdir):
     accumulator = _accumulator(folder)
     tags = accumulator.Tags()
     for key in ("accuracy", "roc_auc", "f1_macro", "log_loss"):
-        (event,) = accumulator.Scalars(key)
-        assert event.step == 0 and event.value == pytest.approx(result.metrics[key], rel=1e-6)  # float32 in TB
+        (event,) = accumulator.Tensors(key)  # scalars as float64 tensors: no rounding to float32
+        assert event.step == 0 and tensor_util.make_ndarray(event.tensor_proto).item() == result.metrics[key]
+        assert accumulator.SummaryMetadata(key).plugin_data.plugin_name == "scalars"
     assert {"evaluation/confusion_matrix", "evaluation/roc_curve", "evaluation/pr_curve",
             "evaluation/threshold_analysis"} <= set(tags["images"])
     (image,) = accumulator.Images("evaluation/confusion_matrix")
@@ -59,8 +60,8 @@ def test_a_run_is_read_back_whole_through_the_reader(logdir):
     (summary,) = reader.list_runs()
     assert summary.run_name == "tb-run" and summary.status == "FINISHED" and summary.params == {"lr": "0.01"}
     record = reader.read_run(summary.run_id)
-    assert record.metrics["accuracy"] == pytest.approx(result.metrics["accuracy"], rel=1e-6)
-    assert record.history["accuracy"] == [(0, pytest.approx(result.metrics["accuracy"], rel=1e-6))]
+    assert record.metrics == result.logged_metrics()  # every value, exactly
+    assert record.history["accuracy"] == [(0, result.metrics["accuracy"])]
     assert record.confusion[1] == result.confusion_matrix.tolist()
     assert record.threshold_summary["best_f1"]["f1"] == pytest.approx(
         result.artifacts["threshold_analysis"].best_f1.f1, abs=1e-12)

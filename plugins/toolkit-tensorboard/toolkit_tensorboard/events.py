@@ -18,12 +18,29 @@ STATUS_TAG = "toolkit/status"
 
 
 def scalars_event(values: dict, step: int) -> Any:
-    """One event holding every value of one step (fewer, larger writes than one event each)."""
-    from tensorboard.compat.proto import event_pb2, summary_pb2
+    """One event holding every value of one step, as float64 tensors of TensorBoard's scalars
+    plugin (a ``simple_value`` would round each value to float32)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+    from tensorboard.plugins.scalar import metadata
 
-    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=float(value))
-                                         for tag, value in values.items()])
+    summary = summary_pb2.Summary(value=[
+        summary_pb2.Summary.Value(
+            tag=tag, metadata=metadata.create_summary_metadata(display_name=tag, description=""),
+            tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, double_val=[float(value)],
+                                          tensor_shape=tensor_shape_pb2.TensorShapeProto()))
+        for tag, value in values.items()])
     return event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
+
+
+def is_scalar(accumulator: Any, tag: str) -> bool:
+    """Whether a tensor tag of the reader holds scalars (rather than the toolkit's text)."""
+    from tensorboard.plugins.scalar import metadata
+
+    return accumulator.SummaryMetadata(tag).plugin_data.plugin_name == metadata.PLUGIN_NAME
+
+
+def scalar_of(tensor_event: Any) -> float:
+    return float(tensor_event.tensor_proto.double_val[0])
 
 
 def text_event(tag: str, document: Any, step: int = 0) -> Any:

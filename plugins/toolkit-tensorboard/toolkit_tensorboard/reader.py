@@ -41,8 +41,8 @@ class TensorBoardReader:
         if not folders:
             raise ValueError(f"RUN_ID {run_id!r}: no such run in {self.logdir}")
         record, accumulator = self._read(folders[0], RunRecord)
-        for tag in accumulator.Tags()["scalars"]:
-            record.history[tag] = [(event.step, event.value) for event in accumulator.Scalars(tag)]
+        for tag in _scalar_tags(accumulator):
+            record.history[tag] = [(event.step, events.scalar_of(event)) for event in accumulator.Tensors(tag)]
         evaluation = latest_evaluation_folder(os.path.join(folders[0], EVALUATION_FOLDER))
         if evaluation is not None:
             record.read_evaluation(evaluation)
@@ -51,10 +51,9 @@ class TensorBoardReader:
     def _read(self, folder: str, kind: type) -> tuple:
         from tensorboard.backend.event_processing import event_accumulator
 
-        # 0: keep every event of scalars and text (tensors); images are not read back.
+        # 0: keep every tensor event (the scalars and the toolkit's text); images are not read back.
         accumulator = event_accumulator.EventAccumulator(
-            folder, size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0,
-                                   event_accumulator.IMAGES: 1})
+            folder, size_guidance={event_accumulator.TENSORS: 0, event_accumulator.IMAGES: 1})
         accumulator.Reload()
         tags = accumulator.Tags()
 
@@ -66,8 +65,12 @@ class TensorBoardReader:
             run_id=run.get("run_id", os.path.basename(folder)), run_name=run.get("name", ""),
             status=status.get("status", "RUNNING"), tracker="tensorboard", location=folder,
             start_time=run.get("start_time"), end_time=status.get("end_time"),
-            metrics={tag: accumulator.Scalars(tag)[-1].value for tag in tags["scalars"]},
+            metrics={tag: events.scalar_of(accumulator.Tensors(tag)[-1]) for tag in _scalar_tags(accumulator)},
             params={key: str(value) for key, value in last_text(events.PARAMS_TAG).items()},
             tags=last_text(events.TAGS_TAG),
         )
         return summary, accumulator
+
+
+def _scalar_tags(accumulator: Any) -> list[str]:
+    return [tag for tag in accumulator.Tags()["tensors"] if events.is_scalar(accumulator, tag)]
