@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench bench-tracking bench-scale mlflow-server clean browser
+.PHONY: test demo bench bench-tracking bench-scale mlflow-server clean browser fashion-mnist
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg)
 	$(PY) -m pip install --quiet --no-compile -e '.[test]' $(foreach plugin,$(PLUGINS),-e $(plugin))
 	touch $(STAMP)
 
-test: $(STAMP) browser
+test: $(STAMP) browser fashion-mnist
 	$(PY) -m pytest
 
 # The report test renders pages in a real browser: Debian's chromium, installed when missing.
@@ -27,6 +27,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing chromium (Debian package) for the report's browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The IDX loader's tests and examples/fashion_mnist_cnn.yaml read Debian's Fashion-MNIST package.
+fashion-mnist:
+	@test -d /usr/share/datasets/fashion-mnist || { \
+		echo "installing dataset-fashion-mnist (Debian package) for the Fashion-MNIST tests and example"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
 
 # W&B stays offline in the demo even when a key is configured; TensorFlow's C++ chatter is muted.
 DEMO_ENV := WANDB_MODE=offline TF_CPP_MIN_LOG_LEVEL=2 MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlflow.db

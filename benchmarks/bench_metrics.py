@@ -1,13 +1,28 @@
-"""Speed of the whole default metric suite with scores: toolkit.evaluate against scikit-learn (and
-torchmetrics when installed), interleaved in one process, with medians and ratios printed.
+"""Speed and memory of the exact metric suites against the sort floor and the peers, in one process.
 
-    python benchmarks/bench_metrics.py            # N = 1e5 and 1e6, K = 2 and 10
-    python benchmarks/bench_metrics.py --large    # adds N = 1e7
-    python benchmarks/bench_metrics.py --weighted # with sample weights
+    python benchmarks/bench_metrics.py                  # N = 1e5, 1e6, 1e7; K = 2 and 10
+    python benchmarks/bench_metrics.py --sizes 1e6      # one size
+    python benchmarks/bench_metrics.py --contention     # the same with one CPU-bound process beside it
+    python benchmarks/bench_metrics.py --dtype float64  # float64 scores instead of float32
 
-Each repetition times toolkit and each peer back to back, the order alternating between
-repetitions, so that a busy machine slows all of them alike. Before timing, every value toolkit
-returns is checked against scikit-learn's (to 1e-9) and the confusion matrices must be equal.
+Columns, all on float32 softmax scores with y_pred given (as a model's output would be):
+
+- floor: ``np.sort`` of each score column (one column for binary scores), the least an exact
+  AUROC of every class can cost;
+- toolkit classic: ``toolkit.evaluate`` of accuracy, precision/recall/F1 x macro/micro/weighted,
+  AUROC (one-vs-rest macro for K > 2) and the confusion matrix;
+- toolkit default: ``metrics=None`` (adds weighted AUROC, log loss and the per-class values);
+- numpy: a plain-numpy reference of the classic suite (one bincount confusion matrix, then per
+  class one ``np.sort`` of packed (float32 bits, is-positive) keys and a tie-aware count);
+- scikit-learn and torchmetrics (when installed: ``pip install -e '.[bench]'``): the classic suite;
+- weighted / unweighted: toolkit's AUROC alone with sample weights over without.
+
+Each repetition runs every column back to back, the order alternating, so that other work on the
+machine slows them alike; medians are printed, with ratios to the floor. Peak memory is what
+numpy allocated beyond the inputs during one untimed run (tracemalloc sees numpy's arrays, not
+torch's). Every numpy and toolkit value is first checked against scikit-learn's (to 1e-9; above
+N = 1e6 without --slow-peers, toolkit's against the numpy reference's). The load
+average (``uptime``) is printed with every row: on a shared machine the figures are indicative.
 """
 
 from __future__ import annotations
@@ -16,7 +31,10 @@ import argparse
 import importlib.util
 import os
 import statistics
+import subprocess
+import sys
 import time
+import tracemalloc
 from typing import Callable, Optional
 
 import numpy as np
@@ -24,167 +42,244 @@ import numpy as np
 import toolkit
 from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.path)
 
-TARGET_RATIO = 20.0  # issue #2: toolkit must be at least 20x faster than scikit-learn at N=1e6, K=10
 TOLERANCE = 1e-9
+SLOW_PEER_LIMIT = 1_000_000  # above this N, scikit-learn and torchmetrics run only with --slow-peers, once
 
 
-def make_data(n: int, n_classes: int, weighted: bool, seed: int):
-    """Binary tasks get (N,) positive-class probabilities, as binary models return."""
-    y_true, probabilities, sample_weight = skilled_predictions(n, n_classes, weighted, seed)
+def make_data(n: int, n_classes: int, dtype: str, seed: int = 0):
+    """y_true, y_pred (argmax, or p >= 0.5), scores ((N,) for binary) and sample weights."""
+    y_true, probabilities, weights = skilled_predictions(n, n_classes, True, seed)
+    probabilities = probabilities.astype(dtype)
     y_score = probabilities[:, 1].copy() if n_classes == 2 else probabilities
-    return y_true, y_score, sample_weight
+    y_pred = (y_score >= 0.5).astype(np.int64) if n_classes == 2 else y_score.argmax(axis=1)
+    return y_true, y_pred, y_score, weights
 
 
-def toolkit_suite(y_true, y_score, sample_weight):
-    """toolkit's default suite: every registered metric that applies, y_pred derived from the scores."""
-    result = toolkit.evaluate(y_true, y_score=y_score, sample_weight=sample_weight)
+def classic_metrics(n_classes: int) -> list[str]:
+    averaged = [f"{name}_{average}" for name in ("precision", "recall", "f1")
+                for average in ("macro", "micro", "weighted")]
+    return ["accuracy", *averaged, "roc_auc" if n_classes == 2 else "roc_auc_ovr_macro", "confusion_matrix"]
+
+
+def auroc_key(n_classes: int) -> str:
+    return "roc_auc" if n_classes == 2 else "roc_auc_ovr_macro"
+
+
+# --- the columns -------------------------------------------------------------------------------
+
+def sort_floor(y_true, y_pred, y_score, weights):
+    if y_score.ndim == 1:
+        return np.sort(y_score)
+    return [np.sort(y_score[:, k]) for k in range(y_score.shape[1])]
+
+
+def toolkit_classic(y_true, y_pred, y_score, weights):
+    result = toolkit.evaluate(y_true, y_pred, y_score, metrics=classic_metrics(_classes(y_score)))
     return result.metrics, result.confusion_matrix
 
 
-def sklearn_suite(y_true, y_score, sample_weight):
-    """The same suite in scikit-learn, one call per toolkit key as a user would write it:
+def toolkit_default(y_true, y_pred, y_score, weights):
+    result = toolkit.evaluate(y_true, y_pred, y_score)
+    return result.metrics, result.confusion_matrix
 
-    y_pred derived as toolkit derives it (argmax of the columns, or p >= 0.5 for (N,) scores);
-    accuracy_score; precision_score, recall_score and f1_score, each with average = macro, micro
-    and weighted (9 calls), plus average = binary for binary tasks (3 calls);
-    precision_recall_fscore_support(average=None) for the per-class values and supports;
-    roc_auc_score once for binary tasks, twice for multiclass (multi_class="ovr" with
-    average="macro" and with average="weighted"); log_loss; confusion_matrix.
-    Every call gets labels= (so classes never predicted still count) and zero_division=0.
-    """
-    from sklearn import metrics
 
-    binary = y_score.ndim == 1
-    labels = [0, 1] if binary else list(range(y_score.shape[1]))
-    y_pred = (y_score >= 0.5).astype(np.int64) if binary else y_score.argmax(axis=1)
-    counting = dict(labels=labels, sample_weight=sample_weight, zero_division=0)
-    values = {
-        "accuracy": metrics.accuracy_score(y_true, y_pred, sample_weight=sample_weight),
-        "example_count": float(len(y_true)),
-    }
-    for name, function in (("precision", metrics.precision_score), ("recall", metrics.recall_score),
-                           ("f1", metrics.f1_score)):
-        for average in ("macro", "micro", "weighted"):
-            values[f"{name}_{average}"] = function(y_true, y_pred, average=average, **counting)
-        if binary:
-            values[name] = function(y_true, y_pred, average="binary", pos_label=labels[1], **counting)
-    per_class = metrics.precision_recall_fscore_support(y_true, y_pred, average=None, **counting)
-    for name, column in zip(("precision", "recall", "f1", "support"), per_class):
-        values.update({f"{name}/{label}": value for label, value in zip(labels, column)})
-    if binary:
-        values["roc_auc"] = metrics.roc_auc_score(y_true, y_score, sample_weight=sample_weight)
-    else:
-        for average in ("macro", "weighted"):
-            values[f"roc_auc_ovr_{average}"] = metrics.roc_auc_score(
-                y_true, y_score, multi_class="ovr", average=average, labels=labels,
-                sample_weight=sample_weight)
-    values["log_loss"] = metrics.log_loss(y_true, y_proba=y_score, labels=labels, sample_weight=sample_weight)
-    confusion = metrics.confusion_matrix(y_true, y_pred, labels=labels, sample_weight=sample_weight)
+def toolkit_auroc(y_true, y_pred, y_score, weights):
+    return toolkit.evaluate(y_true, y_pred, y_score, metrics=[auroc_key(_classes(y_score))]).metrics
+
+
+def toolkit_auroc_weighted(y_true, y_pred, y_score, weights):
+    return toolkit.evaluate(y_true, y_pred, y_score, sample_weight=weights,
+                            metrics=[auroc_key(_classes(y_score))]).metrics
+
+
+def numpy_classic(y_true, y_pred, y_score, weights):
+    """The plain-numpy reference: exact for non-negative float32 scores (softmax outputs)."""
+    n_classes = _classes(y_score)
+    confusion = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, -1)
+    true_positives = np.diag(confusion).astype(np.float64)
+    support, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(true_positives / predicted)
+        recall = np.nan_to_num(true_positives / support)
+        f1 = np.nan_to_num(2 * true_positives / (predicted + support))
+    accuracy = true_positives.sum() / confusion.sum()
+    values = {"accuracy": accuracy}
+    for name, per_class in (("precision", precision), ("recall", recall), ("f1", f1)):
+        values.update({f"{name}_macro": per_class.mean(), f"{name}_micro": accuracy,
+                       f"{name}_weighted": per_class @ support / support.sum()})
+    columns = [1] if y_score.ndim == 1 else range(n_classes)
+    areas = [_numpy_auroc(y_score if y_score.ndim == 1 else y_score[:, k], y_true == k) for k in columns]
+    values[auroc_key(n_classes)] = float(np.mean(areas))
     return {key: float(value) for key, value in values.items()}, confusion
 
 
-def torchmetrics_suite(y_true, y_score, sample_weight):
-    """The same suite in torchmetrics' functional API (no sample weights there: unweighted runs only)."""
+def _numpy_auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    keys = np.sort((scores.astype(np.float32).view(np.uint32).astype(np.uint64) << 1) | positive)
+    value = keys >> 1
+    starts = np.flatnonzero(np.r_[True, value[1:] != value[:-1]])
+    group_positives = np.add.reduceat((keys & 1).astype(np.int64), starts)
+    group_negatives = np.diff(np.r_[starts, keys.shape[0]]) - group_positives
+    negatives_below = np.cumsum(group_negatives) - group_negatives
+    twice_u = int((group_positives * (2 * negatives_below + group_negatives)).sum())
+    n_positive = int(group_positives.sum())
+    return twice_u / 2 / (n_positive * (keys.shape[0] - n_positive))
+
+
+def sklearn_classic(y_true, y_pred, y_score, weights):
+    from sklearn import metrics
+
+    n_classes = _classes(y_score)
+    labels = list(range(n_classes))
+    values = {"accuracy": metrics.accuracy_score(y_true, y_pred)}
+    for name, function in (("precision", metrics.precision_score), ("recall", metrics.recall_score),
+                           ("f1", metrics.f1_score)):
+        for average in ("macro", "micro", "weighted"):
+            values[f"{name}_{average}"] = function(y_true, y_pred, average=average, labels=labels, zero_division=0)
+    if n_classes == 2:
+        values["roc_auc"] = metrics.roc_auc_score(y_true, y_score)
+    else:
+        values["roc_auc_ovr_macro"] = metrics.roc_auc_score(y_true, y_score, multi_class="ovr", labels=labels)
+    confusion = metrics.confusion_matrix(y_true, y_pred, labels=labels)
+    return {key: float(value) for key, value in values.items()}, confusion
+
+
+def torchmetrics_classic(y_true, y_pred, y_score, weights):
     import torch
     from torchmetrics.functional import classification as tm
 
-    binary = y_score.ndim == 1
-    probabilities = np.column_stack((1 - y_score, y_score)) if binary else y_score
-    preds = torch.from_numpy(probabilities)
-    target = torch.from_numpy(y_true)
-    n_classes = probabilities.shape[1]
+    n_classes = _classes(y_score)
+    preds, target = torch.from_numpy(y_pred), torch.from_numpy(y_true)
     values = {"accuracy": tm.multiclass_accuracy(preds, target, n_classes, average="micro")}
     for name, function in (("precision", tm.multiclass_precision), ("recall", tm.multiclass_recall),
                            ("f1", tm.multiclass_f1_score)):
         for average in ("macro", "micro", "weighted"):
             values[f"{name}_{average}"] = function(preds, target, n_classes, average=average)
-        values[f"{name}/per_class"] = function(preds, target, n_classes, average="none")
-    if binary:
+    if n_classes == 2:
         values["roc_auc"] = tm.binary_auroc(torch.from_numpy(y_score), target)
     else:
-        for average in ("macro", "weighted"):
-            values[f"roc_auc_ovr_{average}"] = tm.multiclass_auroc(preds, target, n_classes, average=average)
-    clipped = preds.clamp(torch.finfo(preds.dtype).eps, 1 - torch.finfo(preds.dtype).eps)
-    values["log_loss"] = torch.nn.functional.nll_loss(clipped.log(), target)
-    confusion = tm.multiclass_confusion_matrix(preds, target, n_classes)
-    return values, confusion.numpy()
+        values["roc_auc_ovr_macro"] = tm.multiclass_auroc(torch.from_numpy(y_score), target, n_classes)
+    return values, tm.multiclass_confusion_matrix(preds, target, n_classes)
 
 
-def check_agreement(ours: dict, theirs: dict, our_confusion, their_confusion, case: str) -> None:
-    """Every key toolkit returns must match scikit-learn's value (and its confusion matrix)."""
-    missing = sorted(set(theirs) - set(ours))
-    assert not missing, f"{case}: toolkit lacks {missing}"
-    for key, value in theirs.items():
-        assert abs(ours[key] - value) <= TOLERANCE * max(1.0, abs(value)), \
-            f"{case}: {key} toolkit {ours[key]!r} != scikit-learn {value!r}"
-    assert np.allclose(our_confusion, their_confusion, rtol=0, atol=TOLERANCE), f"{case}: confusion matrices differ"
+def _classes(y_score: np.ndarray) -> int:
+    return 2 if y_score.ndim == 1 else y_score.shape[1]
 
 
-def time_once(function: Callable[[], object], timings: list) -> None:
-    start = time.perf_counter()
-    function()
-    timings.append(time.perf_counter() - start)
+# --- measuring ---------------------------------------------------------------------------------
+
+def check_agreement(name: str, ours, theirs, case: str) -> None:
+    (our_values, our_confusion), (their_values, their_confusion) = ours, theirs
+    for key, value in their_values.items():
+        assert abs(our_values[key] - value) <= TOLERANCE * max(1.0, abs(value)), \
+            f"{case}: {key} {name} {our_values[key]!r} != scikit-learn {value!r}"
+    assert np.array_equal(np.asarray(our_confusion), their_confusion), f"{case}: {name} confusion differs"
 
 
-def run_case(n: int, n_classes: int, repeats: int, weighted: bool, peers: dict, seed: int) -> dict:
-    y_true, y_score, sample_weight = make_data(n, n_classes, weighted, seed)
+def peak_memory(function: Callable, data: tuple) -> float:
+    """Bytes numpy allocated at the peak of one call, beyond what was allocated before it."""
+    tracemalloc.start()
+    try:
+        function(*data)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str) -> dict:
+    data = make_data(n, n_classes, dtype)
     case = f"N={n:.0e} K={n_classes}"
-    ours, our_confusion = toolkit_suite(y_true, y_score, sample_weight)  # also warms caches and imports
-    theirs, their_confusion = sklearn_suite(y_true, y_score, sample_weight)
-    check_agreement(ours, theirs, our_confusion, their_confusion, case)
-    names = ["toolkit", *peers]
-    suites = {"toolkit": toolkit_suite, **peers}
-    timings: dict[str, list] = {name: [] for name in names}
+    if "scikit-learn" in columns:
+        reference = sklearn_classic(*data)  # (also its warm-up)
+        check_agreement("numpy", columns["numpy"](*data), reference, case)
+    else:  # the plain-numpy reference, itself checked against scikit-learn at the smaller sizes
+        reference = columns["numpy"](*data)
+    check_agreement("toolkit classic", columns["toolkit classic"](*data), reference, case)
+    for name in columns:
+        if name not in ("scikit-learn", "toolkit classic", "numpy"):
+            columns[name](*data)  # warm-up: imports, compiled code, caches
+    timings: dict[str, list] = {name: [] for name in columns}
     for repetition in range(repeats):
-        order = names if repetition % 2 == 0 else names[::-1]  # alternate who goes first
+        order = list(columns) if repetition % 2 == 0 else list(columns)[::-1]
         for name in order:
-            time_once(lambda: suites[name](y_true, y_score, sample_weight), timings[name])
-    return {name: statistics.median(values) for name, values in timings.items()}
+            if n > SLOW_PEER_LIMIT and name in ("scikit-learn", "torchmetrics") and timings[name]:
+                continue
+            start = time.perf_counter()
+            columns[name](*data)
+            timings[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    measured = ("toolkit classic", "numpy") + (("scikit-learn",) if n <= SLOW_PEER_LIMIT and "scikit-learn" in columns else ())
+    memory = {name: peak_memory(columns[name], data) for name in measured}
+    return {"medians": medians, "memory": memory, "score_bytes": data[2].nbytes}
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def print_case(n: int, n_classes: int, outcome: dict, names: list) -> None:
+    medians, memory = outcome["medians"], outcome["memory"]
+    floor = medians["floor"]
+    row = f"{n:>6.0e} {n_classes:>3} {floor * 1e3:>8.1f}"
+    for name in names:
+        row += f" {medians[name] * 1e3:>9.1f} {medians[name] / floor:>6.2f}x" if name in medians else f" {'-':>17}"
+    row += f" {medians['toolkit AUROC weighted'] / medians['toolkit AUROC']:>8.2f}x"
+    scores = outcome["score_bytes"]
+    row += "  " + " ".join(f"{memory[name] / scores:>5.2f}" if name in memory else "  n/a"
+                           for name in ("toolkit classic", "numpy", "scikit-learn"))
+    print(f"{row}   load {load()}", flush=True)
+
+
+def competitor() -> subprocess.Popen:
+    """One CPU-bound process (a busy loop), to see how the columns fare on a contended CPU."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--large", action="store_true", help="also run N = 1e7")
-    parser.add_argument("--weighted", action="store_true", help="pass sample weights")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed repetitions per case (default 5; N = 1e7 gets a fifth of them, at least 1)")
     parser.add_argument("--sizes", type=lambda text: [int(float(n)) for n in text.split(",")],
-                        help="comma-separated N values instead of 1e5,1e6 (e.g. 1e6)")
+                        default=[100_000, 1_000_000, 10_000_000], help="comma-separated N (default 1e5,1e6,1e7)")
     parser.add_argument("--classes", type=lambda text: [int(k) for k in text.split(",")], default=[2, 10],
-                        help="comma-separated K values (default 2,10)")
-    parser.add_argument("--seed", type=int, default=0)
+                        help="comma-separated K (default 2,10)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed repetitions per case (default 7)")
+    parser.add_argument("--dtype", choices=["float16", "float32", "float64"], default="float32")
+    parser.add_argument("--contention", action="store_true", help="run one CPU-bound process alongside")
+    parser.add_argument("--slow-peers", action="store_true",
+                        help=f"also time scikit-learn and torchmetrics above N={SLOW_PEER_LIMIT:.0e} (minutes each)")
     args = parser.parse_args(argv)
 
-    peers: dict[str, Callable] = {"scikit-learn": sklearn_suite}
+    columns: dict[str, Callable] = {
+        "floor": sort_floor, "toolkit classic": toolkit_classic, "toolkit default": toolkit_default,
+        "numpy": numpy_classic, "scikit-learn": sklearn_classic,
+        "toolkit AUROC": toolkit_auroc, "toolkit AUROC weighted": toolkit_auroc_weighted,
+    }
     if importlib.util.find_spec("torchmetrics") is None:
-        print("torchmetrics is not installed: its column is skipped")
-    elif args.weighted:
-        print("torchmetrics takes no sample weights: its column is skipped with --weighted")
+        print("torchmetrics is not installed (pip install -e '.[bench]'): its column is skipped")
     else:
-        peers["torchmetrics"] = torchmetrics_suite
+        columns["torchmetrics"] = torchmetrics_classic
+    shown = [name for name in ("toolkit classic", "toolkit default", "numpy", "scikit-learn", "torchmetrics")
+             if name in columns]
 
-    print(f"load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} "
-          f"on {os.cpu_count()} CPUs (other work on the machine slows every column alike)")
-    sizes = args.sizes or [100_000, 1_000_000] + ([10_000_000] if args.large else [])
-    header = f"{'N':>6} {'K':>3} {'runs':>4} {'toolkit':>10}" + "".join(f" {name:>13} {'ratio':>7}" for name in peers)
-    print(f"medians of interleaved repetitions, milliseconds{' (with sample weights)' if args.weighted else ''}")
-    print(header)
-    target_met = None
-    for n in sizes:
-        for n_classes in args.classes:
-            repeats = args.repeats if n < 10_000_000 else max(1, args.repeats // 5)
-            medians = run_case(n, n_classes, repeats, args.weighted, peers, args.seed)
-            row = f"{n:>6.0e} {n_classes:>3} {repeats:>4} {medians['toolkit'] * 1e3:>10.1f}"
-            for name in peers:
-                row += f" {medians[name] * 1e3:>13.1f} {medians[name] / medians['toolkit']:>6.1f}x"
-            print(row, flush=True)
-            if n == 1_000_000 and n_classes == 10:
-                target_met = medians["scikit-learn"] / medians["toolkit"] >= TARGET_RATIO
-    print(f"load average after: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
-    if target_met is None:
-        return 0
-    print(f"target {TARGET_RATIO:.0f}x scikit-learn at N=1e6, K=10: {'met' if target_met else 'NOT met'}")
-    return 0 if target_met else 1
+    other = competitor() if args.contention else None
+    try:
+        if other is not None:
+            time.sleep(5)  # let the load average notice it
+            print(f"with one CPU-bound process running (pid {other.pid})")
+        print(f"{os.cpu_count()} CPUs; {args.dtype} scores; medians of {args.repeats} interleaved runs "
+              f"(above N={SLOW_PEER_LIMIT:.0e}: scikit-learn and torchmetrics once, with --slow-peers); ms and ratio to the floor; "
+              "memory: peak numpy allocation / size of the scores")
+        print(f"{'N':>6} {'K':>3} {'floor':>8}" + "".join(f" {name[:16]:>17}" for name in shown)
+              + f" {'w/unw AUC':>9}  mem: toolkit numpy sklearn")
+        for n in args.sizes:
+            for n_classes in args.classes:
+                repeats = args.repeats if n <= SLOW_PEER_LIMIT else max(3, args.repeats // 2)
+                chosen = {name: function for name, function in columns.items() if args.slow_peers
+                          or n <= SLOW_PEER_LIMIT or name not in ("scikit-learn", "torchmetrics")}
+                print_case(n, n_classes, run_case(n, n_classes, chosen, repeats, args.dtype), shown)
+    finally:
+        if other is not None:
+            other.kill()
+            other.wait()
+    return 0
 
 
 if __name__ == "__main__":

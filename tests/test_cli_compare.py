@@ -80,3 +80,33 @@ def test_evaluate_with_a_tracker_records_the_run_that_compare_lists(tmp_path, mo
     capsys.readouterr()
     assert cli.main(["compare"]) == 0
     assert rows(capsys.readouterr().out)[0][:3] == ["saved-predictions", "FINISHED", "0.7000"]
+
+
+def test_a_metric_no_run_has_is_an_error_with_a_suggestion(store, capsys):
+    assert cli.main(["compare", "--tracking-uri", store, "--metric", "acuracy"]) == 2
+    error = capsys.readouterr().err
+    assert "has it; did you mean 'accuracy'? metrics there: accuracy, log_loss" in error
+
+
+def test_a_unique_prefix_of_a_printed_id_is_accepted_by_report_and_baseline(store, tmp_path, capsys, monkeypatch):
+    client = mlflow.MlflowClient(tracking_uri=store)
+    [nadam] = client.search_runs([client.get_experiment_by_name("digits").experiment_id],
+                                 filter_string="attributes.run_name = 'nadam'")
+    assert cli.main(["compare", "--tracking-uri", store, "--experiment", "digits"]) == 0
+    printed = next(row[-1] for row in rows(capsys.readouterr().out) if row[0] == "nadam")
+    assert nadam.info.run_id.startswith(printed)
+    short = printed[:8]
+    page = tmp_path / "report.html"
+    assert cli.main(["report", short, "--tracking-uri", store, "--output", str(page)]) == 0
+    assert f"report of run {nadam.info.run_id} (nadam" in capsys.readouterr().out
+    from toolkit.commands.gating import baseline_metrics
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    assert baseline_metrics(short, "mlflow") == {"accuracy": 0.95, "log_loss": 0.20}
+
+
+def test_a_mistyped_tracker_gets_a_suggestion(store, capsys):
+    assert cli.main(["compare", "--tracker", "mlfow", "--store", store]) == 2
+    assert "--tracker 'mlfow' is not an installed tracker; did you mean 'mlflow'?" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"trackers names unknown tracker\(s\) \['wandbb'\]; did you mean 'wandb'\?"):
+        __import__("toolkit").evaluate([0, 1], [0, 1], trackers=["wandbb"])

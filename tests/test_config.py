@@ -73,7 +73,9 @@ def test_an_override_reads_back_the_value_yaml_wrote(key, value):
     ({"epoch": 3}, "key 'epoch' is not known; did you mean epochs?"),
     ({"epochs": "5"}, "epochs must be a positive integer, got '5'"),
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
-    ({"data": {"name": "digits", "path": "x.npz"}}, "data needs exactly one of data.name"),
+    ({"data": {"name": "digits", "path": "x.npz"}}, "data.path goes with data.name only for the IDX folders"),
+    ({"data": {"validation_split": 0.2}}, "data needs data.name .digits, mnist, fashion-mnist, idx. or data.path"),
+    ({"data": {"name": "idx"}}, "data.name idx needs data.path"),
     ({"data": {"nmae": "digits"}}, "key data.'nmae' is not known; did you mean data.name?"),
     ({"data": {"name": "digits", "validation_split": 2}}, "data.validation_split must be a fraction"),
     ({"model": "cnn"}, "model must be a mapping"),
@@ -184,7 +186,9 @@ def test_experiment_names_each_trackers_experiment_unless_the_tracker_says_other
     base.update(experiment="digits", log_model=False, trackers={"mlflow": {}, "wandb": {"project": "mine"}})
     config = configs.validate(base)
     assert (config.experiment, config.log_model, config.register_as) == ("digits", False, None)
-    assert tracker_options(config) == {"mlflow": {"experiment_name": "digits"}, "wandb": {"project": "mine"}}
+    # each tracker plugin names the option that holds its experiment (TrackerSpec.experiment_option)
+    assert tracker_options(config, create_plugin_manager()) == {
+        "mlflow": {"experiment_name": "digits"}, "wandb": {"project": "mine"}}
 
 
 def test_the_recorded_command_hides_secret_overrides_and_url_credentials():
@@ -194,3 +198,65 @@ def test_the_recorded_command_hides_secret_overrides_and_url_credentials():
                                                      "trackers.mlflow.tracking_uri=http://bob:pw@host:5000"])
     assert text == ("toolkit train 'my config.yaml' --set epochs=3 --set 'params.api_key=***' "
                     "--set trackers.mlflow.tracking_uri=http://host:5000")
+
+
+@pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("5e-4", 0.0005), ("-2E+5", -200000.0), ("3e2", 300.0),
+                                         ("1.5e-3", 0.0015), ("10", 10), ("'1e-3'", "1e-3"), ("x1e3", "x1e3")])
+def test_yaml_12_numbers_in_overrides_and_files(tmp_path, base, text, value):
+    changed = configs.apply_overrides(base, [f"model.optimizer.learning_rate={text}"])
+    assert changed["model"]["optimizer"]["learning_rate"] == value
+    assert type(changed["model"]["optimizer"]["learning_rate"]) is type(value)
+    path = tmp_path / "config.yaml"
+    path.write_text(f"epochs: 1\nbatch_size: 8\nmodel: {{optimizer: {{name: adam, learning_rate: {text}}}}}\n")
+    assert configs.read_yaml(str(path))["model"]["optimizer"]["learning_rate"] == value
+
+
+def test_a_learning_rate_written_1e_3_reaches_the_keras_optimizer(base):
+    pytest.importorskip("keras")
+    from toolkit.commands.train import prepare
+
+    base["data"] = {"name": "digits"}
+    config = configs.validate(configs.apply_overrides(base, ["model.optimizer.learning_rate=5e-4"]))
+    _, model = prepare(config, create_plugin_manager())
+    assert float(model.optimizer.learning_rate) == pytest.approx(5e-4)
+
+
+def test_idx_folders_take_a_name_and_a_path(base):
+    for data in ({"name": "idx", "path": "/some/folder"}, {"name": "mnist", "path": "/mnist"}, {"name": "fashion-mnist"}):
+        base["data"] = dict(data)
+        config = configs.validate(base)
+        assert config.data_source == data["name"]
+        assert config.data_options() == {**({"path": data["path"]} if "path" in data else {}), "seed": 0}
+    base["data"] = {"path": "file.npz", "validation_split": 0.3}
+    assert (configs.validate(base).data_source, configs.validate(base).data_options()) == (
+        "file.npz", {"validation_split": 0.3, "seed": 0})
+
+
+def test_metrics_default_plus_names_is_checked_against_installed_plugins(base):
+    manager = create_plugin_manager()
+    base["metrics"] = ["default", "roc_auc_ovr_macro_binned"]
+    assert configs.validate(base, manager).metrics == ["default", "roc_auc_ovr_macro_binned"]
+    base["metrics"] = ["default", "roc_auc_ovr_macro_binnd"]
+    with pytest.raises(ValueError, match="did you mean 'roc_auc_ovr_macro_binned'"):
+        configs.validate(base, manager)
+    base["metrics"] = ["default"]
+    base["gates"] = {"roc_auc_ovr_macro": ">= 0.9"}  # a default metric can be gated
+    assert configs.validate(base, manager).gates
+
+
+def test_the_fashion_mnist_sweep_has_the_courses_seven_variants():
+    variants = dict(load_variants(str(EXAMPLES / "fashion_mnist_sweep.yaml"), [], None))
+    assert list(variants) == ["baseline", "cosine-similarity-loss", "nadam", "extra-conv64-5x5-tanh", "more-epochs",
+                              "larger-batch", "more-epochs-larger-batch"]
+    baseline = variants["baseline"]
+    assert baseline.data == {"name": "fashion-mnist"} and baseline.metrics[0] == "default"
+    assert baseline.model["optimizer"] == {"name": "adam", "learning_rate": 0.001}  # written 1e-3
+    assert variants["cosine-similarity-loss"].model["loss"] == "cosine_similarity"
+    assert variants["nadam"].model["optimizer"]["name"] == "nadam"
+    extra = variants["extra-conv64-5x5-tanh"].model["layers"]
+    assert extra[2] == {"Conv2D": {"filters": 64, "kernel_size": [5, 5], "activation": "tanh"}}
+    assert extra[:2] + extra[3:] == baseline.model["layers"]  # one layer more, the rest unchanged
+    assert variants["more-epochs"].epochs > baseline.epochs
+    assert variants["larger-batch"].batch_size > baseline.batch_size
+    both = variants["more-epochs-larger-batch"]
+    assert (both.epochs, both.batch_size) == (variants["more-epochs"].epochs, variants["larger-batch"].batch_size)

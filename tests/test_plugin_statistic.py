@@ -94,11 +94,15 @@ def test_streamed_and_merged_calibration_error_equals_the_one_shot_value(example
         assert math.isclose(value, expected, rel_tol=1e-12, abs_tol=1e-12)
 
 
-def test_scores_outside_the_unit_interval_give_nan_and_a_warning(example_manager):
-    result = toolkit.evaluate([0, 1, 1], y_score=[[2.0, -1.0], [0.2, 0.8], [0.3, 0.7]],
-                              metrics=["expected_calibration_error"], plugin_manager=example_manager)
-    assert math.isnan(result.metrics["expected_calibration_error"])
-    assert any("outside [0, 1]" in warning for warning in result.warnings)
+def test_scores_outside_the_unit_interval_never_reach_the_statistic(example_manager):
+    # The engine refuses them before any statistic sees them; calibration needs probabilities,
+    # so decision scores cannot be given to it either.
+    with pytest.raises(ValueError, match=r"y_score must hold probabilities in \[0, 1\]"):
+        toolkit.evaluate([0, 1, 1], y_score=[[2.0, -1.0], [0.2, 0.8], [0.3, 0.7]],
+                         metrics=["expected_calibration_error"], plugin_manager=example_manager)
+    with pytest.raises(ValueError, match="need probabilities"):
+        toolkit.evaluate([0, 1, 1], y_score=[[2.0, -1.0], [0.2, 0.8], [0.3, 0.7]], score_type="decision",
+                         metrics=["expected_calibration_error"], plugin_manager=example_manager)
 
 
 def test_the_statistic_is_only_kept_when_scores_are_given(example_manager):

@@ -94,7 +94,8 @@ def test_labels_are_inferred_from_binary_scores_as_in_memory(client):
 
 def test_a_bad_value_on_a_worker_raises_value_error_on_the_client(client):
     with pytest.raises(ValueError, match=r"y_true contains \[3\], not in labels"):
-        toolkit.evaluate(da.from_array(Y_TRUE, chunks=1000), y_score=da.from_array(SCORES[:, :3], chunks=1000),
+        three = SCORES[:, :3] / SCORES[:, :3].sum(axis=1, keepdims=True)  # probabilities of three labels
+        toolkit.evaluate(da.from_array(Y_TRUE, chunks=1000), y_score=da.from_array(three, chunks=1000),
                          labels=[0, 1, 2])
 
 

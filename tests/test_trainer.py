@@ -97,7 +97,7 @@ def test_hooks_fire_in_order_with_scikit_learn_values_every_epoch(digits):
     assert (params["epochs"], params["batch_size"], params["note"]) == (3, 200, "sgd")
     assert (params["train_examples"], params["validation_examples"]) == (1400, 397)
     assert [call[1] for call in recorder.of("epoch_ended")] == [0, 1, 2]
-    assert [call[1] for call in recorder.of("evaluation_ended")] == [0, 1, 2]
+    assert [call[1] for call in recorder.of("evaluation_ended")] == [1, 2, 3]  # epoch N is step N
     # Framework values are recorded under train/ so they never collide with the engine's keys.
     assert set(recorder.of("epoch_ended")[0][2]) == {"train/accuracy"}
     assert recorder.of("run_ended") == [("run_ended", "FINISHED")]
@@ -147,8 +147,8 @@ def test_an_exception_in_an_epoch_fails_the_run_and_keeps_what_came_before(digit
     # the error names the plugin whose hook raised (it is also the run's toolkit.error tag)
     assert recorder.of("run_failed") == [("run_failed", "FAILED", "plugin 'recorder' failed in toolkit_epoch_ended: "
                                                                   "RuntimeError: planted failure at epoch 1")]
-    assert [call[1] for call in recorder.of("evaluation_ended")] == [0]
-    assert [call[1] for call in recorder.of("epoch_ended")] == [0, 1]
+    assert [call[1] for call in recorder.of("evaluation_ended")] == [1]  # step 1: the first epoch's
+    assert [call[1] for call in recorder.of("epoch_ended")] == [0, 1]  # the hook counts epochs from 0
     assert trainer.history.run.status == "FAILED"
     assert len(trainer.history.evaluations) == 1
 
@@ -321,10 +321,11 @@ def test_trackers_get_train_values_and_evaluations_at_the_epoch_step(digits):
     [tracker] = MemoryTracker.runs
     assert tracker.label == "from-options"
     assert tracker.status == "FINISHED"
-    assert [step for key, _, step in tracker.metrics if key == "train/accuracy"] == [0, 1, 2]
+    # Epoch N (as the console prints it) is step N.
+    assert [step for key, _, step in tracker.metrics if key == "train/accuracy"] == [1, 2, 3]
     assert [(value, step) for key, value, step in tracker.metrics if key == "accuracy"] == [
-        (result.metrics["accuracy"], epoch) for epoch, result in enumerate(history.evaluations)]
-    assert tracker.evaluations == [2]  # charts for the last epoch only, by default
+        (result.metrics["accuracy"], epoch) for epoch, result in enumerate(history.evaluations, start=1)]
+    assert tracker.evaluations == [3]  # charts for the last epoch only, by default
     assert tracker.params["epochs"] == 3 and tracker.params["framework"] == "sklearn"
 
 
@@ -332,7 +333,7 @@ def test_charts_every_epoch_when_asked(digits):
     x, y, x_val, y_val = digits
     toolkit.Trainer(LogisticRegression(max_iter=200), trackers=("memory",), plugin_manager=memory_manager(),
                     progress=False, charts_every_epoch=True).fit(x, y, validation_data=(x_val, y_val))
-    assert MemoryTracker.runs[0].evaluations == [0]
+    assert MemoryTracker.runs[0].evaluations == [1]
 
 
 @pytest.mark.parametrize("nan_at_epoch, reason", [(1, "FloatingPointError: training diverged at epoch 2: loss is nan")])
@@ -346,7 +347,7 @@ def test_a_failed_run_carries_its_reason_in_every_tracker(digits, nan_at_epoch, 
     assert tracker.status == "FAILED"
     assert tracker.tags["toolkit.error"].startswith(reason)
     losses = [(value, step) for key, value, step in tracker.metrics if key == "train/loss"]
-    assert losses[0] == (1.0, 0) and math.isnan(losses[1][0]) and losses[1][1] == 1
+    assert losses[0] == (1.0, 1) and math.isnan(losses[1][0]) and losses[1][1] == 2  # epoch N at step N
 
 
 class NanPredictingAdapter(DivergingAdapter):

@@ -8,7 +8,7 @@ import linecache
 import os
 import sys
 import traceback
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, TextIO
 
 import toolkit
 from toolkit.errors import UsageError
@@ -17,6 +17,10 @@ from toolkit.tracking.redaction import redact_text
 
 # Each module has add_parser(subparsers) and run(args) -> exit code; imported when the CLI starts.
 COMMAND_MODULES = ("train", "sweep", "evaluate", "compare", "plugins", "report", "new_plugin", "recover")
+# Commands that compute metrics: a broken plugin or an uncomputable metric is said once, on stderr.
+EVALUATING_COMMANDS = ("train", "sweep", "evaluate")
+# What this process has said on stderr already (the results' warnings repeat it; printed once).
+reported_problems: set[str] = set()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,12 +41,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.trace_plugins:  # through the environment, so plugin managers built anywhere (and subprocesses) trace
         os.environ[TRACE_ENVIRONMENT_VARIABLE] = "1"
     try:
+        if args.command in EVALUATING_COMMANDS:
+            report_plugin_problems()
         return int(args.run(args) or 0)
     except ValueError as error:
         if not is_usage_error(error):
             raise  # a bug (a numpy shape error, a plugin's own failure): the traceback says where
         print(f"toolkit {args.command}: error: {redact_text(str(error))}", file=sys.stderr)
         return 2
+
+
+def report_plugin_problems(stream: Optional[TextIO] = None) -> None:
+    """Say on stderr, once per process, which plugins are broken and which metrics cannot be computed."""
+    from toolkit.evaluation.selection import plugin_problems
+    from toolkit.plugin.manager import get_plugin_manager
+
+    manager = get_plugin_manager()
+    for problem in plugin_problems(manager, manager.get_metrics(), manager.get_statistics()):
+        if problem not in reported_problems:
+            reported_problems.add(problem)
+            print(f"toolkit: warning: {problem}", file=stream or sys.stderr)
 
 
 def is_usage_error(error: BaseException) -> bool:

@@ -10,7 +10,8 @@ A config (see examples/digits_cnn.yaml)::
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
     # or {framework: sklearn, estimator: sklearn.linear_model.LogisticRegression, options: {C: 1.0}}:
     # model.estimator names a scikit-learn estimator or a class a plugin registers, nothing else
-    metrics: [accuracy, f1_macro, roc_auc_ovr_macro]   # optional: default every metric;
+    metrics: [default, roc_auc_ovr_macro_binned]       # optional: default every metric that applies;
+                                                       # "default" + names adds metrics to those;
                                                        # {name: {param: value}} entries set params
     trackers: {mlflow: {}, wandb: {}}                   # or a list of names; default: TOOLKIT_TRACKERS,
                                                         # else the trackers installed as defaults
@@ -30,6 +31,8 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
+
+from toolkit import yaml_loader
 
 TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
             "gates", "experiment", "log_model", "register_as")
@@ -65,7 +68,18 @@ class TrainConfig:
 
     @property
     def data_source(self) -> str:
-        return self.data.get("path") or self.data.get("name")
+        return self.data.get("name") or self.data.get("path")
+
+    def data_options(self) -> dict:
+        """The keyword arguments of ``toolkit.data.load(self.data_source, ...)``."""
+        from toolkit.data import FOLDER_NAMES
+
+        options = {key: value for key, value in self.data.items() if key != "name"}
+        if self.data.get("name") not in FOLDER_NAMES:
+            options.pop("path", None)  # the path is the source itself
+        if self.seed is not None and "seed" not in options:
+            options["seed"] = self.seed
+        return options
 
     def hyperparameters(self) -> dict:
         """What the config adds to the params the model adapter logs: data, seed and ``params``."""
@@ -87,7 +101,7 @@ def read_yaml(path: str) -> dict:
         raise ValueError(f"config {path!r} is not a file")
     with open(path, encoding="utf-8") as handle:
         try:
-            document = yaml.safe_load(handle)
+            document = yaml_loader.safe_load(handle)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" line {mark.line + 1}" if mark is not None else ""
@@ -111,7 +125,7 @@ def apply_overrides(config: Mapping[str, Any], assignments: Iterable[str], sourc
         if not separator or not key.strip():
             raise ValueError(f"{source} {assignment!r} must look like key=value, for example epochs=10")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
+            value = yaml_loader.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             value = text
         set_dotted(result, key.strip(), value, source)
@@ -240,8 +254,15 @@ def _data(value: Any, where: str) -> dict:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: data must be a name (digits) or a mapping with name or path, got {value!r}")
     _reject_unknown(value, DATA_KEYS, "data.", where)
-    if ("name" in value) == ("path" in value):
-        raise ValueError(f"{where}: data needs exactly one of data.name (digits, mnist) or data.path (.npz, .csv)")
+    from toolkit.data import BUILTIN, FOLDER_NAMES
+
+    if "name" not in value and "path" not in value:
+        raise ValueError(f"{where}: data needs data.name ({', '.join(BUILTIN)}) or data.path (.npz, .csv)")
+    if "path" in value and "name" in value and value["name"] not in FOLDER_NAMES:
+        raise ValueError(f"{where}: data.path goes with data.name only for the IDX folders "
+                         f"({', '.join(FOLDER_NAMES)}); data.name {value['name']!r} takes no path")
+    if value.get("name") == "idx" and "path" not in value:
+        raise ValueError(f"{where}: data.name idx needs data.path, the folder holding the IDX files")
     for key in ("name", "path", "label_column"):
         if key in value and not isinstance(value[key], str):
             raise ValueError(f"{where}: data.{key} must be a string, got {value[key]!r}")
@@ -332,9 +353,9 @@ def _metrics(value: Any, where: str) -> Optional[list]:
 
 
 def _check_metrics(metrics: list, installed: Mapping[str, Any], where: str) -> None:
-    from toolkit.evaluation.selection import metric_choices
+    from toolkit.evaluation.selection import DEFAULT, metric_choices
 
-    chosen = metric_choices(metrics)
+    chosen = {name: params for name, params in metric_choices(metrics).items() if name != DEFAULT}
     _check_installed("metrics", chosen, installed, where, "metric")
     for name, params in chosen.items():
         try:

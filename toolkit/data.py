@@ -1,22 +1,22 @@
-"""Data sets for training: scikit-learn's bundled digits (the default), .npz and CSV files, MNIST.
+"""Data sets for training: scikit-learn's bundled digits (the default), .npz and CSV files, IDX folders
+(MNIST files a user has), Fashion-MNIST from Debian's package, and MNIST from Keras.
 
 ``load`` returns a :class:`Dataset` split into training and validation parts. Nothing is
-downloaded except MNIST, and only when its host answers within a few seconds.
+downloaded except MNIST without a ``path`` (Keras' copy, SHA-256 checked; no Keras needed), and
+only when its host answers within a few seconds.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
-BUILTIN = ("digits", "mnist")
-MNIST_HOST = "storage.googleapis.com"  # where keras.datasets.mnist downloads from
-MNIST_PROBE_SECONDS = 3.0
+BUILTIN = ("digits", "mnist", "fashion-mnist", "idx")
+# Names that read a folder of IDX files given as ``path`` (optional for mnist and fashion-mnist).
+FOLDER_NAMES = ("idx", "mnist", "fashion-mnist")
 # Where the built-in data sets come from, as a run's dataset source says it.
 BUILTIN_SOURCES = {"digits": "sklearn.datasets.load_digits", "mnist": "keras.datasets.mnist"}
 
@@ -48,13 +48,19 @@ class Dataset:
 def load(
     source: str,
     *,
+    path: Optional[str] = None,
     validation_split: float = 0.2,
     seed: int = 0,
     label_column: str = "label",
     image_shape: Optional[tuple] = None,
 ) -> Dataset:
-    """Load ``source``: "digits", "mnist", or a path to a ``.npz`` or ``.csv`` file.
+    """Load ``source``: "digits", "mnist", "fashion-mnist", "idx", or a path to a ``.npz`` or ``.csv`` file.
 
+    :param path: for "idx" (required), "mnist" and "fashion-mnist": the folder holding the four
+        IDX files (``train-images-idx3-ubyte[.gz]``, ``train-labels-idx1-ubyte[.gz]``, ``t10k-...``).
+        "mnist" without it downloads through Keras; "fashion-mnist" without it reads Debian's
+        ``dataset-fashion-mnist`` package, checked against the published MD5 checksums. These
+        sets come split into training and test parts, which become training and validation.
     :param validation_split: the fraction held out for validation (ignored when the file has
         its own split: ``x_train``/``y_train``/``x_test``/``y_test`` in a ``.npz``).
     :param seed: the seed of the shuffle before the split.
@@ -62,16 +68,22 @@ def load(
     :param image_shape: reshape each example to this shape (for example [28, 28, 1]).
     """
     if not isinstance(source, str) or not source:
-        raise ValueError(f"data must be 'digits', 'mnist' or a path to a .npz or .csv file, got {source!r}")
+        raise ValueError(f"data must be one of {', '.join(BUILTIN)} or a path to a .npz or .csv file, got {source!r}")
     if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be a fraction between 0 and 1, got {validation_split!r}")
+    if path is not None and source not in FOLDER_NAMES:
+        raise ValueError(f"path is a folder of IDX files, for data {', '.join(FOLDER_NAMES)}; not for {source!r}")
     if source == "digits":
         x, y = _digits()
         return _split(source, x, y, validation_split, seed, image_shape)
+    if source in FOLDER_NAMES and (path is not None or source == "fashion-mnist"):
+        return _idx_folder(source, path, image_shape)
+    if source == "idx":
+        raise ValueError("data 'idx' needs path: the folder holding the IDX files")
     if source == "mnist":
         return _mnist(image_shape)
     if not os.path.exists(source):
-        hint = " (the built-in data sets are 'digits' and 'mnist')" if os.sep not in source and "." not in source else ""
+        hint = f" (the built-in data sets are {', '.join(BUILTIN)})" if os.sep not in source and "." not in source else ""
         raise ValueError(f"data {source!r} is not a file{hint}")
     extension = os.path.splitext(source)[1].lower()
     if extension == ".npz":
@@ -166,43 +178,41 @@ def _csv(path: str, label_column: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(rows, dtype="float32"), y
 
 
-def _mnist(image_shape: Optional[tuple]) -> Dataset:
-    cached = os.path.join(os.path.expanduser("~"), ".keras", "datasets", "mnist.npz")
-    if not os.path.exists(cached) and not _reachable(MNIST_HOST, 443, MNIST_PROBE_SECONDS):
-        raise ValueError(
-            f"data 'mnist' must be downloaded from {MNIST_HOST}, which cannot be reached from here; "
-            "use data 'digits' (scikit-learn's bundled 8x8 digits, no download)"
-        )
-    try:
-        import keras
-    except ImportError:
-        raise ValueError("data 'mnist' is loaded through Keras: pip install toolkit-keras, or use 'digits'") from None
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as error:  # a download that broke half-way
-        raise ValueError(f"data 'mnist' could not be downloaded ({error}); use data 'digits'") from None
-    scale = lambda images: (images / 255.0).astype("float32")[..., np.newaxis]  # noqa: E731
+def _idx_folder(source: str, folder: Optional[str], image_shape: Optional[tuple]) -> Dataset:
+    from toolkit import fashion_mnist, idx
+
+    if source == "fashion-mnist":
+        arrays = fashion_mnist.load(folder)
+    elif source == "mnist":
+        arrays = idx.read_folder(folder, image_shape=(28, 28), classes=10)
+    else:
+        arrays = idx.read_folder(folder)
     return Dataset(
-        "mnist", _reshape(scale(x_train), image_shape), y_train.astype(np.int64),
-        _reshape(scale(x_test), image_shape), y_test.astype(np.int64),
+        source if folder is None else folder,
+        _reshape(_as_images(arrays["x_train"]), image_shape), arrays["y_train"],
+        _reshape(_as_images(arrays["x_test"]), image_shape), arrays["y_test"],
     )
 
 
-def _reachable(host: str, port: int, seconds: float) -> bool:
-    """Whether a TCP connection to host:port opens within ``seconds`` (name lookup included).
+def _as_images(x: np.ndarray) -> np.ndarray:
+    """float32 images: bytes scaled to [0, 1], and a channel axis for (N, height, width) grey images."""
+    images = (x / np.float32(255)).astype("float32") if x.dtype == np.uint8 else x.astype("float32")
+    return images[..., np.newaxis] if images.ndim == 3 else images
 
-    The lookup runs in a thread because ``getaddrinfo`` has no timeout of its own.
-    """
-    outcome: dict[str, Any] = {"ok": False}
 
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=seconds):
-                outcome["ok"] = True
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return bool(outcome["ok"])
+def _mnist(image_shape: Optional[tuple]) -> Dataset:
+    """MNIST as Keras keeps it (one .npz in ~/.keras/datasets), when a copy is there: nothing is
+    downloaded at run time, so without one the error names the ways that need no download."""
+    cached = os.path.join(os.path.expanduser("~"), ".keras", "datasets", "mnist.npz")
+    if not os.path.exists(cached):
+        raise ValueError(
+            f"data 'mnist' without a path reads {cached}, which is not there, and no data set is "
+            "downloaded at run time: give {name: mnist, path: DIR} with MNIST's IDX files, or use "
+            "'fashion-mnist' (apt-get install dataset-fashion-mnist) or 'digits' (bundled with scikit-learn)"
+        )
+    with np.load(cached, allow_pickle=False) as arrays:
+        x_train, y_train, x_test, y_test = (arrays[key] for key in ("x_train", "y_train", "x_test", "y_test"))
+    return Dataset(
+        "mnist", _reshape(_as_images(x_train), image_shape), y_train.astype(np.int64),
+        _reshape(_as_images(x_test), image_shape), y_test.astype(np.int64),
+    )

@@ -49,6 +49,7 @@ class Pipeline:
         run_name: Optional[str] = None,
         params: Optional[Mapping[str, Any]] = None,
         plugin_manager: Optional[ToolkitPluginManager] = None,
+        score_type: str = "probability",
     ) -> None:
         self.gates = quality_gates.parse_gates(gates)
         quality_gates.check_baseline(self.gates, baseline)
@@ -57,7 +58,7 @@ class Pipeline:
         self.targets = _check_threshold_targets(threshold_targets)
         self.manager = plugin_manager or get_plugin_manager()
         self.options = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap, "seed": seed,
-                        "bootstrap": bootstrap}
+                        "bootstrap": bootstrap, "score_type": inputs.check_score_type(score_type)}
         self.run = Run(run_name, params, trackers=trackers, plugin_manager=self.manager)  # checks names
 
     def evaluator(self, labels: Sequence, *, has_scores: bool) -> Evaluator:
@@ -134,6 +135,7 @@ def evaluate(
     baseline: Optional[Mapping[str, float]] = None,
     threshold_targets: Optional[Mapping[str, float]] = None,
     bootstrap: Optional[str] = None,
+    score_type: str = "probability",
 ) -> EvaluationResult:
     """Evaluate predictions in one call; the rules on shapes and labels are in the README.
 
@@ -153,7 +155,8 @@ def evaluate(
     only on the seed and the example's position, so the same seed gives the same intervals for
     arrays, files and Dask in any partitioning.
     ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
-    operating points to the threshold analysis before it is logged.
+    operating points to the threshold analysis before it is logged. ``score_type`` is
+    ``"probability"``, ``"logits"`` or ``"decision"`` (see :class:`~toolkit.evaluation.engine.Evaluator`).
     """
     from toolkit.scale import on_dask
 
@@ -162,7 +165,8 @@ def evaluate(
         bootstrap = "poisson" if on_dask_collections else "multinomial"
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
                         n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
-                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
+                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
+                        score_type=score_type)
     if on_dask_collections:
         collections = on_dask.Collections(y_true, y_pred, y_score, sample_weight)
         evaluator = pipeline.evaluator(collections.labels(labels), has_scores=y_score is not None)

@@ -54,7 +54,9 @@ def metrics_table(
 def _cell(key: str, metrics: Mapping[str, float]) -> str:
     if key not in metrics:
         return "-"
-    return f"{metrics[key]:.1f}" if key == "seconds" else format_value(metrics[key])
+    if key == "epochs":
+        return str(int(metrics[key]))
+    return f"{metrics[key]:.1f}" if key in ("seconds", "s/epoch") else format_value(metrics[key])
 
 
 def final_metrics_block(metrics: Mapping[str, float], keys: Iterable[str] = ()) -> str:

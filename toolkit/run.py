@@ -29,6 +29,7 @@ from toolkit.tracking.redaction import redact, strip_url_credentials
 from toolkit.evaluation.gates import gate_tags
 from toolkit.tracking.report import EvaluationReport
 from toolkit.tracking.values import KeyMap, TrackingWarning, clean_metrics
+from toolkit.suggestions import did_you_mean
 
 __all__ = ["DeliveryError", "PluginHookError", "Run", "Terminated", "TrackerError"]
 
@@ -458,10 +459,15 @@ class Run:
             self._write("metrics", step=resolved, values=values, timestamp=int(time.time() * 1000))
         return values
 
-    def log_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one training epoch's framework values (on disk before this returns), then tell the plugins."""
+    def log_epoch(self, epoch: int, logs: Mapping[str, float], step: Optional[int] = None) -> None:
+        """Record one training epoch's framework values at ``step`` (default ``epoch``), on disk before
+        this returns, then tell the plugins.
+
+        The trainer passes ``step=epoch + 1`` (epochs counted from 0, as frameworks count them),
+        so the epoch the console calls "epoch 1" is step 1 in every tracker.
+        """
         self._require_running("log metrics")
-        self._send_metrics(logs, epoch)
+        self._send_metrics(logs, epoch if step is None else step)
         if self._slots:
             self.journal.sync()
         self._fire("toolkit_epoch_ended", run=self, epoch=epoch, logs=logs)
@@ -572,6 +578,7 @@ def _check_tracker_names(trackers: Iterable[str], manager: ToolkitPluginManager)
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
-            f"trackers names unknown tracker(s) {unknown}; installed: {sorted(known) or 'none'}"
+            f"trackers names unknown tracker(s) {unknown}; {did_you_mean(unknown[0], known)}"
+            f"installed: {sorted(known) or 'none'}"
         )
     return names

@@ -17,6 +17,7 @@ import numpy as np
 
 from toolkit.evaluation import EvaluationResult, Evaluator
 from toolkit.evaluation import gates as quality_gates
+from toolkit.evaluation.inputs import check_score_type
 from toolkit.pipeline import check_gate_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.progress import EpochLine
@@ -73,6 +74,8 @@ class Trainer:
     :param register_as: also register the logged model under this name (MLflow's registry).
     :param tags: text tags set on the run in every tracker when it starts (for example
         ``toolkit.plugin.COMMAND_TAG``: the command that made the run).
+    :param score_type: what the model's scores are: "probability" (default), "logits" or
+        "decision" (as in ``toolkit.evaluate``).
     """
 
     def __init__(
@@ -92,7 +95,9 @@ class Trainer:
         log_model: bool = True,
         register_as: Optional[str] = None,
         tags: Optional[Mapping[str, str]] = None,
+        score_type: str = "probability",
     ) -> None:
+        self.score_type = check_score_type(score_type)  # what the adapter's predict_proba returns
         self.gates = quality_gates.parse_gates(gates)
         quality_gates.check_baseline(self.gates, baseline)
         self.baseline = None if baseline is None else dict(baseline)
@@ -171,7 +176,8 @@ class Trainer:
                     f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
-        check_gate_metrics(self.gates, Evaluator(labels, self.metrics, plugin_manager=self._manager))
+        check_gate_metrics(self.gates, Evaluator(labels, self.metrics, plugin_manager=self._manager,
+                                                 score_type=self.score_type))
         check_fit = getattr(self.adapter, "check_fit", None)  # optional in ModelAdapter: older adapters lack it
         if callable(check_fit):  # what the framework cannot do with these settings, said now
             check_fit(epochs=epochs, batch_size=batch_size)
@@ -195,7 +201,7 @@ class Trainer:
         def epoch_ended(epoch: int, logs: Mapping[str, Any]) -> None:
             values = {key: float(value) for key, value in logs.items() if _is_number(value)}
             diverged = [key for key, value in values.items() if not math.isfinite(value)]
-            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()})
+            run.log_epoch(epoch, {TRAIN_PREFIX + key: value for key, value in values.items()}, step=epoch + 1)
             history.epochs.append(values)
             if diverged:
                 raise FloatingPointError(
@@ -211,7 +217,7 @@ class Trainer:
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
                         self.gates, result.logged_metrics(), self.baseline))
-                run.log_evaluation(result, step=epoch, artifacts=charts)
+                run.log_evaluation(result, step=epoch + 1, artifacts=charts)  # epoch N is step N, as printed
                 history.evaluations.append(result)
             if line is not None:
                 line.print(epoch, values, result)
@@ -262,7 +268,7 @@ class Trainer:
                 f"example {row}; lower the learning rate or check the inputs for NaN"
             )
         predictions = self.adapter.predict(x) if scores is None else None
-        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager)
+        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type)
         evaluator.update(y, y_pred=predictions, y_score=scores)
         return evaluator.compute(), scores
 

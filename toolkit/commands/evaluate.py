@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -12,6 +11,8 @@ from typing import Any, Optional
 import numpy as np
 
 from toolkit.commands import gating
+from toolkit.commands.prediction_files import read_prediction_files
+from toolkit.evaluation.inputs import SCORE_TYPES
 from toolkit.progress import final_metrics_block
 
 
@@ -26,6 +27,9 @@ def add_parser(subparsers: Any) -> None:
                              "a glob over column names such as 'p_*', or names separated by commas)")
     parser.add_argument("--y-pred", metavar="FILE",
                         help="predicted labels (derived from the scores when omitted; with --files: a column)")
+    parser.add_argument("--score-type", choices=SCORE_TYPES, default="probability",
+                        help="what the scores are: probabilities (default), logits (sigmoid/softmax applied) "
+                             "or decision margins (ranking metrics only)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="the class labels, in the order of the score columns")
     parser.add_argument("--metric", dest="metrics", action="append", metavar="NAME", help="a metric to compute (repeatable; default all)")
     parser.add_argument("--tracker", dest="trackers", action="append", default=[], metavar="NAME",
@@ -57,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give --y-true FILE (or --files PATH with --y-true naming a column)")
     if args.y_score is None and args.y_pred is None:
         raise ValueError("give --y-score or --y-pred (or both): there is nothing to compare --y-true with")
-    y_true = read_array(args.y_true, "--y-true", labels=True)
-    y_score = None if args.y_score is None else read_array(args.y_score, "--y-score", labels=False)
-    y_pred = None if args.y_pred is None else read_array(args.y_pred, "--y-pred", labels=True)
+    files = {"--y-true": (args.y_true, True), "--y-score": (args.y_score, False), "--y-pred": (args.y_pred, True)}
+    arrays = read_prediction_files({argument: file for argument, file in files.items() if file[0] is not None})
+    y_true, y_score, y_pred = (arrays.get(argument) for argument in files)
     labels = None if args.labels is None else _typed_labels(args.labels, y_true)
     gates, baseline = gating.parse(args)
     result = toolkit.evaluate(
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         params={argument: os.path.basename(path) for argument, path in
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args),
+        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
     )
     return _print_result(args, result, len(y_true))
 
@@ -88,7 +92,7 @@ def _run_files(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args),
+        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
 
@@ -113,51 +117,12 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
         print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
+    from toolkit.cli import reported_problems
+
     for warning in result.warnings:
-        print(f"warning: {warning}")
+        if warning not in reported_problems:  # said once on stderr already
+            print(f"warning: {warning}")
     return gating.report(result)
-
-
-def read_array(path: str, argument: str, labels: bool) -> np.ndarray:
-    """A .npy or .csv file as an array; a CSV header row (non-numeric first row) is skipped."""
-    if not os.path.isfile(path):
-        raise ValueError(f"{argument} {path!r} is not a file")
-    extension = os.path.splitext(path)[1].lower()
-    if extension == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except ValueError as error:
-            raise ValueError(f"{argument} {path!r} is not a plain .npy array: {error}") from None
-    if extension != ".csv":
-        raise ValueError(f"{argument} {path!r}: use a .npy or .csv file, not {extension or 'no extension'}")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle) if row]
-    if rows and not all(_is_number(cell) for cell in rows[0]) and (
-        len(rows) > 1 and all(_is_number(cell) for cell in rows[1])
-    ):
-        rows = rows[1:]  # a header
-    if not rows:
-        raise ValueError(f"{argument} {path!r} has no values")
-    width = len(rows[0])
-    if any(len(row) != width for row in rows):
-        raise ValueError(f"{argument} {path!r}: rows have different numbers of values")
-    if all(_is_number(cell) for row in rows for cell in row):
-        array = np.asarray([[float(cell) for cell in row] for row in rows])
-        if labels and np.all(array == np.round(array)):
-            array = array.astype(np.int64)
-    elif labels:
-        array = np.asarray(rows)
-    else:
-        raise ValueError(f"{argument} {path!r} holds values that are not numbers")
-    return array[:, 0] if width == 1 else array
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _typed_labels(labels: list, y_true: np.ndarray) -> list:

@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         metrics = dict(history.final.metrics) if history.final is not None else {}
         metrics["seconds"] = history.seconds
+        metrics["epochs"] = len(history.epochs)
+        metrics["s/epoch"] = history.seconds / max(1, len(history.epochs))  # validation included
         rows.append((name, metrics))
     rows.sort(key=lambda row: -row[1].get(RANK_METRIC, float("-inf")))
     print(f"\nsweep {args.sweep}: {len(rows)} variant(s), best {RANK_METRIC} first")
     if rows:
-        print(metrics_table(rows, keys=["accuracy", "f1_macro", "roc_auc_ovr_macro", "log_loss", "seconds"]))
+        print(metrics_table(rows, keys=["accuracy", "f1_macro", "roc_auc_ovr_macro", "log_loss", "epochs", "s/epoch", "seconds"]))
     if failed:
         print(f"failed: {', '.join(failed)}")
         return 1

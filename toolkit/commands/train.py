@@ -62,10 +62,7 @@ def prepare(config: configs.TrainConfig, manager: ToolkitPluginManager) -> tuple
     """The data and the built model for ``config``: every mistake surfaces here, before any run."""
     from toolkit import data as datasets
 
-    options = {key: value for key, value in config.data.items() if key not in ("name", "path")}
-    if config.seed is not None and "seed" not in options:
-        options["seed"] = config.seed
-    dataset = datasets.load(config.data_source, **options)
+    dataset = datasets.load(config.data_source, **config.data_options())
     model = manager.build_model(config.framework, config.model, dataset.input_shape, dataset.labels, config.seed)
     if model is None:
         builders = sorted(implementation.plugin_name for implementation

@@ -141,7 +141,7 @@ def resampled_values(
     chosen = {spec.name: dict((params or {}).get(spec.name, spec.params)) for spec in specs}
     scalar = [spec for spec in specs if spec.kind == "scalar"]
     weighted = values.get("weighted_cells")
-    confusion_weighted = np.asarray(values.get("confusion", 0)).dtype.kind == "f"
+    confusion_weighted = getattr(values.get("confusion"), "dtype", np.dtype(int)).kind == "f"
     confusion_specs, example_specs = [], []
     for spec in scalar:
         if set(spec.needs) <= _CONFUSION_NEEDS:

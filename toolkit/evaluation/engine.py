@@ -11,9 +11,12 @@ import numpy as np
 from toolkit.evaluation import bootstrap as resampling, inputs
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
-from toolkit.evaluation.selection import default_metrics, metric_choices
+from toolkit.evaluation.selection import (
+    default_metrics, metric_choices, plugin_problems, probability_metrics, with_defaults,
+)
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
+from toolkit.suggestions import did_you_mean
 
 _ALWAYS_KEPT = ("confusion",)  # result.confusion_matrix comes from it, whatever the metrics
 _KEPT_FOR_INTERVALS = ("weighted_cells",)  # weighted confusion resamples need each example's weight
@@ -28,6 +31,10 @@ class Evaluator:
     """Streaming evaluation: ``update`` with any number of batches, ``merge`` other evaluators'
     states, then ``compute`` the result. States are the registered statistics, so a batch costs
     one pass however many metrics need it.
+
+    ``score_type`` says what ``y_score`` holds: ``"probability"`` (checked: in [0, 1], rows
+    summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
+    ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
     """
 
     def __init__(
@@ -42,15 +49,18 @@ class Evaluator:
         seed: Any = None,
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
+        score_type: str = "probability",
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
+        self.score_type = inputs.check_score_type(score_type)
         # A Poisson bootstrap's seed is fixed now, so that every compute() and every evaluator
         # made alike (another process's partition) draws the same weights.
         if ci is not None and bootstrap == "poisson":
             seed = check_seed(seed)
         # Everything but the plugin manager, so that another process can make an evaluator alike.
         self.settings = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap,
-                         "seed": seed, "metric_params": metric_params, "bootstrap": bootstrap}
+                         "seed": seed, "metric_params": metric_params, "bootstrap": bootstrap,
+                         "score_type": score_type}
         self.ci, self.n_bootstrap, self.seed, self.bootstrap = ci, n_bootstrap, seed, bootstrap
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
@@ -58,12 +68,20 @@ class Evaluator:
         self._metric_specs = manager.get_metrics()
         self._statistic_specs = manager.get_statistics()
         self._params: dict[str, dict[str, Any]] = {}  # metric name -> chosen params, when not defaults
-        self._selected = self._select(metrics)
-        # metrics=None: exact=False keeps memory bounded (see selection.default_metrics).
+        self._problems = plugin_problems(manager, self._metric_specs, self._statistic_specs)
+        # metrics=None (or "default" among them): exact=False keeps memory bounded (see selection.default_metrics).
         self._exact = bool(exact)
+        self._selected, default_notes = self._select(metrics)
         self._defaults, self._selection_notes = default_metrics(
             self._metric_specs, self._statistic_specs, self.task, exact=self._exact
-        ) if self._selected is None else (None, [])
+        ) if self._selected is None else (None, default_notes)
+        self._selection_notes = self._problems + self._selection_notes
+        if self._defaults is not None and self.score_type == "decision":
+            left_out = probability_metrics(self._defaults)
+            self._defaults = [spec for spec in self._defaults if spec.name not in left_out]
+            if left_out:
+                self._selection_notes.append(
+                    f"{', '.join(left_out)}: left out: score_type='decision' scores are not probabilities")
         candidates = self._selected if self._selected is not None else self._defaults
         self._apply_metric_params(metric_params, candidates)
         needs = {need for spec in candidates for need in spec.needs}
@@ -80,14 +98,17 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
 
-    def _select(self, metrics: Any) -> Optional[list[MetricSpec]]:
+    def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
-            return None
-        chosen = metric_choices(metrics)
+            return None, []
+        chosen, notes = with_defaults(metric_choices(metrics), self._metric_specs, self._statistic_specs,
+                                      self.task, exact=self._exact)
         unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
+            broken = "".join(f"; {note}" for note in self._problems)
             raise ValueError(
-                f"metrics names unknown metric(s) {unknown}; registered: {sorted(self._metric_specs)}"
+                f"metrics names unknown metric(s) {unknown}; {did_you_mean(unknown[0], self._metric_specs)}"
+                f"registered: default, {', '.join(sorted(self._metric_specs))}{broken}"
             )
         selected = [self._metric_specs[name] for name in chosen]
         wrong_task = [spec.name for spec in selected if self.task not in spec.tasks]
@@ -102,8 +123,12 @@ class Evaluator:
         )
         if missing:
             raise ValueError(f"metrics: {', '.join(missing)}, which no plugin registers")
+        needing = probability_metrics(selected)
+        if needing and self.score_type == "decision":
+            raise ValueError(f"metrics {needing} need probabilities, but score_type='decision' scores are "
+                             "margins: leave them out, or pass probabilities (or score_type='logits')")
         self._params.update({spec.name: spec.with_params(chosen[spec.name]) for spec in selected})
-        return selected
+        return selected, notes
 
     def _apply_metric_params(self, metric_params: Optional[Mapping[str, Mapping[str, Any]]],
                              candidates: list[MetricSpec]) -> None:
@@ -157,7 +182,7 @@ class Evaluator:
         n = true_values.shape[0]
         if y_pred is None and y_score is None:
             raise ValueError("give y_pred or y_score (or both): there is nothing to compare y_true with")
-        scores = None if y_score is None else inputs.check_scores(y_score, n, self.labels)
+        scores = None if y_score is None else inputs.check_scores(y_score, n, self.labels, self.score_type)
         weights = inputs.check_weights(sample_weight, n)
         for flag, present, argument in (("_has_scores", scores is not None, "y_score"),
                                         ("_has_weights", weights is not None, "sample_weight")):
@@ -171,13 +196,13 @@ class Evaluator:
                 raise ValueError(f"y_pred has {pred_values.shape[0]} values but y_true has {n}")
             pred_codes = inputs.encode(pred_values, self.labels, "y_pred")
         else:
-            pred_codes = inputs.predicted_codes(scores, _was_binary(y_score))
+            pred_codes = inputs.predicted_codes(scores, _was_binary(y_score), self.score_type)
             pred_values = None
             if "y_pred" in self._raw_needed:  # the labels themselves, only for metrics that ask for them
                 pred_values = np.asarray(self.labels, dtype=object if _mixed(self.labels) else None)[pred_codes]
         self._has_scores, self._has_weights = scores is not None, weights is not None
         raw = {"y_true": true_values, "y_pred": pred_values, "sample_weight": weights,
-               "y_score": None if y_score is None else np.asarray(y_score)}
+               "y_score": None if y_score is None else _raw_scores(y_score, scores, self.score_type)}
         return Batch(true_codes, pred_codes, scores, weights), raw
 
     def merge(self, other: "Evaluator") -> "Evaluator":
@@ -187,7 +212,8 @@ class Evaluator:
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
         if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
-                or other._params != self._params or other._exact != self._exact):
+                or other._params != self._params or other._exact != self._exact
+                or getattr(other, "score_type", "probability") != self.score_type):
             raise ValueError("other was made with different metrics; merge evaluators made alike")
         for flag in ("_has_scores", "_has_weights"):
             mine, theirs = getattr(self, flag), getattr(other, flag)
@@ -235,6 +261,8 @@ class Evaluator:
         """Every selected metric from the statistics gathered so far."""
         if self._has_scores is None:
             raise ValueError("no batch was given: call update() before compute()")
+        if self._has_weights and not self._states["confusion"].sum() > 0:
+            raise ValueError("sample_weight is zero for every example: no example would count")
         available = {name for name in self._statistics
                      if all(self._available(need) for need in self._statistic_specs[name].requires)}
         available |= {name for name in self._raw_needed if self._available(name)}
@@ -305,6 +333,13 @@ class Evaluator:
 def _was_binary(y_score: Any) -> bool:
     shape = np.shape(y_score)
     return len(shape) == 1 or shape[1] == 1
+
+
+def _raw_scores(y_score: Any, scores: np.ndarray, score_type: str) -> np.ndarray:
+    """``y_score`` for metrics that read it raw: as given, or as probabilities for logits."""
+    if score_type != "logits":
+        return np.asarray(y_score)
+    return scores[:, 1] if _was_binary(y_score) else scores
 
 
 def _mixed(labels: tuple) -> bool:

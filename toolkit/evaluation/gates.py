@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
-from toolkit.evaluation.selection import metric_choices
+from toolkit.evaluation.selection import DEFAULT, metric_choices
 
 OPERATORS = {
     ">=": lambda value, threshold: value >= threshold,
@@ -158,6 +158,8 @@ def known_metric_keys(
     """
     # ``selected`` may carry params ({"top_k_accuracy": {"k": 3}}); only the names matter here.
     names = set(metric_choices(selected)) if selected is not None else set(metric_specs)
+    if DEFAULT in names:  # the default metrics of any task: every one but the opt-in approximations
+        names = (names - {DEFAULT}) | {name for name, spec in metric_specs.items() if spec.approximates is None}
     keys: set[str] = set()
     for name in names:
         spec = metric_specs[name]

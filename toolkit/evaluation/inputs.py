@@ -15,11 +15,30 @@ def _preview(values: Sequence[Any], limit: int = 5) -> str:
     return f"[{shown}{', ...' if len(values) > limit else ''}]"
 
 
+def _unmasked(values: Any, argument: str) -> Any:
+    """``values`` without its mask; a masked array with masked entries is refused, because the
+    values under the mask would be used as if they were real."""
+    if isinstance(values, np.ma.MaskedArray):
+        masked = np.ma.getmaskarray(values)
+        if masked.any():
+            raise ValueError(
+                f"{argument} is a masked array with {int(masked.sum())} masked value(s) (first at row "
+                f"{int(np.argwhere(masked)[0][0])}): drop those rows (or fill them) before evaluating"
+            )
+        return np.ma.getdata(values)
+    return values
+
+
 def as_label_array(values: Any, argument: str) -> np.ndarray:
-    """``values`` as a 1-D array of labels."""
+    """``values`` as a 1-D array of labels: integers, integer-valued floats, strings or booleans,
+    one kind per array (mixed kinds, None, NaN and non-integer floats are refused)."""
     if values is None:
         raise ValueError(f"{argument} is required")
-    array = np.asarray(values)
+    values = _unmasked(values, argument)
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as error:  # ragged lists and the like
+        raise ValueError(f"{argument} cannot be read as an array of labels: {error}") from None
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
@@ -28,19 +47,76 @@ def as_label_array(values: Any, argument: str) -> np.ndarray:
         )
     if array.size == 0:
         raise ValueError(f"{argument} is empty: there is nothing to evaluate")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError(f"{argument} contains NaN or inf, which is not a label")
+    if array.dtype.kind in "USO" and not isinstance(values, np.ndarray):
+        # numpy turns [1, "a"] into strings: look at what was given, not at what numpy made of it.
+        array = np.asarray(values, dtype=object).reshape(-1)
     if array.dtype.kind == "O":
-        array = np.asarray(array.tolist())
+        array = _object_labels(array, argument)
+    if array.dtype.kind == "f":
+        _check_float_labels(array, argument)
+    elif array.dtype.kind not in "iubUS":
+        raise ValueError(f"{argument} must hold integers, strings or booleans, got dtype {array.dtype}")
     return array
 
 
+def _object_labels(array: np.ndarray, argument: str) -> np.ndarray:
+    """An object array of labels as a typed array, when its values are all of one orderable kind."""
+    items = array.tolist()
+    kinds = {_label_kind(item) for item in items}
+    if None in kinds:
+        bad = next(index for index, item in enumerate(items) if _label_kind(item) is None)
+        raise ValueError(
+            f"{argument} holds {items[bad]!r} (row {bad}), which is not a label: labels are "
+            "integers, strings or booleans; drop or fill the missing rows"
+        )
+    if len(kinds) > 1:
+        examples = {kind: next(item for item in items if _label_kind(item) == kind) for kind in sorted(kinds)}
+        raise ValueError(
+            f"{argument} mixes label types ({', '.join(f'{kind} such as {value!r}' for kind, value in examples.items())}): "
+            "convert them to one type (all strings or all integers) so they compare as intended"
+        )
+    kind = kinds.pop()
+    if kind == "str":
+        return np.asarray(items, dtype=str)
+    if kind == "bool":
+        return np.asarray(items, dtype=bool)
+    return np.asarray(items, dtype=np.float64 if any(isinstance(item, float) for item in items) else None)
+
+
+def _label_kind(item: Any) -> Optional[str]:
+    """"str", "bool" or "number" for a usable label, None for anything else (None, NaN, objects)."""
+    if isinstance(item, (bool, np.bool_)):
+        return "bool"
+    if isinstance(item, str):
+        return "str"
+    if isinstance(item, (int, np.integer)):
+        return "number"
+    if isinstance(item, (float, np.floating)) and np.isfinite(item):
+        return "number"
+    return None
+
+
+def _check_float_labels(array: np.ndarray, argument: str) -> None:
+    """Float labels must be whole numbers: fractions are scores passed in the wrong argument."""
+    if not np.isfinite(array).all():
+        row = int(np.argwhere(~np.isfinite(array))[0][0])
+        raise ValueError(f"{argument} contains NaN or inf (first at row {row}), which is not a label")
+    fractional = array != np.floor(array)
+    if fractional.any():
+        row = int(np.argwhere(fractional)[0][0])
+        hint = " (these look like scores: pass them as y_score)" if argument == "y_pred" else ""
+        raise ValueError(
+            f"{argument} holds non-integer values such as {array[row]!r} (row {row}): labels must be "
+            f"whole numbers, strings or booleans{hint}"
+        )
+
+
 def check_labels(labels: Any) -> tuple:
-    """``labels`` as a tuple of plain Python scalars, checked for emptiness and repeats."""
-    array = np.asarray(labels)
-    if array.ndim != 1 or array.size == 0:
+    """``labels`` as a tuple of plain Python scalars, checked for emptiness, kinds and repeats."""
+    shape = np.shape(labels) if not isinstance(labels, (str, bytes)) else ()
+    if len(shape) != 1 or shape[0] == 0:
         raise ValueError(f"labels must be a non-empty 1-D sequence, got {labels!r}")
-    values = tuple(array.tolist())
+    values = tuple(as_label_array(labels, "labels").tolist())
     if len(set(values)) != len(values):
         repeated = sorted({value for value in values if values.count(value) > 1}, key=repr)
         raise ValueError(f"labels contains repeated values {repeated}")
@@ -92,7 +168,7 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     ):
         low, high = int(values.min()), int(values.max())
         if labels == tuple(range(len(labels))) and 0 <= low and high < len(labels):
-            return values.astype(np.intp)  # the labels 0..K-1 are their own positions
+            return values.astype(np.intp, copy=False)  # the labels 0..K-1 are their own positions
         label_array = np.asarray(labels, dtype=np.int64)
         lowest = min(low, int(label_array.min()))
         span = max(high, int(label_array.max())) - lowest + 1
@@ -119,9 +195,32 @@ def _raise_unknown(unknown: np.ndarray, labels: tuple, argument: str) -> None:
     )
 
 
-def check_scores(y_score: Any, n: int, labels: tuple) -> np.ndarray:
-    """``y_score`` as a float (n, K) array with one column per label."""
-    scores = np.asarray(y_score)
+SCORE_TYPES = ("probability", "logits", "decision")
+
+
+def check_score_type(score_type: Any) -> str:
+    """``score_type`` checked: what the numbers in ``y_score`` are."""
+    if score_type not in SCORE_TYPES:
+        raise ValueError(f"score_type must be one of {', '.join(map(repr, SCORE_TYPES))}, got {score_type!r}")
+    return score_type
+
+
+def row_sum_tolerance(dtype: np.dtype) -> float:
+    """How far a row of probabilities may sum from 1: sqrt(machine epsilon) of the scores' dtype,
+    scikit-learn's rule, but never below float32's (3.5e-4), as float32 softmax outputs often
+    arrive converted to float64 (float16 outputs pass with 0.031)."""
+    return float(np.sqrt(max(np.finfo(dtype).eps, np.finfo(np.float32).eps)))
+
+
+def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probability") -> np.ndarray:
+    """``y_score`` as a float (n, K) array with one column per label.
+
+    ``score_type="probability"``: values in [0, 1], and (N, K) rows summing to 1 within
+    :func:`row_sum_tolerance`. ``"logits"``: the sigmoid (N,) or softmax (N, K) is applied first.
+    ``"decision"``: margins or any other ranking scores, used as they are (binary (N,) margins
+    widen to [-m, m]).
+    """
+    scores = np.asarray(_unmasked(y_score, "y_score"))
     if scores.dtype.kind not in "fiub":
         raise ValueError(f"y_score must be numeric, got dtype {scores.dtype}")
     if scores.dtype.kind != "f":
@@ -150,30 +249,91 @@ def check_scores(y_score: Any, n: int, labels: tuple) -> np.ndarray:
         if not finite.all():
             row = int(np.argwhere(~finite)[0][0])
             raise ValueError(f"y_score contains NaN or inf (first at row {row})")
+    if score_type == "logits":
+        scores = _sigmoid(scores) if scores.ndim == 1 else _softmax(scores)
+    elif score_type == "probability":
+        _check_probabilities(scores)
     if scores.ndim == 1:
         widened = np.empty((scores.shape[0], 2), dtype=scores.dtype)
-        np.subtract(1, scores, out=widened[:, 0])
+        if score_type == "decision":
+            np.negative(scores, out=widened[:, 0])
+        else:
+            np.subtract(1, scores, out=widened[:, 0])
         widened[:, 1] = scores
         scores = widened
     return scores
 
 
-def predicted_codes(scores: np.ndarray, binary_scores: bool) -> np.ndarray:
+def _check_probabilities(scores: np.ndarray) -> None:
+    """Probabilities lie in [0, 1] and (N, K) rows sum to 1; a ValueError says what was found."""
+    low, high = scores.min(), scores.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"y_score must hold probabilities in [0, 1], found values from {low:.6g} to {high:.6g}: "
+            "for logits pass score_type='logits' (sigmoid/softmax is applied), for margins such as "
+            "decision_function output pass score_type='decision' (ranking metrics only)"
+        )
+    if scores.ndim == 1:
+        return
+    sums = np.add.reduce(scores, axis=1, dtype=np.float64)  # (N,) float64: the one extra array
+    np.subtract(sums, 1, out=sums)
+    worst = int(np.argmax(np.abs(sums)))
+    tolerance = row_sum_tolerance(scores.dtype)
+    if abs(sums[worst]) > tolerance:
+        raise ValueError(
+            f"y_score rows must sum to 1 (one probability per label), within {tolerance:.2g} for "
+            f"{scores.dtype} scores; row {worst} sums to {1 + sums[worst]:.6g}: normalise the rows, "
+            "give every label's column, or pass score_type='logits' / 'decision' for other scores"
+        )
+
+
+def _sigmoid(margins: np.ndarray) -> np.ndarray:
+    # exp(-log(1 + exp(-x))), without overflow for large |x|
+    return np.exp(-np.logaddexp(0, -margins))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+def predicted_codes(scores: np.ndarray, binary_scores: bool, score_type: str = "probability") -> np.ndarray:
     """The predictions ``y_score`` implies, as positions in the labels: ``p >= 0.5`` for the
-    positive class when (N,) scores were given (``scores`` is then the widened [1 - p, p]),
-    else the argmax of the columns (the first column wins a tie)."""
-    return (scores[:, 1] >= 0.5).astype(np.intp) if binary_scores else scores.argmax(axis=1)
+    positive class when (N,) scores were given (``scores`` is then the widened [1 - p, p]; for
+    decision margins ``m > 0``), else the argmax of the columns (the first column wins a tie)."""
+    if not binary_scores:
+        return scores.argmax(axis=1)
+    positive = scores[:, 1] > 0 if score_type == "decision" else scores[:, 1] >= 0.5
+    return positive.astype(np.intp)
 
 
 def check_weights(sample_weight: Any, n: int) -> Optional[np.ndarray]:
-    """``sample_weight`` as a float (n,) array of finite, non-negative values, or None."""
+    """``sample_weight`` as a float (n,) array of finite, non-negative values, not all zero, or None."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = _unmasked(sample_weight, "sample_weight")
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"sample_weight must be numbers: {error}") from None
     if weights.ndim != 1 or weights.shape[0] != n:
         raise ValueError(f"sample_weight must have shape ({n},), like y_true; got {weights.shape}")
     if not np.isfinite(weights).all():
         raise ValueError("sample_weight contains NaN or inf")
     if (weights < 0).any():
         raise ValueError(f"sample_weight contains negative values (smallest {weights.min()!r})")
+    if not weights.any():
+        raise ValueError("sample_weight is zero for every example: no example would count")
     return weights
+
+
+def weight_scale(weights: np.ndarray) -> float:
+    """The power of two that brings the largest weight into [1, 2): multiplying by it is exact
+    (no rounding) for every weight within 2**1000 of the largest, so results do not depend on
+    the weights' unit (``w * 1e-300`` gives what ``w`` gives) and exact sums stay exact."""
+    largest = float(weights.max()) if weights.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, -(np.frexp(largest)[1] - 1)))

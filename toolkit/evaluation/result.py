@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.evaluation import confusion
+
 
 @dataclass(frozen=True)
 class EvaluationResult:
@@ -16,7 +18,9 @@ class EvaluationResult:
     ``confusion_matrix`` has rows = true label and columns = predicted label, in the order of
     ``labels``; counts are integers, or floats when sample weights were given. ``intervals``
     maps metric keys to bootstrap ``(low, high)`` confidence intervals (when ``ci`` was asked
-    for) and ``gates`` lists each quality gate's outcome (when gates were given).
+    for) and ``gates`` lists each quality gate's outcome (when gates were given). Beyond 1,024
+    labels ``confusion_matrix`` is a :class:`toolkit.evaluation.confusion.SparseConfusion` (the
+    occurring cells only; ``toarray()`` gives the dense matrix).
     """
 
     metrics: dict[str, float]
@@ -52,7 +56,7 @@ class EvaluationResult:
             "task": self.task,
             "labels": list(self.labels),
             "metrics": {key: None if math.isnan(value) else value for key, value in self.metrics.items()},
-            "confusion_matrix": self.confusion_matrix.tolist(),
+            "confusion_matrix": confusion.to_json(self.confusion_matrix),
             "warnings": list(self.warnings),
             "intervals": {key: [_json_number(low), _json_number(high)] for key, (low, high) in self.intervals.items()},
             "gates": [outcome.to_dict() for outcome in self.gates],

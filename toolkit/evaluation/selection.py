@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from toolkit.plugin.types import MetricSpec, StatisticSpec
+from toolkit.plugin.types import RAW_INPUTS, MetricSpec, StatisticSpec
 
 
 def keeps_memory_bounded(spec: MetricSpec, statistics: Mapping[str, StatisticSpec]) -> bool:
@@ -83,3 +83,54 @@ def metric_choices(metrics: Any) -> dict[str, Optional[Mapping[str, Any]]]:
             raise ValueError(f"metrics names {name!r} twice with different params")
         chosen[name] = params
     return chosen
+
+
+def plugin_problems(manager: Any, metrics: Mapping[str, MetricSpec],
+                    statistics: Mapping[str, StatisticSpec]) -> list[str]:
+    """Why metrics an evaluation would have had are missing: plugins that failed to load, and
+    metrics needing a statistic that no plugin registers. Every evaluation's warnings say so."""
+    notes = [f"{broken}; its metrics are missing from this evaluation"
+             for broken in getattr(manager, "broken", ())]
+    for spec in metrics.values():
+        absent = [need for need in spec.needs if need not in RAW_INPUTS and need not in statistics]
+        if absent:
+            notes.append(f"{spec.name}: cannot be computed: it needs statistic(s) {absent}, which no "
+                         "installed plugin registers")
+    return notes
+
+
+def probability_metrics(specs: list[MetricSpec]) -> list[str]:
+    """The names of metrics in ``specs`` that read scores as probabilities."""
+    return [spec.name for spec in specs if spec.needs_probabilities]
+
+
+DEFAULT = "default"
+
+
+def with_defaults(
+    chosen: Mapping[str, Any],
+    metrics: Mapping[str, MetricSpec],
+    statistics: Mapping[str, StatisticSpec],
+    task: str,
+    *,
+    exact: bool = True,
+) -> tuple[dict[str, Any], list[str]]:
+    """``chosen`` (metric name -> params) with the name "default" replaced by the default metrics.
+
+    "default" is what ``metrics=None`` computes for ``task`` (see ``default_metrics``), so
+    ``[default, specificity_macro]`` adds a metric without listing the others; a metric named
+    both ways keeps the params given with it. Returns the expanded choice and the notes on what
+    the default left out.
+    """
+    if DEFAULT not in chosen:
+        return dict(chosen), []
+    if chosen[DEFAULT] is not None:
+        raise ValueError(f"metrics: {DEFAULT!r} stands for the default metrics and takes no params")
+    defaults, notes = default_metrics(metrics, statistics, task, exact=exact)
+    expanded: dict[str, Any] = {}
+    for name, params in chosen.items():
+        if name == DEFAULT:
+            expanded.update({spec.name: chosen.get(spec.name) for spec in defaults if spec.name not in expanded})
+        else:
+            expanded[name] = params
+    return expanded, notes

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
+from toolkit.evaluation import confusion
+from toolkit.evaluation.inputs import weight_scale
 from toolkit.plugin.markers import hookimpl
 from toolkit.plugin.types import Batch, ScoreTable, StatisticSpec
 
 
 # --- confusion: K x K counts, rows = true label, columns = predicted label -------------------------
+# Dense (K, K) up to confusion.DENSE_LABEL_LIMIT labels, a SparseConfusion of the occurring cells beyond.
 
-def _confusion_init(labels: Sequence) -> np.ndarray:
-    return np.zeros((len(labels), len(labels)), dtype=np.int64)
+def _confusion_init(labels: Sequence) -> Any:
+    return confusion.new_confusion(len(labels))
 
 
-def _confusion_update(state: np.ndarray, batch: Batch) -> np.ndarray:
-    k = state.shape[0]
-    cells = batch.y_true * k + batch.y_pred
-    if batch.sample_weight is None:
-        counts = np.bincount(cells, minlength=k * k)
-    else:
-        counts = np.bincount(cells, weights=batch.sample_weight, minlength=k * k)
-        state = state.astype(np.float64, copy=False)  # weighted counts are floats, as in scikit-learn
-    return state + counts.reshape(k, k)
+def _confusion_update(state: Any, batch: Batch) -> Any:
+    return confusion.add_examples(state, batch.y_true * state.shape[0] + batch.y_pred, batch.sample_weight)
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -48,11 +44,24 @@ def _scores_finalize(state: list) -> ScoreTable:
     if any(weighted) and not all(weighted):
         raise ValueError("sample_weight was given for some batches and not for others")
     if len(state) == 1:  # one batch: nothing to join, nothing to copy
-        return ScoreTable(*state[0])
-    y_true = np.concatenate([chunk[0] for chunk in state])
-    y_score = np.concatenate([chunk[1] for chunk in state])
-    weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
-    return ScoreTable(y_true, y_score, weights)
+        y_true, y_score, weights = state[0]
+    else:
+        y_true = np.concatenate([chunk[0] for chunk in state])
+        y_score = np.concatenate([chunk[1] for chunk in state])
+        weights = np.concatenate([chunk[2] for chunk in state]) if all(weighted) else None
+        # The joined arrays stand in for the batches (the same examples, in the same order), so
+        # the batches' memory is freed now instead of staying beside their copy.
+        state[:] = [(y_true, y_score, weights)]
+    if weights is None:
+        return ScoreTable(y_true, y_score, None)
+    scale = weight_scale(weights)
+    return ScoreTable(y_true, y_score, weights * scale, weight_scale=scale)
+
+
+def normalised(weights: np.ndarray) -> np.ndarray:
+    """``weights`` in a unit where the largest lies in [1, 2): scaled by a power of two (exact), so
+    products and sums of weights neither underflow nor overflow, whatever unit they came in."""
+    return weights * weight_scale(weights)
 
 
 # --- count: the number of examples (unweighted) -----------------------------------------------
@@ -95,7 +104,7 @@ def _cells_merge(a: tuple, b: tuple) -> tuple:
 def _cells_finalize(state: tuple) -> WeightedCells:
     _, chunks = state
     return WeightedCells(np.concatenate([cells for cells, _ in chunks]),
-                         np.concatenate([weights for _, weights in chunks]))
+                         normalised(np.concatenate([weights for _, weights in chunks])))
 
 
 @hookimpl
@@ -103,7 +112,8 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
     return [
         StatisticSpec(
             name="confusion", init=_confusion_init, update=_confusion_update, merge=_add,
-            description="K x K counts (weighted by sample_weight), rows = true, columns = predicted",
+            description="K x K counts (weighted by sample_weight), rows = true, columns = predicted; "
+                        "a SparseConfusion of the occurring cells beyond 1,024 labels",
         ),
         StatisticSpec(
             name="scores", init=_scores_init, update=_scores_update, merge=_add,

@@ -9,7 +9,6 @@ on every distinct threshold; the table kept for plots and CSV is downsampled to 
 from __future__ import annotations
 
 import io
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence

@@ -2,7 +2,9 @@
 
 A plugin, first-party or a stranger's, imports from here and nowhere else in the core (a test
 enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
-``StatisticSpec``, ``ScoreTable``, ``Resamples``, curves and the threshold analysis; tracker
+``StatisticSpec``, ``ScoreTable``, ``Resamples``, curves and the threshold analysis,
+``SparseConfusion`` (the confusion counts beyond 1,024 labels) and ``weight_scale`` (scale-free
+weights); tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
 back), ``RUN_STATUSES`` and the value/param policy helpers, ``DatasetDescription`` and
 ``ModelDescription`` (what the optional ``log_dataset``/``log_model`` receive), and ``Run`` (to
@@ -13,8 +15,10 @@ See docs/architecture.md for where each kind of extension goes.
 
 from toolkit.config import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
+from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
 from toolkit.evaluation.gates import GATE_TAG_PREFIX, OUTCOME_TAG as GATE_OUTCOME_TAG
+from toolkit.evaluation.inputs import weight_scale
 from toolkit.evaluation.thresholds import ThresholdAnalysis, analyse as analyse_thresholds
 from toolkit.plugin.manager import (
     BrokenPlugin,
@@ -62,9 +66,9 @@ __all__ = [
     "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PluginError", "RUN_STATUSES",
     "Resamples", "Run", "RunRecord", "RunSummary", "STEP_FOLDER", "confusion_figure", "curves_figure",
     "evaluation_folder_name", "latest_evaluation_folder",
-    "RunView", "ScoreTable", "ScriptMetric", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
+    "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
     "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",
     "metric", "param_text", "read_evaluation_folder", "reset_plugin_manager", "strip_url_credentials",
-    "unregister_metric", "use_plugin_manager",
+    "unregister_metric", "use_plugin_manager", "weight_scale",
 ]

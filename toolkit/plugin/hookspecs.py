@@ -254,7 +254,7 @@ class ToolkitHookspecs:
         """The metric engine produced a result for the run.
 
         Fired once by ``toolkit.evaluate`` (``step`` None) and after every epoch's validation
-        by the trainer (``step`` = epoch).
+        by the trainer (``step`` = the epoch counted from 1, as the console prints it).
 
         :param run: the current run.
         :param result: the :class:`~toolkit.EvaluationResult`.

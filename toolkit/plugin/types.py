@@ -126,6 +126,9 @@ class MetricSpec:
     example ``"roc_auc"``). Such a metric is opt-in: computed when named in ``metrics``, or in
     place of the exact one when memory must stay bounded (``exact=False``, out-of-core files).
 
+    ``needs_probabilities``: the metric reads scores as probabilities (log loss, score histograms
+    over [0, 1]); it is left out when ``score_type="decision"`` scores are margins.
+
     ``resample`` (optional) makes bootstrap confidence intervals fast for a metric computed from
     per-example data: it receives the statistics named in ``resample_needs`` (default: the same
     as ``needs``) and ``params``, plus ``resamples``, a :class:`Resamples`, and returns one value
@@ -148,6 +151,7 @@ class MetricSpec:
     approximates: Optional[str] = None
     resample: Optional[Callable[..., Any]] = None
     resample_needs: Optional[tuple] = None
+    needs_probabilities: bool = False
 
     def __post_init__(self) -> None:
         _check_name("metric", self.name)
@@ -232,12 +236,18 @@ def _same_kind(value: Any, default: Any) -> bool:
 
 @dataclass(frozen=True)
 class ScoreTable:
-    """Every example's true label position, score row and weight, joined over batches."""
+    """Every example's true label position, score row and weight, joined over batches.
+
+    ``sample_weight`` is in a unit where the largest weight lies in [1, 2) (the given weights
+    times ``weight_scale``, a power of two), so weighted sums and products cannot underflow or
+    overflow; divide by ``weight_scale`` for weighted counts in the caller's unit.
+    """
 
     y_true: np.ndarray
     y_score: np.ndarray
     sample_weight: Optional[np.ndarray]
     _derived: dict = field(default_factory=dict, compare=False, repr=False)
+    weight_scale: float = 1.0
 
     def derived(self, key: str, compute: Callable[["ScoreTable"], Any]) -> Any:
         """``compute(self)``, computed once per table: metrics that share work (per-class AUROC

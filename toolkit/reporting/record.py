@@ -14,6 +14,7 @@ import numpy as np
 
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
 from toolkit.plugin.records import Curve, RunRecord, RunSummary
+from toolkit.suggestions import did_you_mean
 from toolkit.tracking.choice import default_tracker_names
 
 __all__ = ["Curve", "RunRecord", "RunSummary", "latest_run_id", "open_reader", "read_run", "record_from_result",
@@ -47,7 +48,8 @@ def open_reader(tracker: Optional[str] = None, options: Optional[Mapping[str, An
                              f"{readable or 'none installed'}")
         tracker = configured[0]
     elif tracker not in specs:
-        raise ValueError(f"--tracker {tracker!r} is not an installed tracker; installed: {sorted(specs) or 'none'}")
+        raise ValueError(f"--tracker {tracker!r} is not an installed tracker; {did_you_mean(tracker, specs)}"
+                         f"installed: {sorted(specs) or 'none'}")
     elif specs[tracker].reader is None:
         raise ValueError(f"--tracker {tracker!r} cannot read runs back; these can: {readable or 'none'}")
     return specs[tracker].reader(**dict(options or {}))

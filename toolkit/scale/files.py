@@ -46,6 +46,7 @@ def evaluate_files(
     seed: Any = None,
     threshold_targets: Optional[Mapping[str, float]] = None,
     bootstrap: str = "poisson",
+    score_type: str = "probability",
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -64,7 +65,7 @@ def evaluate_files(
         bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
         metrics of unweighted confusion counts get intervals; those that need every example
         (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
-    The other arguments are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
+    The other arguments (``score_type`` among them) are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
     since the threshold analysis keeps every score. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
@@ -72,7 +73,8 @@ def evaluate_files(
 
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
                         n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
-                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager)
+                        trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
+                        score_type=score_type)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")

@@ -82,7 +82,8 @@ class ParquetTable(Table):
         import pyarrow.parquet as pq
 
         # Opened per pass and closed after it: an open reader keeps the file's bytes it has read.
-        with pq.ParquetFile(self.path) as parquet_file:
+        # pre_buffer=False: pyarrow would otherwise buffer whole row groups, growing with the file.
+        with pq.ParquetFile(self.path, pre_buffer=False) as parquet_file:
             for batch in parquet_file.iter_batches(batch_size=rows, columns=list(names)):
                 yield {name: _arrow_to_numpy(batch.column(name), name, self.path) for name in names}
 
@@ -92,6 +93,8 @@ class CsvTable(Table):
         self.path = path
         with self._reader(None) as reader:
             self.columns = list(reader.schema.names)
+        if len(self.columns) > 1 and self.columns[0] in ("", "Unnamed: 0"):
+            self.columns = self.columns[1:]  # the index column pandas' to_csv writes: never a role's column
 
     def _reader(self, names: Any) -> Any:
         from pyarrow import csv

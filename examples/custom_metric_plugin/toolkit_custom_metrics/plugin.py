@@ -42,12 +42,12 @@ def toolkit_register_metrics() -> list[MetricSpec]:
         ),
         MetricSpec(
             name="expected_calibration_error", compute=calibration.expected_calibration_error,
-            needs=("calibration_histogram",), higher_is_better=False,
+            needs=("calibration_histogram",), higher_is_better=False, needs_probabilities=True,
             description=f"expected calibration error over {calibration.BINS} equal-width bins",
         ),
         MetricSpec(
             name="maximum_calibration_error", compute=calibration.maximum_calibration_error,
-            needs=("calibration_histogram",), higher_is_better=False,
+            needs=("calibration_histogram",), higher_is_better=False, needs_probabilities=True,
             description=f"largest calibration gap over {calibration.BINS} equal-width bins",
         ),
     ]

@@ -150,7 +150,7 @@ def test_binned_metrics_are_opt_in_and_stand_in_for_exact_auroc_when_memory_is_b
 
 
 def test_a_missing_class_is_nan_with_a_warning():
-    result = toolkit.evaluate([0, 0, 1, 1], y_score=np.eye(3)[[0, 0, 1, 1]] * 0.8 + 0.05,
+    result = toolkit.evaluate([0, 0, 1, 1], y_score=np.eye(3)[[0, 0, 1, 1]] * 0.75 + 0.0833333333333333,
                               labels=[0, 1, 2], metrics=["roc_auc_ovr_macro_binned"])
     assert np.isnan(result["roc_auc_ovr_macro_binned"])
     assert any("labels [2]" in note for note in result.warnings)

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.plugin import Batch
+from toolkit.plugin import Batch, weight_scale
 
 # Below this many rows a batch is counted on one thread; above, split across the cores.
 _PARALLEL_MIN_ROWS = 1 << 18
@@ -85,7 +85,9 @@ def merge(a: BinnedScores, b: BinnedScores) -> BinnedScores:
 
 def areas(state: BinnedScores) -> tuple[np.ndarray, np.ndarray]:
     """Per kept column: binned AUROC and its error bound (nan where a class is all or none)."""
-    positive, negative = state.positive_counts, state.negative_counts
+    # weights in any unit: a power of two (exact) keeps the pair products below from under/overflowing
+    scale = weight_scale(state.all_counts)
+    positive, negative = state.positive_counts * scale, state.negative_counts * scale
     positive_total = positive.sum(axis=1)
     negative_total = negative.sum(axis=1)
     negative_below = np.cumsum(negative, axis=1) - negative

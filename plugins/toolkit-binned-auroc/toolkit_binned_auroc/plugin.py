@@ -24,14 +24,14 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
 def toolkit_register_metrics() -> list[MetricSpec]:
     return [
         MetricSpec("roc_auc_binned", auroc.roc_auc_binned, ("binned_scores",), True,
-                   tasks=("binary",), approximates="roc_auc",
+                   tasks=("binary",), approximates="roc_auc", needs_probabilities=True,
                    description=f"approximate AUROC of labels[1] from {_HOW}"),
         MetricSpec("roc_auc_ovr_macro_binned", auroc.roc_auc_ovr_macro_binned,
                    ("binned_scores", "labels"), True, tasks=("multiclass",),
-                   approximates="roc_auc_ovr_macro",
+                   approximates="roc_auc_ovr_macro", needs_probabilities=True,
                    description=f"approximate one-vs-rest AUROC, unweighted mean, from {_HOW}"),
         MetricSpec("roc_auc_ovr_weighted_binned", auroc.roc_auc_ovr_weighted_binned,
                    ("binned_scores", "labels"), True, tasks=("multiclass",),
-                   approximates="roc_auc_ovr_weighted",
+                   approximates="roc_auc_ovr_weighted", needs_probabilities=True,
                    description=f"approximate one-vs-rest AUROC, weighted by support, from {_HOW}"),
     ]

@@ -110,12 +110,12 @@ def test_an_exception_in_an_epoch_fails_both_runs_and_keeps_earlier_metrics(fail
     assert "planted-exception raised RuntimeError: planted failure in epoch 2" in stdout
     run, client = mlflow["planted-exception"]
     assert run.info.status == "FAILED" and run.info.end_time is not None
-    assert steps(client, run, "train/loss") == [0, 1]  # epoch 2's values were logged before the hook raised
-    assert steps(client, run, "accuracy") == [0]  # the evaluation of epoch 1 only
+    assert steps(client, run, "train/loss") == [1, 2]  # epoch 2's values were logged before the hook raised
+    assert steps(client, run, "accuracy") == [1]  # the evaluation of epoch 1 only
     assert run.data.params["epochs"] == "4" and run.data.params["optimizer"] == "Adam"
     offline = wandb["planted-exception"]
     assert offline.exit_code not in (None, 0)
-    assert [step for step, _ in offline.metric("train/loss")] == [0, 1]
+    assert [step for step, _ in offline.metric("train/loss")] == [1, 2]  # epoch N is step N in W&B too
     assert [value for _, value in offline.metric("accuracy")] == [client.get_metric_history(run.info.run_id, "accuracy")[0].value]
 
 
@@ -172,13 +172,13 @@ def test_a_finished_run_has_its_artifacts_in_both_trackers(failed_runs):
     assert stored == {"sample_predictions/sample_predictions.png"}
     assert {item.path for item in client.list_artifacts(run.info.run_id, "model_summary")} == {
         "model_summary/model_summary.txt"}
-    charts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation/step-0")}
-    assert "evaluation/step-0/confusion_matrix.png" in charts
+    charts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation/step-1")}
+    assert "evaluation/step-1/confusion_matrix.png" in charts
     offline = wandb["finished"]
     assert offline.exit_code == 0
     [(step, kind)] = offline.metric("sample_predictions/_type")  # a W&B image in the media panel
     [row] = [row for row in offline.history if "sample_predictions/_type" in row]
-    assert (step, kind, row["sample_predictions/caption"]) == (0, "image-file", "sample_predictions")
+    assert (step, kind, row["sample_predictions/caption"]) == (1, "image-file", "sample_predictions")  # the last epoch
     assert (row["sample_predictions/width"], row["sample_predictions/height"]) == (768, 256)
     assert any(path.startswith("media/images/sample_predictions") for path in offline.files)
     assert offline.config["optimizer"] == "Adam" and offline.config["parameter_count"] == int(run.data.params["parameter_count"])

@@ -91,7 +91,7 @@ def test_every_epoch_has_keras_values_and_an_engine_evaluation(trained):
     _, _, history, recorder = trained
     epochs = [call for call in recorder.calls if call[0] == "epoch"]
     evaluations = [call for call in recorder.calls if call[0] == "evaluation"]
-    assert [call[1] for call in epochs] == [0, 1] and [call[1] for call in evaluations] == [0, 1]
+    assert [call[1] for call in epochs] == [0, 1] and [call[1] for call in evaluations] == [1, 2]
     for _, _, logs in epochs:
         assert set(logs) == {"train/loss", "train/accuracy"}
         assert np.isfinite(list(logs.values())).all()

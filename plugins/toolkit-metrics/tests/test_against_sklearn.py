@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as sk
 
 import toolkit
+from toolkit_metrics import ranking
 
 TOLERANCE = 1e-9
 
@@ -129,3 +130,33 @@ def test_confusion_matrix_is_an_artifact_too():
     np.testing.assert_array_equal(result.confusion_matrix, [[1, 1], [1, 0]])
     np.testing.assert_array_equal(result.artifacts["confusion_matrix"], result.confusion_matrix)
     assert result.confusion_matrix.dtype == np.int64
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(min_classes=2), st.sampled_from([np.float16, np.float32, np.float64]))
+def test_small_inputs_forced_through_the_packed_kernel_match_sklearn(problem, dtype):
+    labels, y_true, y_pred, scores, weights = problem
+    scores = scores.astype(dtype)
+    binary = len(labels) == 2
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ranking, "PACKED_MIN_EXAMPLES", 0)
+        result = toolkit.evaluate(y_true, y_pred, scores[:, 1] if binary else scores, labels=labels,
+                                  sample_weight=weights)
+    exact = scores.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if binary and len(set(y_true.tolist())) == 2:
+            expected = sk.roc_auc_score(np.asarray(y_true) == labels[1], exact[:, 1], sample_weight=weights)
+            assert math.isclose(result.metrics["roc_auc"], expected, rel_tol=0, abs_tol=TOLERANCE)
+        elif not binary and len(set(y_true.tolist())) == len(labels):
+            # class by class, as scikit-learn's one-vs-rest does (its multiclass entry point wants
+            # rows summing to 1 within 1e-5, which float16 rounding misses)
+            truth = np.asarray(y_true)
+            per_class = np.array([sk.roc_auc_score(truth == label, exact[:, k], sample_weight=weights)
+                                  for k, label in enumerate(labels)])
+            support = np.array([np.sum((truth == label) * (1.0 if weights is None else weights))
+                                for label in labels])
+            for average, expected in (("macro", per_class.mean()),
+                                      ("weighted", per_class @ support / support.sum())):
+                assert math.isclose(result.metrics[f"roc_auc_ovr_{average}"], expected, rel_tol=0,
+                                    abs_tol=TOLERANCE), average

@@ -1,8 +1,8 @@
-"""The exact Mann-Whitney (AUROC) kernels against scikit-learn's roc_auc_score.
+"""The exact Mann-Whitney (AUROC) kernels against scikit-learn's roc_auc_score and each other.
 
-The bucketed kernel is run with options that crowd many scores into each bucket, so small
-generated inputs reach every branch: buckets with one positive, with several, tied buckets, and
-keys spanning the whole float range.
+The packed-key kernel is called directly on small generated inputs, in every key layout (uint32,
+uint64, uint64 with the example index when weighted, and the argsort fallback), on float16,
+float32 and float64 scores with ties, signed zeros, denormals and the float extremes.
 """
 
 import warnings
@@ -13,24 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from toolkit_metrics.mann_whitney import (
-    BUCKETED_MIN_EXAMPLES,
-    mann_whitney,
-    mann_whitney_bucketed,
-    mann_whitney_sorted,
-    sortable_keys,
-)
+from toolkit_metrics.mann_whitney import mann_whitney_sorted, sortable_keys
+from toolkit_metrics.packed_sort import key_layout, mann_whitney_columns
 
 TOLERANCE = 1e-9
 # Scores that stress the keys: both zeros, signs, denormals, the float extremes, repeats.
 SPECIAL_SCORES = [-np.finfo(float).max, -1e300, -2.5, -1.0, -1e-300, -5e-324, -0.0, 0.0, 5e-324,
                   1e-300, 0.1, 0.25, 0.5, 0.75, 1.0, 3.0, 1e300, np.finfo(float).max]
-CROWDING = [  # bucket options, from "everything in a few buckets" to the defaults
-    dict(sample_stride=1, buckets_per_score=0.05, coarse_bits=1),
-    dict(sample_stride=1, buckets_per_score=0.3, coarse_bits=4),
-    dict(sample_stride=3, buckets_per_score=1.0),
-    {},
-]
+DTYPES = [np.float16, np.float32, np.float64]
 
 
 def sklearn_auc(scores, positive, weights):
@@ -39,23 +29,26 @@ def sklearn_auc(scores, positive, weights):
         return roc_auc_score(positive, scores, sample_weight=weights)
 
 
-def bucketed(scores, positive, weights, **options):
-    return mann_whitney_bucketed(scores, positive, np.flatnonzero(positive), weights, **options)
-
-
 @st.composite
 def examples(draw, weighted: bool):
-    n = draw(st.integers(2, 60))
+    """(N, K) scores of one float dtype (finite in it), class positions 0..K-1, weights or None."""
+    dtype = draw(st.sampled_from(DTYPES))
+    n, k = draw(st.integers(2, 60)), draw(st.integers(1, 4))
+    width = np.finfo(dtype).bits
     score = st.one_of(st.sampled_from(SPECIAL_SCORES),
-                      st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+                      st.floats(0, 1, width=width),  # probabilities: the packed uint32/uint64 layouts
+                      st.floats(allow_nan=False, allow_infinity=False, width=width),
                       st.integers(-3, 3).map(float))  # small integers: many ties
-    scores = np.array(draw(st.lists(score, min_size=n, max_size=n)), dtype=np.float64)
-    positive = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    values = np.array(draw(st.lists(score, min_size=n * k, max_size=n * k)), dtype=np.float64)
+    with np.errstate(over="ignore"):
+        scores = values.astype(dtype)
+    scores[~np.isfinite(scores)] = 0.0  # extremes that overflow the narrower dtypes
+    y_true = np.array(draw(st.lists(st.integers(0, k), min_size=n, max_size=n)), dtype=np.intp)
     weights = None
     if weighted:
         weight = st.one_of(st.just(0.0), st.floats(1e-3, 1e3))
         weights = np.array(draw(st.lists(weight, min_size=n, max_size=n)))
-    return scores, positive, weights
+    return scores.reshape(n, k), y_true, weights
 
 
 def defined(positive, weights) -> bool:
@@ -64,41 +57,77 @@ def defined(positive, weights) -> bool:
     return weights[positive].sum() > 0 and weights[~positive].sum() > 0
 
 
+def check_columns(scores, y_true, weights, workers=1):
+    k = scores.shape[1]
+    totals = mann_whitney_columns(scores, y_true, weights, range(k), workers)
+    for column in range(k):
+        positive = y_true == column
+        column_scores = scores[:, column].astype(np.float64)
+        reference = mann_whitney_sorted(column_scores, positive, weights)
+        assert totals.positive_total[column] == pytest.approx(reference.positive_total, rel=1e-12)
+        assert totals.negative_total[column] == pytest.approx(reference.negative_total, rel=1e-12)
+        if weights is None:
+            assert totals.u[column] == reference.u  # counted exactly, in halves
+        else:
+            assert totals.u[column] == pytest.approx(reference.u, rel=1e-12, abs=1e-300)
+        if defined(positive, weights):
+            auc = totals.u[column] / (totals.positive_total[column] * totals.negative_total[column])
+            assert auc == pytest.approx(sklearn_auc(column_scores, positive, weights), abs=TOLERANCE)
+
+
 @settings(max_examples=200, deadline=None)
 @given(examples(weighted=False))
-def test_unweighted_kernels_match_sklearn(example):
-    scores, positive, _ = example
-    results = [mann_whitney_sorted(scores, positive)] + [bucketed(scores, positive, None, **options)
-                                                         for options in CROWDING]
-    for result in results:
-        assert result.positive_total == positive.sum()
-        assert result.negative_total == (~positive).sum()
-    if not defined(positive, None):
-        assert all(np.isnan(result.auc) for result in results)
-        return
-    for result in results:
-        assert 2 * result.u == int(2 * result.u)  # unweighted U is counted exactly, in halves
-    # the kernels agree exactly with the reference (checked first: cheap when hypothesis shrinks)
-    assert all(result.u == results[0].u for result in results)
-    assert results[0].auc == pytest.approx(sklearn_auc(scores, positive, None), abs=TOLERANCE)
+def test_unweighted_packed_kernel_matches_sklearn(example):
+    check_columns(*example)
 
 
 @settings(max_examples=200, deadline=None)
 @given(examples(weighted=True))
-def test_weighted_kernels_match_sklearn(example):
-    scores, positive, weights = example
-    results = [mann_whitney_sorted(scores, positive, weights)] + [
-        bucketed(scores, positive, weights, **options) for options in CROWDING]
-    for result in results:
-        assert result.positive_total == pytest.approx(weights[positive].sum())
-        assert result.negative_total == pytest.approx(weights[~positive].sum())
-    if not defined(positive, weights):
-        assert all(np.isnan(result.auc) for result in results)
-        return
-    # the kernels agree with the reference (checked first: cheap when hypothesis shrinks)
-    reference = results[0].auc
-    assert all(result.auc == pytest.approx(reference, abs=1e-12) for result in results)
-    assert reference == pytest.approx(sklearn_auc(scores, positive, weights), abs=TOLERANCE)
+def test_weighted_packed_kernel_matches_sklearn(example):
+    check_columns(*example)
+
+
+def layout_cases():
+    rng = np.random.default_rng(3)
+    n = 3_000
+    probabilities = rng.random((n, 3))
+    wide = rng.normal(size=(n, 3)) * 1e300
+    return {
+        "uint32": (np.round(probabilities, 3).astype(np.float32), None, np.uint32),
+        "uint64": (probabilities, None, np.uint64),
+        "indexed uint64 (weighted)": (probabilities.astype(np.float16), rng.exponential(size=n), np.uint64),
+        "argsort (weighted float64)": (probabilities, rng.exponential(size=n), None),
+        "argsort (keys over 2**63)": (wide, None, None),
+    }
+
+
+@pytest.mark.parametrize("name", list(layout_cases()))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_key_layout_on_larger_inputs(name, workers):
+    scores, weights, expected_dtype = layout_cases()[name]
+    assert key_layout(scores, weights is not None)[1] is expected_dtype
+    y_true = np.random.default_rng(4).integers(0, 3, scores.shape[0])
+    check_columns(scores, y_true, weights, workers)
+    check_columns(np.asfortranarray(scores), y_true, weights, workers)  # any memory layout
+
+
+def test_negative_zero_ties_with_zero():
+    scores = np.array([[-0.0], [0.0], [-0.0], [0.0], [1.0], [-1.0]])
+    y_true = np.array([0, 1, 1, 0, 0, 1])
+    for dtype in DTYPES:
+        totals = mann_whitney_columns(scores.astype(dtype), y_true, None, [0])
+        # positives -0.0, 0.0, 1.0 against negatives 0.0, -0.0, -1.0: 2 ties each for the zeros
+        assert totals.u[0] == 2 * (0.5 + 0.5 + 1) + 3
+
+
+def test_absent_class_and_zero_weight_give_zero_totals():
+    scores = np.linspace(0, 1, 20).reshape(-1, 2)
+    y_true = np.zeros(10, dtype=np.intp)
+    assert mann_whitney_columns(scores, y_true, None, [0]).negative_total[0] == 0
+    weights = np.where(np.arange(10) % 2 == 0, 0.0, 1.0)
+    y_true[::2] = 1
+    totals = mann_whitney_columns(scores, y_true, weights, [1])
+    assert totals.positive_total[0] == 0 and totals.negative_total[0] == 5
 
 
 @given(st.lists(st.sampled_from(SPECIAL_SCORES), min_size=2, max_size=60))
@@ -108,58 +137,3 @@ def test_sortable_keys_order_like_the_floats(values):
     for i in range(len(values)):
         assert np.array_equal(keys[i] < keys, scores[i] < scores)
         assert np.array_equal(keys[i] == keys, scores[i] == scores)  # -0.0 == 0.0 included
-
-
-def test_negative_zero_ties_with_zero():
-    scores = np.array([-0.0, 0.0, -0.0, 0.0, 1.0, -1.0])
-    positive = np.array([True, False, False, True, True, False])
-    for options in CROWDING:
-        result = bucketed(scores, positive, None, **options)
-        # positives -0.0, 0.0, 1.0 against negatives 0.0, -0.0, -1.0: 2 ties each for the zeros
-        assert result.u == pytest.approx(2 * (0.5 + 0.5 + 1) + 3)
-        assert result.auc == pytest.approx(sklearn_auc(scores, positive, None), abs=TOLERANCE)
-
-
-@pytest.mark.parametrize("absent", ["positives", "negatives"])
-def test_one_class_absent_is_nan(absent):
-    scores = np.linspace(0, 1, 10)
-    positive = np.full(10, absent == "negatives")
-    for kernel in (mann_whitney_sorted, bucketed):
-        assert np.isnan(kernel(scores, positive, None).auc)
-        assert np.isnan(kernel(scores, positive, np.ones(10)).auc)
-
-
-def test_class_with_zero_weight_is_nan():
-    scores = np.linspace(0, 1, 10)
-    positive = np.arange(10) % 2 == 0
-    weights = np.where(positive, 0.0, 1.0)
-    for kernel in (mann_whitney_sorted, bucketed):
-        assert np.isnan(kernel(scores, positive, weights).auc)
-
-
-def large_cases():
-    """Inputs big enough for mann_whitney to take the bucketed path with its default options."""
-    rng = np.random.default_rng(7)
-    n = BUCKETED_MIN_EXAMPLES + 10_000
-    positive = rng.random(n) < 0.1
-    logits = rng.normal(size=n) + positive
-    signed_zeros = rng.random(n)
-    signed_zeros[::3] = -0.0
-    signed_zeros[1::3] = 0.0
-    cases = {
-        "probabilities": (1 / (1 + np.exp(-logits)), positive, None),
-        "logits with negatives, weighted": (logits, positive, rng.uniform(0.1, 3.0, n)),
-        "rounded (mostly tied buckets)": (np.round(rng.random(n), 2), positive, None),
-        "rounded, weighted": (np.round(rng.random(n), 3) - 0.5, positive, rng.exponential(size=n)),
-        "narrow range": (0.5 + 1e-9 * rng.random(n), positive, None),
-        "balanced classes": (rng.random(n) ** 3, rng.random(n) < 0.5, None),
-        "signed zeros, weighted": (signed_zeros, positive, rng.random(n)),
-    }
-    return [pytest.param(*case, id=name) for name, case in cases.items()]
-
-
-@pytest.mark.parametrize("scores, positive, weights", large_cases())
-def test_bucketed_path_on_large_inputs(scores, positive, weights):
-    result = mann_whitney(scores, positive, weights)
-    assert result.auc == pytest.approx(sklearn_auc(scores, positive, weights), abs=TOLERANCE)
-    assert result.auc == pytest.approx(mann_whitney_sorted(scores, positive, weights).auc, abs=1e-12)

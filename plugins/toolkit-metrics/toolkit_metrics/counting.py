@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,20 +23,27 @@ def _warn_ill_defined(what: str, denominator: np.ndarray, labels: Sequence, beca
                       "as scikit-learn does with zero_division=0")
 
 
-def per_class(confusion: np.ndarray) -> dict[str, np.ndarray]:
+def per_class(confusion: Any) -> dict[str, np.ndarray]:
     """Per-class predicted and true totals, precision, recall and F1 (read-only arrays).
 
     Computed once per confusion matrix: the dozen metrics of one evaluation that need them share
     the result (it is keyed by the matrix's contents, so a changed matrix is computed anew).
+    ``confusion`` is a (K, K) array, or the core's sparse form for many labels, which answers
+    ``diagonal()`` and ``sum(axis=...)`` without a K x K array.
     """
+    if not isinstance(confusion, np.ndarray) and hasattr(confusion, "diagonal"):
+        return _totals(confusion)  # sparse: computed from the occurring cells, O(cells + K)
     matrix = np.ascontiguousarray(confusion)
     return _per_class(matrix.tobytes(), matrix.shape, matrix.dtype.str)
 
 
 @functools.lru_cache(maxsize=16)
 def _per_class(data: bytes, shape: tuple, dtype: str) -> dict[str, np.ndarray]:
-    confusion = np.frombuffer(data, dtype=dtype).reshape(shape)
-    true_positives = np.diag(confusion).astype(np.float64)
+    return _totals(np.frombuffer(data, dtype=dtype).reshape(shape))
+
+
+def _totals(confusion: Any) -> dict[str, np.ndarray]:
+    true_positives = confusion.diagonal().astype(np.float64)
     predicted = confusion.sum(axis=0).astype(np.float64)
     support = confusion.sum(axis=1).astype(np.float64)
     classes = {
@@ -69,12 +76,12 @@ def _values(confusion: np.ndarray, labels: Sequence, name: str, only: slice = sl
 
 
 def accuracy(confusion: np.ndarray) -> float:
-    return float(np.trace(confusion) / confusion.sum())
+    return float(confusion.trace() / confusion.sum())
 
 
 def micro(confusion: np.ndarray) -> float:
     """Micro-averaged precision, recall and F1 are all trace / total when every label counts."""
-    return float(np.trace(confusion) / confusion.sum())
+    return float(confusion.trace() / confusion.sum())
 
 
 def macro(name: str):

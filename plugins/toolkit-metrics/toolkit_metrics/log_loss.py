@@ -1,8 +1,10 @@
 """Log loss as a streaming statistic: exact sums of the losses and of the weights, two integers.
 
-The sums are kept exactly (each term rounded to a multiple of 2**-60 first), so the result does
-not depend on how the examples were split into batches, processes or Dask partitions, nor on
-the order they were merged in: the same data gives the same log loss to the last bit.
+The sums are exact (every float64 term is an integer multiple of 2**-UNIT_BITS, so nothing is
+rounded), so the result does not depend on how the examples were split into batches, processes
+or Dask partitions, nor on the order they were merged in: the same data gives the same log loss
+to the last bit. Weights are brought to a unit near 1 by a power of two per batch (exact), so
+``w * 1e-300`` and ``w * 1e300`` give what ``w`` gives instead of underflowing or overflowing.
 """
 
 from __future__ import annotations
@@ -12,60 +14,74 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.plugin import Batch
+from toolkit.plugin import Batch, weight_scale
 
-QUANTUM_BITS = 60  # sums count units of 2**-QUANTUM_BITS
-_CHUNK_ROWS = 1 << 16  # int64 limb sums of this many rows cannot overflow
-_FAST_LIMIT = 2.0 ** 62  # larger terms (absurd weights) take the slow exact path
+# Sums count units of 2**-UNIT_BITS: below the smallest float64 (2**-1074) even after a batch's
+# weights were scaled up by as much as 2**1074, so every term is a whole number of units.
+UNIT_BITS = 2200
+_CHUNK_ROWS = 1 << 18  # rows per step: small work arrays; per-exponent sums of 27-bit limbs stay exact in float64
 
 
 def exact_sum(values: np.ndarray) -> int:
-    """The sum of ``values`` (finite, >= 0), each rounded to a multiple of 2**-60, exactly,
-    as an integer number of 2**-60 units."""
+    """The exact sum of finite float64 ``values``, as an integer number of 2**-UNIT_BITS units."""
     x = np.asarray(values, dtype=np.float64).reshape(-1)
-    if x.size == 0:
-        return 0
-    largest = x.max()
-    if largest >= _FAST_LIMIT:
-        return sum(round(Fraction(float(value)) * (1 << QUANTUM_BITS)) for value in x)
     total = 0
-    for start in range(0, x.size, _CHUNK_ROWS):  # chunks small enough to stay in cache
-        part = x[start:start + _CHUNK_ROWS]
-        # part = top * 2**20 + middle + (high + low * 2**-30) * 2**-30; every step is exact in
-        # float64 but the rounding of low, and no limb's int64 sum over a chunk can overflow.
-        if largest >= 2.0 ** 20:
-            top = np.floor(part * 2.0 ** -20)
-            part = part - top * 2.0 ** 20
-            total += int(top.astype(np.int64).sum()) << (QUANTUM_BITS + 20)
-        middle = np.floor(part)
-        rest = (part - middle) * 2.0 ** 30
-        high = np.floor(rest)
-        rest -= high
-        rest *= 2.0 ** 30
-        low = np.rint(rest, out=rest)
-        total += (int(middle.astype(np.int64).sum()) << QUANTUM_BITS) \
-            + (int(high.astype(np.int64).sum()) << 30) + int(low.astype(np.int64).sum())
+    for start in range(0, x.size, _CHUNK_ROWS):
+        mantissa, exponent = np.frexp(x[start:start + _CHUNK_ROWS])
+        # each value = m * 2**e exactly, m an integer below 2**53, split into two 27-bit limbs
+        # whose per-exponent float64 sums over a chunk are exact integers
+        whole = np.ldexp(mantissa, 53).astype(np.int64)
+        exponent -= 53
+        lowest = int(exponent.min()) if exponent.size else 0
+        shifted = exponent - lowest
+        high = np.bincount(shifted, weights=whole >> 27)
+        low = np.bincount(shifted, weights=whole & ((1 << 27) - 1))
+        for offset in np.flatnonzero(high + low != 0).tolist():
+            limbs = (int(high[offset]) << 27) + int(low[offset])
+            shift = offset + lowest + UNIT_BITS
+            total += limbs << shift if shift >= 0 else limbs >> -shift  # (no value is that small)
     return total
 
 
 def init(labels: Sequence) -> list:
-    return [0, 0]  # [losses, weights], in units of 2**-60
+    return [0, 0]  # [losses, weights], in units of 2**-UNIT_BITS
 
 
 def update(state: list, batch: Batch) -> list:
     """Add one batch's losses, probabilities clipped to [eps, 1 - eps] of the scores' dtype."""
-    y_score = batch.y_score
+    y_score, weights = batch.y_score, batch.sample_weight
+    shift = 0
+    if weights is not None:
+        scale = weight_scale(weights)  # a power of two, 2**shift: the weights' largest in [1, 2)
+        shift = int(np.frexp(scale)[1]) - 1
+    losses = weighted = 0
+    for start in range(0, y_score.shape[0], _CHUNK_ROWS):  # chunks: work arrays stay small at any N
+        part = slice(start, start + _CHUNK_ROWS)
+        chunk_losses = _losses(y_score[part], batch.y_true[part])
+        if weights is None:
+            losses += exact_sum(chunk_losses)
+        else:
+            chunk_weights = weights[part] * scale
+            losses += exact_sum(chunk_losses * chunk_weights)
+            weighted += exact_sum(chunk_weights)
+    if weights is None:
+        return [state[0] + losses, state[1] + (y_score.shape[0] << UNIT_BITS)]
+    return [state[0] + _unscaled(losses, shift), state[1] + _unscaled(weighted, shift)]
+
+
+def _losses(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     eps = np.finfo(y_score.dtype).eps
     n, n_classes = y_score.shape
     if y_score.flags.c_contiguous:  # one flat gather: several times faster than a 2-D fancy index
-        true_probability = y_score.reshape(-1).take(batch.y_true + np.arange(0, n * n_classes, n_classes))
+        true_probability = y_score.reshape(-1).take(y_true + np.arange(0, n * n_classes, n_classes))
     else:
-        true_probability = y_score[np.arange(n), batch.y_true]
-    losses = -np.log(np.clip(true_probability, eps, 1 - eps, out=true_probability))
-    if batch.sample_weight is None:
-        return [state[0] + exact_sum(losses), state[1] + (losses.shape[0] << QUANTUM_BITS)]
-    weights = batch.sample_weight
-    return [state[0] + exact_sum(losses * weights), state[1] + exact_sum(weights)]
+        true_probability = y_score[np.arange(n), y_true]
+    return -np.log(np.clip(true_probability, eps, 1 - eps, out=true_probability))
+
+
+def _unscaled(total: int, shift: int) -> int:
+    """``total`` / 2**shift, exactly (units are fine enough that no bit is lost)."""
+    return total >> shift if shift >= 0 else total << -shift
 
 
 def merge(a: list, b: list) -> list:

@@ -18,7 +18,9 @@ def _matrix(confusion):
 def _threshold_analysis(scores, labels, target_precision=None, target_recall=None):
     from toolkit.plugin import analyse_thresholds
 
-    return analyse_thresholds(scores.y_true == 1, scores.y_score[:, 1], scores.sample_weight,
+    weights = scores.sample_weight  # counts in the caller's unit of weight (the table's is scaled)
+    weights = weights if weights is None else weights / getattr(scores, "weight_scale", 1.0)
+    return analyse_thresholds(scores.y_true == 1, scores.y_score[:, 1], weights,
                               positive_label=labels[1], target_precision=target_precision,
                               target_recall=target_recall, deferred=True)
 
@@ -74,7 +76,7 @@ def toolkit_register_metrics() -> list[MetricSpec]:
                    resample=resampling.roc_auc_ovr_weighted),
         MetricSpec("log_loss", log_loss.log_loss, ("log_loss_terms",), False,
                    description="mean negative log probability of the true class",
-                   resample=resampling.log_loss, resample_needs=("scores",)),
+                   resample=resampling.log_loss, resample_needs=("scores",), needs_probabilities=True),
         MetricSpec("confusion_matrix", _matrix, ("confusion",), None, kind="artifact",
                    description="K x K counts, rows = true label, columns = predicted label"),
         MetricSpec("threshold_analysis", _threshold_analysis, ("scores", "labels"), None, kind="artifact",

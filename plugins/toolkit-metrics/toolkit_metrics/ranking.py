@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from toolkit_metrics.mann_whitney import MannWhitney, Scratch, mann_whitney
+from toolkit_metrics.mann_whitney import mann_whitney_sorted
 
+# From this many examples on, the compiled packed-key sort (packed_sort) is used: below it,
+# numpy's sort-based reference is about as fast and numba need not be imported (about a second,
+# once per process).
+PACKED_MIN_EXAMPLES = 20_000
 # Below this many examples a thread pool costs more than it saves.
 _PARALLEL_MIN_EXAMPLES = 100_000
-# Rows per block when turning (N, K) scores into K contiguous columns; a block stays in cache.
-_TRANSPOSE_BLOCK_ROWS = 16_384
 
 
 class OneVsRest(NamedTuple):
@@ -26,56 +25,31 @@ class OneVsRest(NamedTuple):
     support: np.ndarray
 
 
+def area_by_column(score_table, columns: Sequence[int]) -> OneVsRest:
+    """AUROC of each score column in ``columns`` for its class against the rest, and the class's
+    (weighted) support."""
+    y_true, y_score, weights = score_table.y_true, score_table.y_score, score_table.sample_weight
+    n = y_true.shape[0]
+    if n < PACKED_MIN_EXAMPLES:
+        results = [mann_whitney_sorted(np.ascontiguousarray(y_score[:, k], dtype=np.float64), y_true == k, weights)
+                   for k in columns]
+        u, positives, negatives = (np.array(values, dtype=np.float64) for values in zip(*results))
+    else:
+        from toolkit_metrics.packed_sort import mann_whitney_columns, workers_for_load
 
-def column(y_score: np.ndarray, k: int) -> np.ndarray:
-    """Score column ``k`` as a contiguous float64 array (exact for every float input)."""
-    return np.ascontiguousarray(y_score[:, k], dtype=np.float64)
-
-
-def columns(y_score: np.ndarray) -> np.ndarray:
-    """All score columns as a contiguous float64 (K, N) array (a copy, as large as the scores,
-    unless they are already column-major float64).
-
-    Reading one column of a row-major (N, K) array drags every row through the cache, so K
-    separate column copies read the whole array K times; copying row blocks that fit in cache
-    reads it once.
-    """
-    if y_score.flags.f_contiguous and y_score.dtype == np.float64:
-        return y_score.T
-    n = y_score.shape[0]
-    out = np.empty((y_score.shape[1], n), dtype=np.float64)
-    for start in range(0, n, _TRANSPOSE_BLOCK_ROWS):
-        stop = min(start + _TRANSPOSE_BLOCK_ROWS, n)
-        out[:, start:stop] = y_score[start:stop].T
-    return out
+        if y_score.dtype.itemsize not in (2, 4, 8):  # long double: compared in float64, as scikit-learn does
+            y_score = y_score.astype(np.float64)
+        workers = workers_for_load(len(columns)) if n >= _PARALLEL_MIN_EXAMPLES else 1
+        u, positives, negatives = mann_whitney_columns(y_score, y_true, weights, columns, workers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = np.where((positives > 0) & (negatives > 0), u / (positives * negatives), np.nan)
+    return OneVsRest(auc, positives)
 
 
 def one_vs_rest(score_table) -> OneVsRest:
     """Every class against the rest; computed once per evaluation, shared by the macro and
     weighted means."""
-    return score_table.derived("one_vs_rest_auc", _one_vs_rest)
-
-
-def _one_vs_rest(score_table) -> OneVsRest:
-    y_true, y_score, weights = score_table.y_true, score_table.y_score, score_table.sample_weight
-    n_classes = y_score.shape[1]
-    score_columns = columns(y_score)
-    per_thread = threading.local()
-
-    def one_class(k: int) -> MannWhitney:
-        if not hasattr(per_thread, "scratch"):
-            per_thread.scratch = Scratch()
-        positive = y_true == k
-        return mann_whitney(score_columns[k], positive, weights, np.flatnonzero(positive), per_thread.scratch)
-
-    workers = min(n_classes, os.cpu_count() or 1)
-    if workers > 1 and y_true.shape[0] >= _PARALLEL_MIN_EXAMPLES:
-        with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the heavy steps
-            results = list(pool.map(one_class, range(n_classes)))
-    else:
-        results = [one_class(k) for k in range(n_classes)]
-    return OneVsRest(np.array([result.auc for result in results]),
-                     np.array([result.positive_total for result in results]))
+    return score_table.derived("one_vs_rest_auc", lambda table: area_by_column(table, range(table.n_classes)))
 
 
 def _warn_undefined(per_class: np.ndarray, labels: Sequence) -> None:
@@ -86,7 +60,7 @@ def _warn_undefined(per_class: np.ndarray, labels: Sequence) -> None:
 
 def roc_auc(scores, labels: Sequence) -> float:
     """Binary AUROC of the positive class ``labels[1]``."""
-    value = mann_whitney(column(scores.y_score, 1), scores.y_true == 1, scores.sample_weight).auc
+    value = float(area_by_column(scores, [1]).auc[0])
     if np.isnan(value):
         warnings.warn("AUROC is undefined: y_true holds only one class")
     return value

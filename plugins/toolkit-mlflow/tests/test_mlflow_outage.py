@@ -115,7 +115,7 @@ def test_a_server_down_for_ten_seconds_mid_run_gets_every_value_and_the_true_sta
     assert any(down_at < moment < back_at for moment in training.epoch_times)
     rows, (status, end_time) = stored(server_folder)
     assert len(rows) == len(set(rows)) == epochs * VALUES_PER_EPOCH
-    assert {step for _, step in rows} == set(range(epochs))
+    assert {step for _, step in rows} == set(range(1, epochs + 1))  # epoch N is step N
     assert status == "FINISHED" and end_time is not None
     assert re.search(rf"mlflow: FINISHED: \d+ params, {epochs * VALUES_PER_EPOCH:,} metric values", training.errors)
     assert os.listdir(tmp_path / ".toolkit" / "journal") == []

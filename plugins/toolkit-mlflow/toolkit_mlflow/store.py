@@ -1,5 +1,8 @@
 """Opening an MLflow store safely: one creator per new SQLite file, bounded waits for servers.
 
+A new SQLite store keeps its artifacts beside the database (``artifact_root``), not in the
+current folder.
+
 MLflow alone breaks a new SQLite store when several processes create it at once (each runs the
 schema migrations), and retries an unreachable server for minutes. Here the first creation is
 serialised with a file lock beside the database, and HTTP retries are bounded while a run is open.
@@ -39,6 +42,23 @@ def sqlite_path(tracking_uri: str) -> Optional[str]:
     if not path or path == ":memory:":
         return None
     return os.path.abspath(path)
+
+
+def artifact_root(tracking_uri: str) -> Optional[str]:
+    """Where a SQLite store's runs keep their files: ``mlruns`` beside the database file.
+
+    MLflow's own default is ``./mlruns`` of whatever folder the first command ran in, so the same
+    store scatters its artifacts over every folder it was used from.
+    """
+    path = sqlite_path(tracking_uri)
+    return None if path is None else os.path.join(os.path.dirname(path), "mlruns")
+
+
+def sqlite_store(tracking_uri: str) -> object:
+    """MLflow's store for a SQLite URI, creating new experiments (Default too) under ``artifact_root``."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    return SqlAlchemyStore(tracking_uri, artifact_root(tracking_uri))
 
 
 def is_http(tracking_uri: str) -> bool:

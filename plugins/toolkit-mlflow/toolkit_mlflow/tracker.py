@@ -41,6 +41,7 @@ class MlflowTracker:
 
     :param tracking_uri: the store; default ``MLFLOW_TRACKING_URI``, else MLflow's own default
         (``sqlite:///mlflow.db`` in the current folder, so ``mlflow ui`` there shows the runs).
+        A SQLite store created here keeps the runs' files in ``mlruns`` beside the database.
     :param experiment_name: default ``MLFLOW_EXPERIMENT_NAME``, else MLflow's "Default".
     :param flush_every: send buffered metric values once this many are waiting.
     :param flush_seconds: ... or once the oldest has waited this long (checked on each call).
@@ -87,6 +88,9 @@ class MlflowTracker:
             self._http = store.BoundedHttp().__enter__()
         try:
             with store.store_creation_lock(uri):
+                database = store.sqlite_path(uri)
+                if database is not None and not os.path.exists(database):
+                    store.sqlite_store(uri)  # creates the Default experiment with files beside the database
                 client = MlflowClient(tracking_uri=uri)
                 try:
                     if self._attached:
@@ -121,6 +125,11 @@ class MlflowTracker:
         if experiment is not None:
             return _mark_training_kind(client, experiment)
         try:
+            if store.sqlite_path(client.tracking_uri) is not None:  # its files beside the database
+                from mlflow.entities import ExperimentTag
+
+                return store.sqlite_store(client.tracking_uri).create_experiment(
+                    name, tags=[ExperimentTag(EXPERIMENT_KIND_TAG, TRAINING_KIND)])
             return client.create_experiment(name, tags={EXPERIMENT_KIND_TAG: TRAINING_KIND})
         except MlflowException:  # another process (a server's other client) created it first
             experiment = client.get_experiment_by_name(name)

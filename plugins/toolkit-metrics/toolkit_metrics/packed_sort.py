@@ -1,0 +1,276 @@
+"""Exact one-vs-rest Mann-Whitney U of many score columns at the cost of sorting them (numba kernels).
+
+Each score becomes an unsigned integer key that sorts like the score (equal scores get equal keys,
+-0.0 the key of 0.0), offset from the smallest score's key and shifted left one bit to hold "is
+this example of the class". One pass over the (N, K) scores writes the keys of every class; one
+``ndarray.sort`` per class (numpy's vectorized sort: what sorting the scores alone costs) lines
+them up; one compiled pass over the sorted keys then counts, for each group of equal scores, the
+negatives below it and its own positives and negatives. U = sum over groups of
+positives * (negatives below + half the negatives in the group): exact integers when unweighted.
+
+Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
+each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
+or float16 probability does. Otherwise (float64 with weights, or scores spanning most of the float
+range) the keys are argsorted instead, which is exact too, only slower.
+
+This module imports numba: the metric plugin imports it only when there are enough examples to
+repay that (see ``ranking``), and compiled code is cached on disk after the first use.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple, Optional, Sequence
+
+import numpy as np
+from numba import njit
+
+from toolkit_metrics.mann_whitney import sortable_keys
+
+_ONE = np.uint64(1)
+_INDEX_BITS = np.uint64(32)
+_INDEX_MASK = np.uint64(0xFFFFFFFF)
+_MAX_INDEXED_EXAMPLES = 1 << 32
+_BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+class ClassTotals(NamedTuple):
+    """Per class (in the order asked for): U, and the positive and negative totals (weights or counts)."""
+
+    u: np.ndarray
+    positive_total: np.ndarray
+    negative_total: np.ndarray
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sortable(bits, sign, all_ones):
+    """The unsigned key of a float's bits (uint64): ordered like the floats, -0.0 equal to 0.0."""
+    if bits == sign:  # -0.0
+        return sign
+    if bits & sign:
+        return bits ^ all_ones
+    return bits | sign
+
+
+@njit(cache=True, nogil=True)
+def _pack(bits, y_true, columns, sign, all_ones, base, index_shift, out):
+    """out[j, i] = (key of bits[i, columns[j]] - base) << 1 | (y_true[i] == columns[j]), and with
+    ``index_shift`` = 32, that shifted up again over the example index i. One pass over the rows.
+    Returns whether any score was negative (which a base assumed from 0.0 cannot take)."""
+    index_mask = _INDEX_MASK if index_shift else np.uint64(0)
+    negative = False
+    for i in range(bits.shape[0]):
+        label = y_true[i]
+        index = np.uint64(i) & index_mask
+        for j in range(columns.shape[0]):
+            column = columns[j]
+            score_bits = np.uint64(bits[i, column])
+            negative |= score_bits > sign  # the sign bit, and more than -0.0
+            key = _sortable(score_bits, sign, all_ones) - base
+            key = (key << _ONE) | np.uint64(label == column)
+            out[j, i] = (key << np.uint64(index_shift)) | index
+    return negative
+
+
+@njit(cache=True, nogil=True)
+def _count_sorted(keys):
+    """(twice U, positives) from sorted keys (value << 1 | is_positive), unweighted."""
+    twice_u = 0
+    negatives_below = 0
+    group_positives = 0
+    group_negatives = 0
+    if keys.shape[0] == 0:
+        return 0, 0
+    previous = np.uint64(keys[0]) >> _ONE
+    for i in range(keys.shape[0]):
+        key = np.uint64(keys[i])
+        value = key >> _ONE
+        if value != previous:
+            twice_u += group_positives * (2 * negatives_below + group_negatives)
+            negatives_below += group_negatives
+            group_positives = 0
+            group_negatives = 0
+            previous = value
+        positive = np.int64(key & _ONE)
+        group_positives += positive
+        group_negatives += 1 - positive
+    twice_u += group_positives * (2 * negatives_below + group_negatives)
+    negatives_below += group_negatives
+    return twice_u, keys.shape[0] - negatives_below
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _close_group(u, negatives_below, positives_total, group_positives, group_negatives):
+    """Adds a finished group of equal scores: its positives' pairs with the negatives below, and
+    half of those with its own negatives. Returns the new U, negatives below and positives."""
+    return (u + group_positives * (negatives_below + 0.5 * group_negatives),
+            negatives_below + group_negatives, positives_total + group_positives)
+
+
+@njit(cache=True, nogil=True)
+def _weigh_sorted(keys, weights):
+    """(U, positive weight, negative weight) from sorted keys (value << 33 | is_positive << 32 | index)."""
+    u = 0.0
+    negatives_below = 0.0
+    positives_total = 0.0
+    group_positives = 0.0
+    group_negatives = 0.0
+    value_shift = _INDEX_BITS + _ONE
+    if keys.shape[0] == 0:
+        return 0.0, 0.0, 0.0
+    previous = keys[0] >> value_shift
+    for i in range(keys.shape[0]):
+        key = keys[i]
+        value = key >> value_shift
+        if value != previous:
+            u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                               group_positives, group_negatives)
+            group_positives = 0.0
+            group_negatives = 0.0
+            previous = value
+        weight = weights[np.intp(key & _INDEX_MASK)]
+        positive = np.float64((key >> _INDEX_BITS) & _ONE)
+        group_positives += weight * positive
+        group_negatives += weight - weight * positive
+    u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                       group_positives, group_negatives)
+    return u, positives_total, negatives_below
+
+
+@njit(cache=True, nogil=True)
+def _weigh_ordered(keys, order, y_true, column, weights, weighted):
+    """(U, positive total, negative total) visiting examples in ``order`` (ascending ``keys``);
+    the fallback for keys that leave no room for an index. Counts are exact in float64 (halves)."""
+    u = 0.0
+    negatives_below = 0.0
+    positives_total = 0.0
+    group_positives = 0.0
+    group_negatives = 0.0
+    if order.shape[0] == 0:
+        return 0.0, 0.0, 0.0
+    previous = keys[order[0]]  # (a default of another integer type would make numba compare floats)
+    for i in range(order.shape[0]):
+        index = order[i]
+        value = keys[index]
+        if value != previous:
+            u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                               group_positives, group_negatives)
+            group_positives = 0.0
+            group_negatives = 0.0
+            previous = value
+        weight = weights[index] if weighted else 1.0
+        if y_true[index] == column:
+            group_positives += weight
+        else:
+            group_negatives += weight
+    u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
+                                                       group_positives, group_negatives)
+    return u, positives_total, negatives_below
+
+
+def _float_key(value: np.floating, unsigned) -> int:
+    """The ``_sortable`` key of one float, in Python integers."""
+    width = value.dtype.itemsize * 8
+    bits = int(np.asarray(value).view(unsigned))
+    sign, all_ones = 1 << (width - 1), (1 << width) - 1
+    if bits == sign:
+        return sign
+    return bits ^ all_ones if bits & sign else bits | sign
+
+
+def workers_for_load(tasks: int) -> int:
+    """Threads worth starting now: the CPUs the load average leaves idle, counting this process's
+    own running thread as one of them (so an idle machine gets every CPU, a busy one one thread)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not every platform reports a load average
+        return 1
+    cpus = os.cpu_count() or 1
+    return max(1, min(tasks, cpus, int(cpus - load + 1.5)))
+
+
+def key_layout(y_score: np.ndarray, weighted: bool) -> tuple[int, Optional[type]]:
+    """The smallest score's key (subtracted from every key) and the packed keys' dtype: uint32
+    when the keys span fewer than 2**31 values, uint64 when fewer than 2**63 (or, weighted, when
+    an index fits beside them), None when they must be argsorted instead."""
+    unsigned = _BITS_OF[y_score.dtype.itemsize]
+    base = _float_key(y_score.min(), unsigned)
+    span = _float_key(y_score.max(), unsigned) - base
+    if weighted:
+        return base, np.uint64 if span < 1 << 31 and y_score.shape[0] <= _MAX_INDEXED_EXAMPLES else None
+    return base, np.uint32 if span < 1 << 31 else np.uint64 if span < 1 << 63 else None
+
+
+def _layout_if_non_negative(y_score: np.ndarray, weighted: bool) -> Optional[tuple[int, type]]:
+    """``key_layout`` for scores that are all >= 0 (probabilities), known without reading them:
+    their keys start at 0.0's; None where the layout depends on the range."""
+    if y_score.dtype.itemsize == 8:
+        return None if weighted else (1 << 63, np.uint64)
+    if weighted:
+        return None if y_score.shape[0] > _MAX_INDEXED_EXAMPLES else (1 << (y_score.dtype.itemsize * 8 - 1), np.uint64)
+    return 1 << (y_score.dtype.itemsize * 8 - 1), np.uint32
+
+
+def mann_whitney_columns(
+    y_score: np.ndarray,
+    y_true: np.ndarray,
+    weights: Optional[np.ndarray],
+    columns: Sequence[int],
+    workers: int = 1,
+    layout: Optional[tuple[int, Optional[type]]] = None,
+) -> ClassTotals:
+    """U of each score column in ``columns`` for the examples whose ``y_true`` (class positions,
+    intp) equals that column, against all others; exact, ties counted half.
+
+    ``y_score`` is a float16/32/64 (N, K) array in any memory layout; it is read, never copied
+    whole: the keys of a group of columns at a time take at most as much memory as the scores.
+    ``layout`` is ``key_layout``'s answer when known; by default, scores are first assumed to be
+    non-negative (saving two passes for min and max), and measured when one is not.
+    """
+    n = y_score.shape[0]
+    columns = np.asarray(columns, dtype=np.intp)
+    unsigned = _BITS_OF[y_score.dtype.itemsize]
+    assumed = layout is None and _layout_if_non_negative(y_score, weights is not None)
+    base, key_dtype = layout or assumed or key_layout(y_score, weights is not None)
+    tasks = len(columns)
+    if key_dtype is None:
+        def one_column(j: int) -> tuple:
+            keys = sortable_keys(np.ascontiguousarray(y_score[:, columns[j]], dtype=np.float64))
+            return _weigh_ordered(keys, np.argsort(keys), y_true, columns[j],
+                                  np.empty(0) if weights is None else weights, weights is not None)
+        return ClassTotals(*np.array(_map(one_column, range(tasks), workers), dtype=np.float64).reshape(tasks, 3).T)
+
+    # Columns per pass over the scores, so that their keys take no more memory than the scores.
+    per_pass = max(1, min(tasks, (y_score.shape[1] * y_score.dtype.itemsize) // np.dtype(key_dtype).itemsize))
+    keys = np.empty((per_pass, n), dtype=key_dtype)
+    width = y_score.dtype.itemsize * 8
+    sign, all_ones = np.uint64(1 << (width - 1)), np.uint64((1 << width) - 1)
+
+    def sort_and_count(j: int) -> tuple:
+        row = keys[j]
+        row.sort()
+        if weights is None:
+            twice_u, n_positive = _count_sorted(row)
+            return twice_u / 2, n_positive, n - n_positive
+        return _weigh_sorted(row, weights)
+
+    results = []
+    for start in range(0, tasks, per_pass):
+        group = columns[start:start + per_pass]
+        negative = _pack(y_score.view(unsigned), y_true, group, sign, all_ones, np.uint64(base),
+                         32 if weights is not None else 0, keys)
+        if negative and assumed:
+            return mann_whitney_columns(y_score, y_true, weights, columns, workers,
+                                        key_layout(y_score, weights is not None))
+        results += _map(sort_and_count, range(len(group)), workers)
+    return ClassTotals(*np.array(results, dtype=np.float64).reshape(tasks, 3).T)
+
+
+def _map(function, items, workers: int) -> list:
+    """``[function(item) for item in items]``, on ``workers`` threads (the kernels release the GIL)."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(function, items))
