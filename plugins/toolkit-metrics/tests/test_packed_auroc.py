@@ -14,11 +14,17 @@ import toolkit
 from toolkit_metrics import ranking
 
 TOLERANCE = 1e-9
+PACKED_FROM = 20_000  # the path's threshold for these tests (its default is set for the per-process numba cost)
+
+
+@pytest.fixture(autouse=True)
+def packed_path_from_20_000(monkeypatch):
+    monkeypatch.setattr(ranking, "PACKED_MIN_EXAMPLES", PACKED_FROM)
 
 
 def large_problem(n_classes: int, dtype, weighted: bool, seed: int = 0):
     rng = np.random.default_rng(seed)
-    n = 3 * ranking.PACKED_MIN_EXAMPLES // 2
+    n = 3 * PACKED_FROM // 2
     labels = [f"class {k}" for k in range(n_classes)]
     true_index = rng.integers(0, n_classes, n)
     logits = rng.normal(size=(n, n_classes))
