@@ -58,6 +58,7 @@ def _problem(n, seed, weighted):
     scores = rng.random((n, 3))
     scores[np.arange(n), y_true] += 0.4
     scores = np.round(scores / scores.sum(axis=1, keepdims=True), 3)  # ties
+    scores[:, -1] = 1 - scores[:, :-1].sum(axis=1)  # rows still sum to 1 (within float rounding)
     return y_true, scores, rng.uniform(0.2, 2.0, n) if weighted else None
 
 

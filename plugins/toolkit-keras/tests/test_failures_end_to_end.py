@@ -107,7 +107,9 @@ def failed_runs(tmp_path_factory):
 
 def test_an_exception_in_an_epoch_fails_both_runs_and_keeps_earlier_metrics(failed_runs):
     _, stdout, mlflow, wandb = failed_runs
-    assert "planted-exception raised RuntimeError: planted failure in epoch 2" in stdout
+    # the hook's plugin is named (toolkit.run.PluginHookError), with the error it raised
+    assert ("planted-exception raised PluginHookError: plugin 'fail-in-second-epoch' failed in "
+            "toolkit_epoch_ended: RuntimeError: planted failure in epoch 2") in stdout
     run, client = mlflow["planted-exception"]
     assert run.info.status == "FAILED" and run.info.end_time is not None
     assert steps(client, run, "train/loss") == [1, 2]  # epoch 2's values were logged before the hook raised

@@ -97,7 +97,7 @@ def test_the_run_page_shows_a_training_run_with_datasets_model_and_confusion_mat
     assert text[text.index("Source") + 1] == "toolkit train digits.yaml"
     assert any(line.startswith("Final evaluation: accuracy") for line in text)  # the run's description
 
-    artifact = "evaluation/step-0/confusion_matrix.png"
+    artifact = "evaluation/step-1/confusion_matrix.png"  # epoch 1 is step 1
     run_page = link.url.split("?")[0]
     page = rendered(f"{run_page}/artifacts/{artifact}", str(tmp_path / "profile-artifact"))
     assert page.images.get(artifact, "").startswith(f"{mlflow_server.uri.replace('http://', 'blob:http://')}/")

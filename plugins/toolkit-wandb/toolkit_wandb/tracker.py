@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 import warnings
@@ -222,9 +223,11 @@ class WandbTracker:
                     self._run = self._init(wandb, "offline", None, id=run_id, resume="allow")
                     break
                 except Exception as error:
-                    # The killed process's W&B writer holds the run until it notices its parent is gone.
+                    # The killed process's W&B writer holds the run until it notices its parent is
+                    # gone (minutes, seen here): writers whose parent is dead are asked to stop.
                     if "in use" not in str(error) or time.monotonic() > deadline:
                         raise
+                    stop_orphaned_writers()
                     time.sleep(2.0)
         finally:
             if previous is None:
@@ -402,6 +405,32 @@ class WandbTracker:
 def _artifact_name(text: str) -> str:
     """``text`` with what W&B refuses in artifact names (anything but letters, digits, - _ .) as -."""
     return re.sub(r"[^A-Za-z0-9_.-]", "-", text)[:128]
+
+
+def stop_orphaned_writers() -> list[int]:
+    """SIGTERM every W&B writer (``wandb-core --pid P``) whose parent process P is gone; their ids.
+
+    Such a writer outlives a SIGKILLed program and keeps its runs locked until it notices; it
+    flushes on SIGTERM. Linux only (/proc); elsewhere nothing is stopped.
+    """
+    stopped = []
+    for entry in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(entry, "rb") as handle:
+                arguments = handle.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if not arguments or not os.path.basename(arguments[0]).startswith("wandb-core") or "--pid" not in arguments:
+            continue
+        parent = arguments[arguments.index("--pid") + 1] if arguments.index("--pid") + 1 < len(arguments) else ""
+        if parent.isdigit() and not os.path.exists(f"/proc/{parent}"):
+            writer = int(entry.split("/")[2])
+            try:
+                os.kill(writer, signal.SIGTERM)
+                stopped.append(writer)
+            except OSError:
+                pass
+    return stopped
 
 
 def _first_line(error: BaseException) -> str:
