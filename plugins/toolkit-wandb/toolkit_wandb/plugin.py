@@ -39,7 +39,7 @@ def sandbox(folder: str) -> dict:
         "WANDB_ARTIFACT_DIR": os.path.join(home, "artifacts"), "WANDB_SILENT": "true",
         "WANDB_DISABLE_GIT": "true", "NETRC": os.path.join(folder, "no-netrc"),
         "WANDB_API_KEY": None, "WANDB_BASE_URL": None, "WANDB_ENTITY": None, "WANDB_PROJECT": None,
-        "WANDB_IDENTITY_TOKEN_FILE": None,
+        "WANDB_IDENTITY_TOKEN_FILE": None, "WANDB_SERVICE": None,  # programs started here get their own service
     }
 
 

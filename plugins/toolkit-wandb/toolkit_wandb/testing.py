@@ -42,8 +42,10 @@ class WandbFolder:
 def wandb_offline(tmp_path, monkeypatch: pytest.MonkeyPatch) -> WandbFolder:
     """W&B writing into the test's folder with no API key anywhere (so: offline), and its own
     settings and cache folders, so nothing outside the test's folder is read or written."""
+    # WANDB_SERVICE: W&B's service of this test process (set by an earlier test's run); a program the
+    # test starts must start its own, or a run it leaves (killed) stays locked in ours.
     for name in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL",
-                 "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_INIT_TIMEOUT"):
+                 "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_INIT_TIMEOUT", "WANDB_SERVICE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
