@@ -88,13 +88,15 @@ def _checked_packages() -> set[str]:
 
 def console() -> int:
     """The ``toolkit`` command: :func:`main`, with the traceback of a bug redacted on its way out
-    (an error from a library may quote a value the user gave, a password included)."""
-    sys.excepthook = _redacted_excepthook
-    return main()
-
-
-def _redacted_excepthook(kind: type, error: BaseException, trace: Any) -> None:
-    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, error, trace))))
+    (an error from a library may quote a value the user gave, a password included). Caught here
+    rather than by ``sys.excepthook``, which libraries (W&B) replace with their own."""
+    try:
+        return main()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        sys.stderr.write(redact_text("".join(traceback.format_exception(type(error), error, error.__traceback__))))
+        return 1
 
 
 if __name__ == "__main__":
