@@ -8,7 +8,7 @@ import linecache
 import os
 import sys
 import traceback
-from typing import Any, Optional, Sequence, TextIO
+from typing import Optional, Sequence, TextIO
 
 import toolkit
 from toolkit.errors import UsageError
