@@ -210,10 +210,12 @@ class Trainer:
                 )
             result = None
             if x_val is not None:
-                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch)
                 # Charts (confusion matrix, curves) are rendered for the last epoch only unless
                 # asked for every epoch: rendering costs more than the epoch itself on small data.
+                # The predictions are stored with them.
                 charts = self.charts_every_epoch or epoch == epochs - 1
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch,
+                                                        keep_predictions=charts and bool(run.tracker_names))
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
                         self.gates, result.logged_metrics(), self.baseline))
@@ -257,7 +259,8 @@ class Trainer:
         result, _ = self._evaluate(x, y, labels)
         return result
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None) -> tuple:
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None,
+                  keep_predictions: bool = False) -> tuple:
         scores = self.adapter.predict_proba(x)
         if epoch is not None and scores is not None and not np.isfinite(scores).all():
             # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the
@@ -268,7 +271,8 @@ class Trainer:
                 f"example {row}; lower the learning rate or check the inputs for NaN"
             )
         predictions = self.adapter.predict(x) if scores is None else None
-        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type)
+        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type,
+                              keep_predictions=keep_predictions)
         evaluator.update(y, y_pred=predictions, y_score=scores)
         return evaluator.compute(), scores
 

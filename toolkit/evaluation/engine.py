@@ -15,6 +15,7 @@ from toolkit.evaluation.selection import (
     default_metrics, metric_choices, plugin_problems, probability_metrics, with_defaults,
 )
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.records import Predictions
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 from toolkit.suggestions import did_you_mean
 
@@ -35,6 +36,10 @@ class Evaluator:
     ``score_type`` says what ``y_score`` holds: ``"probability"`` (checked: in [0, 1], rows
     summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
     ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
+
+    ``keep_predictions=True`` keeps the checked inputs (references, not copies; labels as their
+    positions) for ``result.predictions``, which a tracked run stores as ``predictions.npz``.
+    An evaluator that merges another's state keeps none: it never saw those examples.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class Evaluator:
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
         score_type: str = "probability",
+        keep_predictions: bool = False,
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self.score_type = inputs.check_score_type(score_type)
@@ -97,6 +103,8 @@ class Evaluator:
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
+        # per batch: (y_true, y_pred, whether y_pred was given, y_score, weights)
+        self._kept: Optional[list] = [] if keep_predictions else None
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
@@ -175,6 +183,9 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
+        if self._kept is not None:
+            self._kept.append((batch.y_true, batch.y_pred, y_pred is not None,
+                               None if y_score is None else np.asarray(_unmasked_scores(y_score)), batch.sample_weight))
         return self
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
@@ -224,6 +235,7 @@ class Evaluator:
             self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
         for name in self._raw_needed:
             self._raw[name].extend(other._raw[name])
+        self._kept = None
         return self
 
     # --- shipping between processes ---------------------------------------------------------------
@@ -307,7 +319,16 @@ class Evaluator:
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+            predictions=self._kept_predictions(),
         )
+
+    def _kept_predictions(self) -> Optional[Predictions]:
+        if not self._kept:
+            return None
+        true, pred, given, scores, weights = zip(*self._kept)
+        # y_pred is stored when it was given (a batch given none adds the predictions its scores implied)
+        return Predictions(y_true=_joined(true), labels=self.labels, y_pred=_joined(pred) if any(given) else None,
+                           y_score=_joined(scores), sample_weight=_joined(weights), score_type=self.score_type)
 
     def _available(self, need: str) -> bool:
         if need == "y_score":
@@ -328,6 +349,18 @@ class Evaluator:
                 chunks = self._raw[name]
                 values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         return values
+
+
+def _joined(chunks: tuple) -> Optional[np.ndarray]:
+    """One batch's array as it is (no copy), several batches' concatenated; None when they had none."""
+    if chunks[0] is None:
+        return None
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _unmasked_scores(y_score: Any) -> Any:
+    """Scores already checked: a masked array has no masked entry left, so its data is the array."""
+    return np.ma.getdata(y_score) if isinstance(y_score, np.ma.MaskedArray) else y_score
 
 
 def _was_binary(y_score: Any) -> bool:

@@ -20,7 +20,8 @@ class EvaluationResult:
     maps metric keys to bootstrap ``(low, high)`` confidence intervals (when ``ci`` was asked
     for) and ``gates`` lists each quality gate's outcome (when gates were given). Beyond 1,024
     labels ``confusion_matrix`` is a :class:`toolkit.evaluation.confusion.SparseConfusion` (the
-    occurring cells only; ``toarray()`` gives the dense matrix).
+    occurring cells only; ``toarray()`` gives the dense matrix). ``predictions`` holds the
+    checked inputs when they were kept to be stored with a tracked run (else None).
     """
 
     metrics: dict[str, float]
@@ -31,6 +32,8 @@ class EvaluationResult:
     task: str = "multiclass"
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     gates: list = field(default_factory=list)  # GateResult, one per gate, in the order given
+    # The checked inputs (toolkit.plugin.records.Predictions) when the evaluation keeps them for its trackers.
+    predictions: Any = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
