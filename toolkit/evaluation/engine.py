@@ -114,6 +114,7 @@ class Evaluator:
         self._has_weights: Optional[bool] = None
         self._slices: dict[str, Evaluator] = {}  # slice name -> the evaluator of its examples
         self._slice_pairs: dict[str, tuple] = {}  # slice name -> ((column, value), ...)
+        self._slice_prefixes: dict[str, str] = {}  # tracker key prefix -> slice name (two must not share one)
         self._slice_template: Optional[Evaluator] = None  # an empty slice evaluator, copied per new slice
         self._scalars_only = False  # slice evaluators leave artifacts (curves, tables) to the whole
 
@@ -209,24 +210,26 @@ class Evaluator:
             raise ValueError(f"slices: this evaluator slices by {list(self._slicing.columns)}; give "
                              "slices={column: values} with every batch")
         groups = self._slicing.groups(slices, n)
+        names, prefixes = dict(self._slice_pairs), dict(self._slice_prefixes)
         for _, _, present in groups:  # new slices' names checked before any state changes
             for pairs, _, _ in present:
-                self._check_new_slice(pairs)
+                self._check_new_slice(pairs, names, prefixes)
         return groups
 
-    def _check_new_slice(self, pairs: tuple) -> None:
+    def _check_new_slice(self, pairs: tuple, names: dict, prefixes: dict) -> None:
+        """ValueError when ``pairs`` would share a name or tracker keys with another slice; else noted
+        in ``names`` (name -> pairs) and ``prefixes`` (tracker key prefix -> name)."""
         name = slicing.slice_name(pairs)
-        known = self._slice_pairs.get(name)
+        known = names.get(name)
         if known is not None and known != pairs:
             raise ValueError(f"slice_by: values {known} and {pairs} are both named {name!r}; give each "
                              "slice column values of one kind")
         if known is None:
             prefix = slicing.tracker_prefix(pairs)
-            clash = next((other for other, seen in self._slice_pairs.items()
-                          if slicing.tracker_prefix(seen) == prefix), None)
-            if clash is not None:
-                raise ValueError(f"slice_by: slices {clash!r} and {name!r} would be recorded under the same "
-                                 f"tracker keys {prefix}...; map one of the values to another name")
+            if prefix in prefixes:
+                raise ValueError(f"slice_by: slices {prefixes[prefix]!r} and {name!r} would be recorded under the "
+                                 f"same tracker keys {prefix}...; map one of the values to another name")
+            names[name], prefixes[prefix] = pairs, name
 
     def _slice_evaluator(self, pairs: tuple) -> "Evaluator":
         name = slicing.slice_name(pairs)
@@ -239,6 +242,7 @@ class Evaluator:
                 self._slice_template._scalars_only = True
             child = self._slices[name] = self._slice_template._fresh()
             self._slice_pairs[name] = pairs
+            self._slice_prefixes[slicing.tracker_prefix(pairs)] = name
         return child
 
     def _fresh(self) -> "Evaluator":
@@ -246,7 +250,7 @@ class Evaluator:
         child = copy.copy(self)
         child._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
         child._raw = {name: [] for name in self._raw_needed}
-        child._slices, child._slice_pairs = {}, {}
+        child._slices, child._slice_pairs, child._slice_prefixes = {}, {}, {}
         return child
 
     def _accumulate(self, batch: Batch, raw: dict) -> None:
@@ -311,7 +315,7 @@ class Evaluator:
             self._raw[name].extend(other._raw[name])
         for name, child in getattr(other, "_slices", {}).items():
             pairs = other._slice_pairs[name]
-            self._check_new_slice(pairs)
+            self._check_new_slice(pairs, self._slice_pairs, self._slice_prefixes)
             self._slice_evaluator(pairs).merge(child)
         return self
 
