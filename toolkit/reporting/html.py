@@ -8,7 +8,7 @@ import html
 import math
 from typing import Any, Iterable, Optional, Sequence
 
-from toolkit.reporting import charts
+from toolkit.reporting import charts, slice_table
 from toolkit.reporting.record import RunRecord
 
 # Shown first, in this order, when present; the other scalar metrics follow alphabetically.
@@ -43,6 +43,7 @@ def render(record: RunRecord) -> str:
         _curves(record),
         _thresholds(record),
         _per_class(record),
+        slice_table.render_slice_tables(record),
         _params(record),
         _warnings(record),
     ]
