@@ -105,6 +105,7 @@ def train(
         dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
         epochs=config.epochs, batch_size=config.batch_size,
         data_name=os.path.basename(dataset.name), data_source=dataset.source,
+        validation_slices=dataset.val_slices, cross_slices=config.data.get("cross_slices", False),
     )
 
 
