@@ -195,7 +195,7 @@ class Evaluator:
         self._accumulate(batch, raw)
         for _, order, present in groups:
             # one gather per slicing; each slice's rows are then a contiguous run (views)
-            ordered = _take(batch, raw, order)
+            ordered = _take(batch, {name: raw[name] for name in self._raw_needed if name in raw}, order)
             for pairs, start, stop in present:
                 child = self._slice_evaluator(pairs)
                 child._accumulate(*_take(*ordered, slice(start, stop)))
@@ -451,9 +451,12 @@ class Evaluator:
 
 
 def _take(batch: Batch, raw: dict, index: Any) -> tuple[Batch, dict]:
-    """The rows ``index`` (an order or a slice) of a validated batch and of its raw inputs."""
+    """The rows ``index`` (an order or a slice) of a validated batch and of the raw inputs kept."""
     def rows(array: Any) -> Any:
-        return None if array is None else np.asarray(array)[index]
+        if array is None:
+            return None
+        # np.take gathers rows of a 2-D array several times faster than fancy indexing does
+        return np.asarray(array)[index] if isinstance(index, slice) else np.take(array, index, axis=0)
 
     return (Batch(rows(batch.y_true), rows(batch.y_pred), rows(batch.y_score), rows(batch.sample_weight)),
             {name: rows(value) for name, value in raw.items()})
