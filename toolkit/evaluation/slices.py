@@ -36,6 +36,11 @@ def segment(text: str) -> str:
     return "_" if text in ("", ".", "..") else text
 
 
+def argument(column: str) -> str:
+    """How errors (and sources' role names) call a slice column: ``slice_by['region']``."""
+    return f"slice_by[{column!r}]"
+
+
 def value_text(value: Any) -> str:
     """A slice value as it appears in slice names: ``north``, ``3``, ``True``."""
     return str(value.item() if isinstance(value, np.generic) else value)
@@ -131,9 +136,9 @@ def check_values(values: Any, columns: Sequence[str], n: int) -> dict[str, np.nd
                          + (f"unknown: {unknown} " if unknown else "") + (f"missing: {missing}" if missing else ""))
     arrays = {}
     for column in columns:
-        array = inputs.as_label_array(values[column], f"slice_by[{column!r}]")
+        array = inputs.as_label_array(values[column], argument(column))
         if array.shape[0] != n:
-            raise ValueError(f"slice_by[{column!r}] has {array.shape[0]} values but y_true has {n}")
+            raise ValueError(f"{argument(column)} has {array.shape[0]} values but y_true has {n}")
         arrays[column] = array
     return arrays
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
+from toolkit.evaluation.slices import argument as slice_argument
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.plugin.manager import ToolkitPluginManager
 from toolkit.scale.tables import PathsArgument, Table, open_table, resolve_paths
@@ -83,7 +84,7 @@ def evaluate_files(
                         score_type=score_type, slice_by=slice_by, cross_slices=cross_slices)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
     slice_columns = pipeline.slicing.columns if pipeline.slicing is not None else ()
-    roles.update({_slice_role(name): name for name in slice_columns})
+    roles.update({slice_argument(name): name for name in slice_columns})
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
     tables = [open_table(path) for path in resolve_paths(paths)]
@@ -96,13 +97,10 @@ def evaluate_files(
     return pipeline.finish(evaluator)
 
 
-def _slice_role(name: str) -> str:
-    return f"slice_by[{name!r}]"
-
 
 def _slices(rows: dict[str, np.ndarray], evaluator: Evaluator) -> Optional[dict[str, np.ndarray]]:
     names = evaluator.settings.get("slice_by")
-    return {name: rows[_slice_role(name)] for name in names} if names else None
+    return {name: rows[slice_argument(name)] for name in names} if names else None
 
 
 def _check_roles(y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
+from toolkit.evaluation.slices import argument as slice_argument
 
 ROLES = ("y_true", "y_pred", "y_score", "sample_weight")
 LOCAL_CLUSTER = "local"
@@ -43,7 +44,7 @@ class Collections:
                  slices: Optional[Mapping[str, Any]] = None) -> None:
         self.given = {"y_true": y_true, "y_pred": y_pred, "y_score": y_score, "sample_weight": sample_weight}
         # slice columns travel as one more role each, partitioned like y_true
-        self.given.update({_slice_role(name): values for name, values in (slices or {}).items()})
+        self.given.update({slice_argument(name): values for name, values in (slices or {}).items()})
         self.kind = _collection_kind(self.given)
 
     def labels(self, labels: Optional[Sequence]) -> Sequence:
@@ -181,12 +182,9 @@ def _partition_evaluator(labels: tuple, settings: Mapping[str, Any], part: dict[
     evaluator = Evaluator(labels, **settings)
     names = settings.get("slice_by") or ()
     evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"),
-                     slices={name: part[_slice_role(name)] for name in names} if names else None)
+                     slices={name: part[slice_argument(name)] for name in names} if names else None)
     return evaluator
 
-
-def _slice_role(name: str) -> str:
-    return f"slice_by[{name!r}]"
 
 
 def _in_partition_order(tasks: list, client: Any) -> Iterator[Any]:
