@@ -35,18 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from toolkit import yaml_loader
+from toolkit.importing import ESTIMATOR_SOURCES, import_class  # noqa: F401  (import_class: old home)
 
 TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
             "gates", "experiment", "log_model", "register_as")
 DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape", "slice_by", "cross_slices")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
-# What a config's model.estimator may name: a config is data, and the class it names is imported
-# and called with model.options, so an arbitrary import path would run arbitrary code.
-ESTIMATOR_SOURCES = ("a scikit-learn estimator (sklearn.<module>.<Class>) or a class that an installed plugin "
-                     "registers through the toolkit_register_estimators hook")
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """A validated config; ``model`` keeps the framework's own keys for its plugin to check
@@ -320,23 +315,6 @@ def _estimator(path: Any, plugin_manager: Any, where: str) -> Any:
         return path
     shown = f"; registered: {', '.join(registered)}" if registered else ""
     raise ValueError(f"{where}: model.estimator {path!r} is not allowed: name {ESTIMATOR_SOURCES}{shown}")
-
-
-def import_class(path: str, key: str = "model.estimator") -> type:
-    """The class at the import path ``path`` ("package.module.Class"); a ValueError naming ``key`` if none."""
-    import importlib
-
-    module_name, _, class_name = path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"{key} {path!r}: cannot import {module_name}: {error}") from None
-    found = getattr(module, class_name, None)
-    if not isinstance(found, type):
-        close = difflib.get_close_matches(class_name, [name for name in dir(module) if name[:1].isupper()], n=1)
-        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
-        raise ValueError(f"{key} {path!r}: {module_name} has no class {class_name}{hint}")
-    return found
 
 
 def _names(value: Any, key: str, where: str) -> Optional[list]:

@@ -13,7 +13,7 @@ record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter`` 
 See docs/architecture.md for where each kind of extension goes.
 """
 
-from toolkit.config import ESTIMATOR_SOURCES, import_class
+from toolkit.importing import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
 from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
