@@ -76,3 +76,13 @@ def test_an_evaluator_with_slices_ships_between_processes_and_merges():
     first.update(Y[:900], y_score=SCORES[:900], slices={"region": REGION[:900], "device": DEVICE[:900]})
     second.update(Y[900:], y_score=SCORES[900:], slices={"region": REGION[900:], "device": DEVICE[900:]})
     _same_slices(first.merge(pickle.loads(pickle.dumps(second))).compute())
+
+
+@pytest.mark.slow
+def test_dask_worker_processes_give_the_slices_of_arrays():
+    chunks = 600
+    result = toolkit.evaluate(da.from_array(Y, chunks=chunks), y_score=da.from_array(SCORES, chunks=(chunks, 3)),
+                              slice_by={"region": da.from_array(REGION, chunks=chunks),
+                                        "device": da.from_array(DEVICE, chunks=chunks)},
+                              cross_slices=True, ci=0.9, n_bootstrap=50, seed=3, scheduler="local")
+    _same_slices(result)

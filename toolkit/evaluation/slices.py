@@ -66,10 +66,13 @@ class Slicing:
         for columns in self.slicings:
             codes = [encoded[column][1].reshape(-1) for column in columns]
             dims = [len(encoded[column][0]) for column in columns]
-            combined = codes[0] if len(codes) == 1 else np.ravel_multi_index(codes, dims)
-            present, slice_codes = np.unique(combined, return_inverse=True)
-            order = np.argsort(slice_codes.reshape(-1), kind="stable")
-            bounds = np.concatenate(([0], np.cumsum(np.bincount(slice_codes.reshape(-1), minlength=len(present)))))
+            if len(codes) == 1:  # np.unique's codes: every value present, numbered densely
+                present, slice_codes = np.arange(dims[0]), codes[0]
+            else:  # the crossings present in this batch, numbered densely
+                present, slice_codes = np.unique(np.ravel_multi_index(codes, dims), return_inverse=True)
+                slice_codes = slice_codes.reshape(-1)
+            order = np.argsort(slice_codes, kind="stable")
+            bounds = np.concatenate(([0], np.cumsum(np.bincount(slice_codes, minlength=len(present)))))
             each = np.unravel_index(present, dims) if len(codes) > 1 else (present,)
             slices = []
             for index in range(len(present)):
