@@ -124,9 +124,9 @@ def parse_gate(text: str, metric: Optional[str] = None) -> Gate:
             raise ValueError(f"gates: {text!r}: write 'METRIC OP VALUE for every COLUMN' (or COLUMN,COLUMN "
                              "for a crossing)")
         return _slice_gate(Gate(gate.metric, gate.operator, gate.threshold, gate.relative, every=columns))
-    if metric is None and _SLICE_GATE.match(text):
-        match = _SLICE_GATE.match(text)
-        metric, text = "slice/" + match.group("body"), match.group("condition")
+    sliced = _SLICE_GATE.match(text) if metric is None else None
+    if sliced is not None:
+        metric, text = "slice/" + sliced.group("body"), sliced.group("condition")
     if isinstance(metric, str) and metric.strip().startswith("slice/"):
         body = metric.strip()[len("slice/"):]
         cut = body.find("/", body.rfind("="))
