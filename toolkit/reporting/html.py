@@ -29,7 +29,8 @@ th { background: #f3f5f9; } td.name, th.name { text-align: left; }
 .banner.pass { background: #e5f5eb; } .banner.fail { background: #fbe9e7; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } .charts img { max-width: 100%; border: 1px solid #dfe3ea; }
 .best { background: #fff6d6; font-weight: 600; } .note { color: #5a6475; font-style: italic; }
-figure { margin: 0; } figcaption { color: #5a6475; font-size: 0.85rem; }
+figure { margin: 0; } .charts.compare figure { flex: 0 1 30rem; } .charts.compare img { width: 100%; }
+figcaption { color: #5a6475; font-size: 0.85rem; }
 pre { background: #f6f8fa; border: 1px solid #dfe3ea; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem;
       line-height: 1.2; }
 """
