@@ -239,3 +239,152 @@ def test_report_says_where_the_same_run_is_in_wandb(mlflow_store, wandb_offline,
     assert main(["report", "--latest", "-o", str(page)]) == 0
     run_id = folder.rsplit("-", 1)[-1]
     assert f'data-fact="wandb run">{run_id} {folder}<' in page.read_text(encoding="utf-8")
+
+
+def png_bytes(seed: int) -> bytes:
+    """A small real PNG (as a trainer's grid of sample images would be)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1.5, 1), dpi=40)
+    figure.add_subplot().imshow(np.random.default_rng(seed).random((6, 9)), cmap="gray")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def recorded_training(name: str, quality: float, tmp_path: Path, seed: int) -> str:
+    """A run recorded in MLflow as the trainer records one: train/loss and an evaluation per epoch
+    (steps 1-3), a PNG of sample images and a model summary; returns its run id."""
+    from toolkit.run import Run
+
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 3, 240)
+    noise = rng.dirichlet([1, 1, 1], 240)
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "sample_predictions.png").write_bytes(png_bytes(seed))
+    (folder / "model_summary.txt").write_text(f"Model: {name}\nDense(3) <softmax>\n", encoding="utf-8")
+    with Run(name, {"model": "mlp", "learning_rate": quality / 100, "epochs": 3}, trackers=["mlflow"]) as run:
+        for epoch in (1, 2, 3):
+            weight = quality * epoch / 3
+            scores = (1 - weight) * noise + weight * np.eye(3)[y_true]
+            run.log_metrics({"train/loss": 2.0 - quality * epoch / 3}, step=epoch)
+            run.log_evaluation(toolkit.evaluate(y_true, y_score=scores, labels=[0, 1, 2]), step=epoch)
+        run.log_artifact("sample_predictions", str(folder / "sample_predictions.png"))
+        run.log_artifact("model_summary", str(folder / "model_summary.txt"))
+        return run.links["mlflow"].run_id
+
+
+def test_a_comparison_and_a_single_run_page_with_curves_and_images_render_in_chromium(mlflow_store, tmp_path):
+    import base64
+
+    from toolkit.cli import main
+    from toolkit.reporting import record
+
+    ids = [recorded_training("weak", 0.3, tmp_path, 1), recorded_training("strong", 0.6, tmp_path, 2)]
+    reader = record.open_reader("mlflow")
+    runs = [reader.read_run(run_id) for run_id in ids]
+    page = tmp_path / "compare.html"
+    assert main(["report", ids[0][:7], ids[1][:7], "-o", str(page)]) == 0  # unique prefixes
+    text = page.read_text(encoding="utf-8")
+    assert external_references(text) == [] and "<script" not in text and "@import" not in text
+
+    rendered = render_in_chromium(page, tmp_path, height=4000)
+    dom = rendered.dom
+    assert rendered.requests == []
+    charts = re.findall(r'data-chart="([^"]+)"', dom)
+    assert {"train/loss", "accuracy", "log_loss", "f1_macro"} <= set(charts)
+    assert len(rendered.decoded) == len(charts) + 2 + 2 and set(rendered.decoded) == {"yes"}  # + matrices, samples
+    assert blank_fraction(rendered.screenshot) < 0.95
+    # the params that differ, and only those
+    assert set(re.findall(r'data-param="([^"]+)"', dom)) == {"learning_rate"}
+    for run in runs:
+        assert f'data-run="{run.run_id}" data-param="learning_rate">{run.params["learning_rate"]}<' in dom
+    # final metrics as the reader has them, the best per metric highlighted by its direction
+    weak, strong = runs
+    assert strong.metrics["accuracy"] > weak.metrics["accuracy"] and strong.metrics["log_loss"] < weak.metrics["log_loss"]
+    for key, best in (("accuracy", strong), ("log_loss", strong), ("train/loss", strong), ("f1_macro", strong)):
+        for run in runs:
+            css = ' class="best"' if run is best else ""
+            assert f'<td{css} data-run="{run.run_id}" data-metric="{key}">{run.metrics[key]:.4f}<' in dom, (key, run.run_name)
+    assert 'data-metric="example_count">240<' in dom and "example_count</td>" in dom  # a count: never "best"
+    assert dom.count('class="best"') == len(re.findall(r'higher is better|lower is better', dom))
+    # each run's confusion matrix and logged images, side by side
+    assert len(re.findall(r'alt="confusion matrix of (weak|strong)"', dom)) == 2
+    for run in runs:
+        assert base64.b64encode(run.images["sample_predictions"]).decode("ascii") in dom
+        assert f"Model: {run.run_name}" in dom
+
+    single = tmp_path / "strong.html"
+    assert main(["report", ids[1], "-o", str(single)]) == 0
+    rendered = render_in_chromium(single, tmp_path, height=4000)
+    assert rendered.requests == [] and set(rendered.decoded) == {"yes"}
+    dom = rendered.dom
+    assert "<h2>Learning curves</h2>" in dom and 'data-chart="accuracy"' in dom and 'data-chart="loss"' in dom
+    assert base64.b64encode(strong.images["sample_predictions"]).decode("ascii") in dom
+    assert '<pre data-text="model_summary">Model: strong\nDense(3) &lt;softmax&gt;\n</pre>' in dom
+    assert f'data-metric="accuracy">{strong.metrics["accuracy"]:.4f}<' in dom
+
+
+SGD_CONFIG = """
+run_name: sgd
+seed: 0
+epochs: 3
+batch_size: 64
+data: {name: digits, validation_split: 0.25}
+model:
+  framework: sklearn
+  estimator: sklearn.linear_model.SGDClassifier
+  options: {loss: log_loss, alpha: 0.0001}
+metrics: [accuracy, f1_macro, log_loss]
+trackers: [mlflow]
+"""
+SGD_SWEEP = """
+base: sgd.yaml
+variants:
+  - name: small-alpha
+  - name: large-alpha
+    set: {model.options.alpha: 0.01}
+  - name: longer
+    set: {epochs: 4}
+"""
+
+
+def test_sweep_report_writes_the_comparison_page_of_its_runs(mlflow_store, tmp_path, capsys):
+    from toolkit.cli import main
+    from toolkit.reporting import record
+
+    (tmp_path / "sgd.yaml").write_text(SGD_CONFIG)
+    (tmp_path / "sweep.yaml").write_text(SGD_SWEEP)
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--report", str(tmp_path / "no" / "page.html")]) == 2
+    assert "--report" in capsys.readouterr().err and mlflow_store.runs() == []  # nothing trained
+    page = tmp_path / "sweep.html"
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--report", str(page)]) == 0
+    assert f"report of 3 run(s) -> {page}" in capsys.readouterr().out
+    reader = record.open_reader("mlflow")
+    runs = {run.params["variant"]: reader.read_run(run.run_id) for run in reader.list_runs()}
+    assert sorted(runs) == ["large-alpha", "longer", "small-alpha"]
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and external_references(text) == []
+    differing = {(run_id, key): value for run_id, key, value in
+                 re.findall(r'data-run="(\w+)" data-param="([^"]+)">([^<]*)<', text)}
+    expected = {"variant": {name: name for name in runs},
+                "estimator.alpha": {"small-alpha": "0.0001", "large-alpha": "0.01", "longer": "0.0001"},
+                "epochs": {"small-alpha": "3", "large-alpha": "3", "longer": "4"}}
+    assert differing == {(runs[name].run_id, key): values[name] for key, values in expected.items() for name in runs}
+    for run in runs.values():
+        for key in ("accuracy", "f1_macro", "log_loss"):
+            assert re.search(rf'data-run="{run.run_id}" data-metric="{key}">{run.metrics[key]:.4f}<', text), key
+    best = max(runs.values(), key=lambda run: run.metrics["accuracy"])
+    assert f'<td class="best" data-run="{best.run_id}" data-metric="accuracy">' in text
+    assert len(re.findall(r'alt="confusion matrix of ', text)) == 3 and 'data-chart="accuracy"' in text
+
+
+def test_the_same_run_twice_is_refused(mlflow_store, tmp_path, capsys):
+    from toolkit.cli import main
+
+    run_id = recorded_training("only", 0.5, tmp_path, 3)
+    assert main(["report", run_id, run_id[:6], "-o", str(tmp_path / "twice.html")]) == 2
+    assert "is named twice" in capsys.readouterr().err and not (tmp_path / "twice.html").exists()
