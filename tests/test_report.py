@@ -388,3 +388,16 @@ def test_the_same_run_twice_is_refused(mlflow_store, tmp_path, capsys):
     run_id = recorded_training("only", 0.5, tmp_path, 3)
     assert main(["report", run_id, run_id[:6], "-o", str(tmp_path / "twice.html")]) == 2
     assert "is named twice" in capsys.readouterr().err and not (tmp_path / "twice.html").exists()
+
+
+def test_per_class_rows_and_columns_with_nothing_known_are_left_out():
+    result = toolkit.evaluate(["a", "b", "b", "a", "c"], ["a", "b", "a", "a", "c"], labels=["a", "b", "c", "d"])
+    recorded = record_from_result(result)
+    for label in "abcd":
+        del recorded.metrics[f"recall/{label}"]  # as a reader gives back a run that logged no recall
+    recorded.metrics.update({"precision/d": float("nan"), "f1/d": float("nan")})  # a class nothing is known of
+    section = render(recorded).split("<h2>Per-class metrics</h2>")[1].split("<h2>")[0]
+    assert re.findall(r'<td class="name">(\w)</td>', section) == ["a", "b", "c"]
+    assert re.findall(r"<th[^>]*>(\w+)</th>", section) == ["label", "precision", "f1", "support"]
+    assert f'data-metric="f1/b">{result.metrics["f1/b"]:.4f}<' in section and ">n/a<" not in section
+    assert 'data-metric="support/c">1<' in section

@@ -7,17 +7,15 @@ from typing import Mapping, Optional, Sequence
 
 from toolkit.reporting import charts
 from toolkit.reporting.html import (
-    _number, _scalar_keys, _table, _text, _time, image_figures, is_count, learning_curve_keys, model_summaries,
-    page,
+    _TRAIN_PREFIX, _number, _scalar_keys, _table, _text, _time, image_figures, is_count, learning_curve_keys,
+    model_summaries, page,
 )
 from toolkit.reporting.record import RunRecord
-
-_TRAIN_PREFIX = "train/"
 
 
 def render_comparison(records: Sequence[RunRecord], directions: Optional[Mapping[str, Optional[bool]]] = None) -> str:
     """The comparison page of ``records`` (two or more). ``directions`` maps a metric name to
-    whether higher is better (None: neither; default: the installed metrics' own, see :func:`directions`)."""
+    whether higher is better (None: neither; default: the installed metrics' own, see :func:`metric_directions`)."""
     if len(records) < 2:
         raise ValueError(f"records: a comparison needs two runs or more, got {len(records)}")
     known = dict(metric_directions() if directions is None else directions)

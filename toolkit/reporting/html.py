@@ -259,23 +259,25 @@ def _per_class(record: RunRecord) -> str:
     if not by_label:
         return ""
     order = [label for label in record.labels if label in by_label] + sorted(set(by_label) - set(record.labels))
+    # Noise out: a class with no value but its support, a column with no value at all.
+    order = [label for label in order
+             if not all(_missing(by_label[label].get(name)) for name in _PER_CLASS if name != "support")]
+    columns = [name for name in _PER_CLASS if any(not _missing(by_label[label].get(name)) for label in order)]
     intervals = record.intervals
     rows = []
     for label in order:
-        if all(_missing(by_label[label].get(name)) for name in _PER_CLASS if name != "support"):
-            continue  # nothing known about this class (no metric was computed for it)
         cells = [f"<td class=\"name\">{_text(label)}</td>"]
-        for name in _PER_CLASS:
+        for name in columns:
             key = f"{name}/{label}"
             value = by_label[label].get(name)
             interval = intervals.get(key)
             spread = f" <span class=\"meta\">[{_number(interval[0], 3)}, {_number(interval[1], 3)}]</span>" \
-                if interval and name != "support" else ""
-            cells.append(f"<td data-metric=\"{_text(key)}\">{_number(value, count=name == 'support')}{spread}</td>")
+                if interval and not is_count(name) else ""
+            cells.append(f"<td data-metric=\"{_text(key)}\">{_number(value, count=is_count(name))}{spread}</td>")
         rows.append(("", cells))
     if not rows:
         return ""
-    return "<h2>Per-class metrics</h2>\n" + _table(["label", *_PER_CLASS], rows)
+    return "<h2>Per-class metrics</h2>\n" + _table(["label", *columns], rows)
 
 
 def _params(record: RunRecord) -> str:
