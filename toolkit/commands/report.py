@@ -25,10 +25,10 @@ script and loads nothing: charts and images are inside it."""
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "report", help="write one self-contained HTML report of a recorded run, or one comparing several",
-        description="Read runs back from a tracker and write one HTML file that needs no network. One run: "
-                    "metrics with intervals, gates, learning curves, confusion matrix, curves, threshold "
-                    "table, per-class metrics, sample images, model summary, params. Several runs: one "
-                    "comparison page.",
+        description="Read runs back from a tracker and write one HTML file that needs no network.\n"
+                    "One run: metrics with intervals, gates, learning curves, confusion matrix, curves,\n"
+                    "threshold table, per-class metrics, sample images, model summary, params.\n"
+                    "Several runs: one comparison page.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("run_ids", nargs="*", metavar="RUN_ID",
