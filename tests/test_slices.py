@@ -201,3 +201,16 @@ def test_gates_on_one_slice_and_on_every_slice():
 def test_gates_naming_unknown_slices_fail_before_anything_is_computed(gate, message):
     with pytest.raises(ValueError, match=message):
         toolkit.evaluate(Y, y_score=SCORES, slice_by={"region": REGION}, gates=[gate], baseline={"accuracy": 0.5})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 1.0), st.sampled_from([">=", ">", "<=", "<"]))
+def test_a_gate_for_every_slice_passes_exactly_when_each_slice_gate_passes(threshold, operator):
+    names = [f"region={value}" for value in sorted(set(REGION))]
+    result = toolkit.evaluate(Y, y_score=SCORES, slice_by={"region": REGION},
+                              gates=[f"accuracy {operator} {threshold!r} for every region",
+                                     *[f"slice/{name}/accuracy {operator} {threshold!r}" for name in names]])
+    every, *each = result.gates
+    assert every.passed == all(outcome.passed for outcome in each)
+    values = [outcome.value for outcome in each]
+    assert every.value == (min(values) if operator in (">=", ">") else max(values))
