@@ -92,7 +92,11 @@ def test_a_config_slices_the_validation_set_by_csv_columns_that_are_not_features
     np.testing.assert_array_equal(dataset.x_val, x[held_out].astype("float32"))
     (tmp_path / "config.yaml").write_text(CONFIG.format(path=tmp_path / "table.csv"))
     assert cli.main(["train", str(tmp_path / "config.yaml")]) == 0
-    assert "passed: accuracy >= 0.01 for every region,device" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "passed: accuracy >= 0.01 for every region,device" in out
+    table = out[out.index("slices:"):].splitlines()
+    assert table[1].split() == ["slice", "accuracy", "f1_macro"]  # the metrics the config names
+    assert [line.split()[0] for line in table[2:6]] == ["region=north", "region=south", "device=android", "device=ios"]
 
 
 @pytest.mark.parametrize("change, message", [

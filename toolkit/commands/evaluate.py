@@ -140,7 +140,7 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
         print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
-    _print_slices(result)
+    print_slices(result)
     from toolkit.cli import reported_problems
 
     for warning in result.warnings:
@@ -153,7 +153,7 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
 SLICE_COLUMNS = ("example_count", "accuracy", "f1_macro", "roc_auc", "roc_auc_ovr_macro", "log_loss")
 
 
-def _print_slices(result: Any) -> None:
+def print_slices(result: Any) -> None:
     """One line per slice with the headline metrics; every metric is in --json and the trackers."""
     if not result.slices:
         return

@@ -138,6 +138,9 @@ def print_summary(history: Any) -> None:
     if history.final is not None:
         print(f"{name}: final validation metrics after {len(history.epochs)} epoch(s), {history.seconds:.1f} s")
         print(final_metrics_block(history.final.metrics))
+        from toolkit.commands.evaluate import print_slices
+
+        print_slices(history.final)
     lines = history.run.where_to_look()
     if lines:
         print("where to look:")
