@@ -14,7 +14,7 @@ record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter`` 
 See docs/architecture.md for where each kind of extension goes.
 """
 
-from toolkit.config import ESTIMATOR_SOURCES, import_class
+from toolkit.importing import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
 from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
@@ -33,7 +33,8 @@ from toolkit.plugin.manager import (
 from toolkit.plugin.markers import hookimpl, hookspec
 from toolkit.plugin.records import (
     EVALUATION_FOLDER, FINGERPRINT_TAG, PREDICTIONS_FILE, STEP_FOLDER, Predictions, RunRecord, RunSummary,
-    evaluation_folder_name, latest_evaluation_folder, read_evaluation_folder, read_predictions,
+    evaluation_folder_name, is_readable_logged_file, latest_evaluation_folder, read_evaluation_folder,
+    read_logged_files, read_predictions,
 )
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
@@ -67,7 +68,7 @@ __all__ = [
     "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PREDICTIONS_FILE", "PluginError",
     "Predictions", "RUN_STATUSES",
     "Resamples", "Run", "RunRecord", "RunSummary", "STEP_FOLDER", "confusion_figure", "curves_figure",
-    "evaluation_folder_name", "latest_evaluation_folder",
+    "evaluation_folder_name", "is_readable_logged_file", "latest_evaluation_folder", "read_logged_files",
     "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
     "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",

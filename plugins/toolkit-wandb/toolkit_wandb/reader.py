@@ -15,7 +15,7 @@ import os
 import re
 from typing import Any, Optional
 
-from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder
+from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder, read_logged_files
 
 from toolkit_wandb.offline_run import OfflineRun, read_offline_run
 from toolkit_wandb.tracker import EXIT_CODES
@@ -85,6 +85,10 @@ class WandbReader:
             if evaluation is not None:
                 record.read_evaluation(evaluation)
                 break
+        for folder in folders:  # what log_file copied there, in every folder of the run
+            images, texts = read_logged_files(os.path.join(folder, "files"))
+            record.images.update(images)
+            record.texts.update(texts)
         return record
 
 
