@@ -136,6 +136,7 @@ def test_a_tracker_that_cannot_reopen_a_run_is_refused_by_name(toolkit_tracking,
     completed = _toolkit(["evaluate", "--run", run_id, "--tracker", "tensorboard"], late_plugin)
     assert completed.returncode == 2
     assert "tracker 'tensorboard' cannot reopen a recorded run to add values" in completed.stderr
+    assert "recomputed" not in completed.stdout  # refused before any work
     assert LATE_METRIC not in _only_run("tensorboard").metrics
 
 

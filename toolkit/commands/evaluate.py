@@ -12,8 +12,8 @@ from typing import Any, Optional
 import numpy as np
 
 from toolkit.commands import gating
-from toolkit.errors import UsageError
 from toolkit.commands.prediction_files import read_prediction_files
+from toolkit.errors import UsageError
 from toolkit.evaluation.inputs import SCORE_TYPES
 from toolkit.progress import final_metrics_block
 
@@ -143,7 +143,7 @@ def _run_files(args: argparse.Namespace) -> int:
 _NOT_WITH_RUN = {"y_true": "--y-true", "y_score": "--y-score", "y_pred": "--y-pred", "labels": "--labels",
                  "files": "--files", "sample_weight": "--sample-weight", "run_name": "--run-name", "gates": "--gate",
                  "baseline": "--baseline", "ci": "--ci", "target_precision": "--target-precision",
-                 "target_recall": "--target-recall"}
+                 "target_recall": "--target-recall", "slice_by": "--slice-by", "cross_slices": "--cross-slices"}
 
 
 def _run_recorded(args: argparse.Namespace) -> int:
@@ -162,6 +162,7 @@ def _run_recorded(args: argparse.Namespace) -> int:
     reader = open_reader(args.trackers[0] if args.trackers else None, {"location": args.store} if args.store else None)
     record, predictions = stored_runs.read_with_predictions(reader, args.run_id)
     stored_runs.check_ended(record)
+    tracker = stored_runs.reopener(record)
     result = toolkit.evaluate(**predictions.arguments(), metrics=args.metrics)
     recomputed = clean_metrics(result.metrics, KeyMap())  # the keys a tracker received them under
     mismatched = stored_runs.differing(record.metrics, recomputed)
@@ -179,7 +180,7 @@ def _run_recorded(args: argparse.Namespace) -> int:
     if not new:
         print("nothing new to add", file=sys.stderr if args.json else sys.stdout)
         return 0
-    where = stored_runs.add_values(record, new, stored_runs.evaluation_step(record, recomputed))
+    where = stored_runs.add_values(tracker, record, new, stored_runs.evaluation_step(record, recomputed))
     if not args.json:
         print(f"added {len(new)} metric(s):")
         print(final_metrics_block(new, keys=list(new)))

@@ -57,9 +57,8 @@ def evaluation_step(record: RunRecord, keys: Any) -> int:
     return max(steps) if steps else 0
 
 
-def add_values(record: RunRecord, values: Mapping[str, float], step: int, manager: Any = None) -> str:
-    """Log ``values`` at ``step`` into the ended run ``record`` through its tracker's ``reopen``;
-    its status stays. Returns the tracker's line saying where the run is."""
+def reopener(record: RunRecord, manager: Any = None) -> Any:
+    """A new tracker of ``record``'s kind that can reopen it; UsageError (before any work) when none can."""
     from toolkit.plugin.manager import get_plugin_manager
 
     spec = (manager or get_plugin_manager()).get_trackers().get(record.tracker)
@@ -67,16 +66,19 @@ def add_values(record: RunRecord, values: Mapping[str, float], step: int, manage
     if tracker is None or not callable(getattr(tracker, "reopen", None)):
         raise UsageError(f"--run: tracker {record.tracker!r} cannot reopen a recorded run to add values "
                          "(it has no reopen method); use a tracker that can, such as mlflow or wandb")
+    return tracker
+
+
+def add_values(tracker: Any, record: RunRecord, values: Mapping[str, float], step: int) -> str:
+    """Log ``values`` at ``step`` into the ended run ``record`` through ``tracker.reopen``; its status
+    stays. Returns the tracker's line saying where the run is."""
     tracker.reopen(record.run_id, record.location)
-    status = record.status
     try:
         tracker.log_metrics(dict(values), step)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         tracker.set_tags({REEVALUATION_TAG: f"{stamp}: {', '.join(sorted(values))}"[:500]})
-    except BaseException:
-        tracker.finish(status)
-        raise
-    tracker.finish(status)
+    finally:
+        tracker.finish(record.status)
     return tracker.describe()
 
 
