@@ -96,6 +96,23 @@ def test_a_plugin_installed_after_the_run_adds_its_metric_to_the_mlflow_run(tool
     assert len(_only_run("mlflow").history[LATE_METRIC]) == 1
 
 
+def test_a_trained_run_gets_the_new_metric_at_its_final_evaluation_s_step(toolkit_tracking, late_plugin):
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_digits(return_X_y=True)
+    model = LogisticRegression(max_iter=300)
+    toolkit.Trainer(model, trackers=["mlflow"], progress=False).fit(
+        x[:1200] / 16.0, y[:1200], validation_data=(x[1200:] / 16.0, y[1200:]))
+    before = _only_run("mlflow")
+    completed = _toolkit(["evaluate", "--run", before.run_id, "--tracker", "mlflow"], late_plugin)
+    assert completed.returncode == 0, completed.stderr
+    after = _only_run("mlflow")
+    expected = balanced_accuracy_score(y[1200:], model.predict(x[1200:] / 16.0))
+    assert after.history[LATE_METRIC] == [(1, pytest.approx(expected, abs=1e-12))]  # epoch 1 is step 1
+    assert after.history["accuracy"] == before.history["accuracy"] and after.status == "FINISHED"
+
+
 def test_a_recorded_value_that_recomputes_differently_is_an_error_and_nothing_is_added(
         toolkit_tracking, late_plugin):
     @toolkit.metric(name=LATE_METRIC, higher_is_better=True)
