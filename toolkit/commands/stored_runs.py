@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 from toolkit.errors import UsageError
 from toolkit.plugin.records import PREDICTIONS_FILE, Predictions, RunRecord
@@ -88,17 +88,3 @@ def check_ended(record: RunRecord, argument: str = "--run") -> None:
         raise UsageError(f"{argument}: run {record.run_id} is {record.status}; let it end (or `toolkit recover` "
                          "a dead run's journal) before adding values to it")
 
-
-def decoded_scores(predictions: Predictions) -> Optional[Any]:
-    """The stored scores as probabilities (logits through sigmoid/softmax, the shape kept); None
-    for none or for decision margins, which are no probabilities."""
-    import numpy as np
-
-    from toolkit.evaluation.inputs import check_scores
-
-    if predictions.y_score is None or predictions.score_type == "decision":
-        return None
-    if predictions.score_type == "probability":
-        return predictions.y_score
-    table = check_scores(predictions.y_score, predictions.example_count, predictions.labels, "logits")
-    return table[:, 1] if np.ndim(predictions.y_score) == 1 or np.shape(predictions.y_score)[1] == 1 else table

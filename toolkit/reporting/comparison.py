@@ -1,5 +1,6 @@
 """One self-contained HTML page comparing runs: overlaid learning curves, the params that differ,
-final metrics with the best marked, confusion matrices and logged images side by side."""
+final metrics with the best marked, a paired test of each run against the first, confusion
+matrices and logged images side by side."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from toolkit.reporting.html import (
     _TRAIN_PREFIX, _number, _scalar_keys, _table, _text, _time, image_figures, is_count, learning_curve_keys,
     model_summaries, page,
 )
+from toolkit.reporting.paired import paired_section
 from toolkit.reporting.record import RunRecord
 
 
@@ -166,6 +168,7 @@ SECTIONS = (
     _header,
     _params,
     _final_metrics,
+    paired_section,
     _learning_curves,
     _confusion_matrices,
     _samples,
