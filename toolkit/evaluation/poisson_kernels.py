@@ -1,0 +1,55 @@
+"""Compiled (numba) drawing of Poisson bootstrap weights: the same arithmetic as the numpy path of
+:mod:`toolkit.evaluation.poisson`, several times faster. Imported only when numba is installed
+and a block of weights is large enough to repay importing it; compiled code is cached on disk."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_LOW_HALF = np.uint64(0xFFFFFFFF)
+# Below this many rows one thread does the block: starting threads costs more than it saves.
+_PARALLEL_MIN_ROWS = 65_536
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _poisson(draw, table, thresholds):
+    value = table[draw >> np.uint64(16)]
+    if value != 255:
+        return value
+    found = 0
+    while found < thresholds.shape[0] and thresholds[found] <= draw:  # rare: a threshold's own bucket
+        found += 1
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _draw_rows(keys, start, first_row, last_row, table, thresholds, out):
+    for row in range(first_row, last_row):
+        base = np.uint64(start + row) * _GOLDEN
+        for pair in range(keys.shape[0]):
+            z = base + keys[pair]
+            z = (z ^ (z >> np.uint64(30))) * _MIX_1
+            z = (z ^ (z >> np.uint64(27))) * _MIX_2
+            z = z ^ (z >> np.uint64(31))
+            out[row, 2 * pair] = _poisson(z & _LOW_HALF, table, thresholds)
+            out[row, 2 * pair + 1] = _poisson(z >> np.uint64(32), table, thresholds)
+
+
+def draw_weights(keys: np.ndarray, start: int, n: int, table: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """(n, 2 * len(keys)) uint8 weights of positions ``start .. start + n``, rows split over threads."""
+    out = np.empty((n, 2 * keys.size), dtype=np.uint8)
+    workers = min(os.cpu_count() or 1, max(1, n // _PARALLEL_MIN_ROWS))
+    bounds = np.linspace(0, n, workers + 1).astype(np.int64)
+    if workers == 1:
+        _draw_rows(keys, start, 0, n, table, thresholds, out)
+        return out
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda part: _draw_rows(keys, start, bounds[part], bounds[part + 1], table, thresholds, out),
+                      range(workers)))
+    return out
