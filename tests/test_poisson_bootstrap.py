@@ -12,7 +12,8 @@ import pytest
 from scipy import stats
 
 import toolkit
-from toolkit.evaluation.poisson import _THRESHOLDS, cell_counts, poisson_from_uniform, resample_weights
+from toolkit.evaluation import poisson
+from toolkit.evaluation.poisson import _THRESHOLDS, cell_counts, poisson_from_uniform, resample_weights, weights_block
 
 LABELS = [0, 1, 2]
 
@@ -42,6 +43,21 @@ def test_inversion_by_table_equals_the_direct_search_at_every_threshold():
 def test_a_stream_entered_at_any_position_gives_the_same_weights(start):
     whole = resample_weights(5, 3, 0, start + 50)
     np.testing.assert_array_equal(resample_weights(5, 3, start, 50), whole[start:])
+
+
+@pytest.mark.parametrize("first, count", [(0, 9), (3, 5), (4, 1), (7, 2)])
+def test_any_block_of_positions_and_resamples_is_the_same_part_of_the_whole(first, count):
+    whole = weights_block(8, 0, 700, 0, 12)
+    np.testing.assert_array_equal(weights_block(8, 123, 400, first, count), whole[123:523, first:first + count])
+    np.testing.assert_array_equal(whole[:, 3], resample_weights(8, 3, 0, 700))
+
+
+def test_the_compiled_kernel_draws_the_numpy_weights_bit_for_bit():
+    pytest.importorskip("numba")
+    for seed, start, first, count in ((0, 0, 0, 32), (2**62 + 5, 10**12, 7, 5)):
+        compiled = weights_block(seed, start, 70_000, first, count, compiled=True)  # several threads
+        np.testing.assert_array_equal(compiled, weights_block(seed, start, 70_000, first, count))
+    assert poisson.compiled_for(poisson.COMPILED_MIN_WEIGHTS) and not poisson.compiled_for(1000)
 
 
 def test_cell_counts_depend_only_on_the_counts_and_the_seed():
