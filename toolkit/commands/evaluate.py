@@ -12,6 +12,7 @@ import numpy as np
 
 from toolkit.commands import gating
 from toolkit.commands.prediction_files import read_prediction_files
+from toolkit.evaluation.bootstrap import METHODS as BOOTSTRAP_METHODS
 from toolkit.evaluation.inputs import SCORE_TYPES
 from toolkit.progress import final_metrics_block
 
@@ -47,6 +48,9 @@ def add_parser(subparsers: Any) -> None:
                        help="exact AUROC, keeping every score in memory (default: binned AUROC, bounded memory)")
     files.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch (default 262144)")
     gating.add_arguments(parser)
+    parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS, metavar="METHOD",
+                        help="how --ci resamples are drawn: poisson (the default with --files: the same "
+                             "intervals for any --batch-rows) or multinomial (the default otherwise)")
     parser.set_defaults(run=run)
 
 
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         params={argument: os.path.basename(path) for argument, path in
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        bootstrap=args.bootstrap, threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
     )
     return _print_result(args, result, len(y_true))
 
@@ -92,7 +96,8 @@ def _run_files(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        bootstrap=args.bootstrap or "poisson", threshold_targets=gating.threshold_targets(args),
+        score_type=args.score_type,
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
 
@@ -114,7 +119,8 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
     print(f"{examples} examples, {len(result.labels)} labels ({result.task})")
     print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
     if result.intervals:
-        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
+        method = args.bootstrap or ("poisson" if args.files else "multinomial")
+        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} {method} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
     from toolkit.cli import reported_problems
