@@ -130,7 +130,9 @@ def resampled_values(
     ``method="poisson"``: each example's weight in each resample is Poisson(1), a function of
     ``seed`` (an integer), the resample and the example's position only (see
     :mod:`toolkit.evaluation.poisson`), so the same data split into any batches or partitions
-    gives the same intervals.
+    gives the same intervals. Weighted counts without each example's weight (exact=False) are
+    resampled from ``poisson_cells``: (R, K * K) cell sums and (R,) example counts folded batch by
+    batch (:mod:`toolkit.evaluation.poisson_sums`).
     """
     poisson = method == "poisson"
     if poisson:
@@ -145,7 +147,7 @@ def resampled_values(
     confusion_specs, example_specs = [], []
     for spec in scalar:
         if set(spec.needs) <= _CONFUSION_NEEDS:
-            if confusion_weighted and weighted is None:
+            if confusion_weighted and weighted is None and values.get("poisson_cells") is None:
                 notes.append(f"{spec.name}: no confidence interval: weighted counts are resampled from "
                              "each example's weight, which exact=False does not keep")
             else:
@@ -161,7 +163,11 @@ def resampled_values(
                          "(not kept in this evaluation, or not per-example data)")
     draws: list[dict[str, list[np.ndarray]]] = [{} for _ in models]
 
-    if confusion_specs and weighted is None:
+    if confusion_specs and confusion_weighted and weighted is None:  # Poisson sums folded batch by batch
+        cells, examples = values["poisson_cells"]
+        k = np.asarray(values["confusion"]).shape[0]
+        _run_on_confusions(confusion_specs, values, cells.reshape(-1, k, k), examples, draws[0], chosen)
+    elif confusion_specs and weighted is None:
         joint = np.asarray(values["confusion"] if joint_confusion is None else joint_confusion)
         total = int(joint.sum())
         cells = (cell_counts(seed, joint, n_bootstrap) if poisson

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.evaluation import bootstrap as resampling, inputs
+from toolkit.evaluation import poisson_sums
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import (
@@ -50,6 +51,7 @@ class Evaluator:
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
         score_type: str = "probability",
+        first_position: Optional[int] = 0,
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self.score_type = inputs.check_score_type(score_type)
@@ -97,6 +99,10 @@ class Evaluator:
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
+        # exact=False, Poisson: weighted counts are resampled batch by batch in O(R K^2), not from kept examples
+        self._poisson_sums = (poisson_sums.PoissonSums(seed, n_bootstrap, len(self.labels), first_position)
+                              if ci is not None and bootstrap == "poisson" and not self._exact
+                              and poisson_sums.fits(n_bootstrap, len(self.labels)) else None)
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
@@ -153,8 +159,9 @@ class Evaluator:
         return list(self._selected if self._selected is not None else self._defaults)
 
     def spawn(self) -> "Evaluator":
-        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back."""
-        return Evaluator(self.labels, plugin_manager=self._manager, **self.settings)
+        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back;
+        its examples' positions (for the Poisson bootstrap) are set when it is merged."""
+        return Evaluator(self.labels, plugin_manager=self._manager, first_position=None, **self.settings)
 
     # --- accumulating -----------------------------------------------------------------------------
 
@@ -175,6 +182,8 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
+        if self._poisson_sums is not None and batch.sample_weight is not None:
+            self._poisson_sums.add(batch.y_true * len(self.labels) + batch.y_pred, batch.sample_weight)
         return self
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
@@ -224,6 +233,8 @@ class Evaluator:
             self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
         for name in self._raw_needed:
             self._raw[name].extend(other._raw[name])
+        if self._poisson_sums is not None:
+            self._poisson_sums.merge(other._poisson_sums)
         return self
 
     # --- shipping between processes ---------------------------------------------------------------
@@ -298,8 +309,10 @@ class Evaluator:
             scalar = [spec for spec in specs if spec.kind == "scalar"]
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
+            sums = self._poisson_sums
+            resampled = {"poisson_cells": sums.resampled()} if sums is not None and self._has_weights else {}
             intervals = resampling.bootstrap_intervals(
-                scalar, {**values, **self._values(extra - set(values))},
+                scalar, {**values, **self._values(extra - set(values)), **resampled},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
                 params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
                 method=self.bootstrap,
