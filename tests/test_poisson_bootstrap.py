@@ -189,3 +189,70 @@ def test_95_percent_poisson_intervals_cover_the_true_value_about_95_percent_of_t
     coverage = {name: hits / datasets for name, hits in covered.items()}
     # 500 datasets: the standard error of a 95% coverage is about 1 point
     assert all(0.90 <= value <= 0.99 for value in coverage.values()), coverage
+
+
+def _assert_close_intervals(result, expected, keys):
+    # weighted counts are summed in another order batch by batch: equal to within rounding
+    for key in keys:
+        np.testing.assert_allclose(result.intervals[key], expected.intervals[key], rtol=1e-12, atol=1e-12, err_msg=key)
+
+
+def _count_keys(result):
+    return [key for key in result.intervals if not key.startswith(("roc_auc", "log_loss"))]
+
+
+def test_bounded_files_resample_weighted_counts_batch_by_batch(tmp_path):
+    y_true, scores, weights = _problem(3000, seed=13, weighted=True)
+    frame = pd.DataFrame(scores, columns=["p0", "p1", "p2"]).assign(label=y_true, weight=weights)
+    frame[:1300].to_parquet(tmp_path / "part-0.parquet")
+    frame[1300:].to_parquet(tmp_path / "part-1.parquet")
+    options = dict(labels=LABELS, ci=0.95, n_bootstrap=100, seed=21)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, bootstrap="poisson", **options)
+    keys = _count_keys(expected)
+    assert "f1_macro" in keys and "support/1" in keys
+    for batch_rows in (128, 1000, 4000):
+        result = toolkit.evaluate_files(str(tmp_path / "part-*.parquet"), y_true="label", y_score="p*",
+                                        sample_weight="weight", batch_rows=batch_rows, **options)
+        assert not any(note.startswith(tuple(f"{key}: no confidence" for key in keys)) for note in result.warnings)
+        _assert_close_intervals(result, expected, keys)
+
+
+def test_bounded_dask_resamples_weighted_counts_in_any_partitioning():
+    import dask.array as da
+
+    y_true, scores, weights = _problem(2500, seed=14, weighted=True)
+    options = dict(labels=LABELS, ci=0.9, n_bootstrap=80, seed=22)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, bootstrap="poisson", **options)
+    for chunks in (300, 1250):
+        result = toolkit.evaluate(da.from_array(y_true, chunks=chunks), y_score=da.from_array(scores, chunks=(chunks, 3)),
+                                  sample_weight=da.from_array(weights, chunks=chunks), exact=False, **options)
+        _assert_close_intervals(result, expected, _count_keys(expected))
+
+
+def test_bounded_state_does_not_grow_with_the_examples():
+    y_true, scores, weights = _problem(20_000, seed=15, weighted=True)
+    evaluator = toolkit.Evaluator(labels=LABELS, exact=False, ci=0.9, n_bootstrap=50, seed=3, bootstrap="poisson")
+    sizes = []
+    for start in range(0, 20_000, 1000):
+        part = slice(start, start + 1000)
+        evaluator.update(y_true[part], y_score=scores[part], sample_weight=weights[part])
+        sizes.append(len(pickle.dumps(evaluator)))
+    sums = evaluator._poisson_sums
+    assert not sums.pending and sums.cells.shape == (50, 9) and sums.count == 20_000
+    assert max(sizes) - min(sizes) < 1000, sizes  # fixed-size states: no per-example data kept
+
+
+def test_spawned_parts_merge_in_order_and_misplaced_parts_are_refused():
+    y_true, scores, weights = _problem(1500, seed=16, weighted=True)
+    options = dict(labels=LABELS, exact=False, ci=0.9, n_bootstrap=60, seed=5, bootstrap="poisson")
+    root = toolkit.Evaluator(**options)
+    root.update(y_true[:500], y_score=scores[:500], sample_weight=weights[:500])
+    left, right = root.spawn(), root.spawn()
+    left.update(y_true[500:1000], y_score=scores[500:1000], sample_weight=weights[500:1000])
+    right.update(y_true[1000:], y_score=scores[1000:], sample_weight=weights[1000:])
+    result = root.merge(left.merge(right)).compute()
+    whole = toolkit.Evaluator(**options).update(y_true, y_score=scores, sample_weight=weights).compute()
+    _assert_close_intervals(result, whole, _count_keys(whole))
+    misplaced = toolkit.Evaluator(**options).update(y_true[:10], y_score=scores[:10], sample_weight=weights[:10])
+    with pytest.raises(ValueError, match="placed at position 0 .* come at position 1500"):
+        root.merge(misplaced)
