@@ -63,8 +63,9 @@ def evaluate_files(
         default from the Poisson bootstrap: with the same seed, the same intervals whatever
         ``batch_rows`` or the split of rows into files (and the same as ``toolkit.evaluate(...,
         bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
-        metrics of unweighted confusion counts get intervals; those that need every example
-        (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
+        metrics of confusion counts get intervals (weighted counts summed per resample batch by
+        batch); those that need every example (AUROC, log loss) get a note instead, unless
+        ``exact=True``.
     The other arguments (``score_type`` among them) are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
     since the threshold analysis keeps every score. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
