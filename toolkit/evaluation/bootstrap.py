@@ -132,7 +132,8 @@ def resampled_values(
     :mod:`toolkit.evaluation.poisson`), so the same data split into any batches or partitions
     gives the same intervals. Weighted counts without each example's weight (exact=False) are
     resampled from ``poisson_cells``: (R, K * K) cell sums and (R,) example counts folded batch by
-    batch (:mod:`toolkit.evaluation.poisson_sums`).
+    batch (:mod:`toolkit.evaluation.poisson_sums`), and statistics that declare per-example terms
+    (log loss's) from ``poisson_states``, each statistic's state in each resample.
     """
     poisson = method == "poisson"
     if poisson:
@@ -144,7 +145,7 @@ def resampled_values(
     scalar = [spec for spec in specs if spec.kind == "scalar"]
     weighted = values.get("weighted_cells")
     confusion_weighted = getattr(values.get("confusion"), "dtype", np.dtype(int)).kind == "f"
-    confusion_specs, example_specs = [], []
+    confusion_specs, example_specs, state_specs = [], [], []
     for spec in scalar:
         if set(spec.needs) <= _CONFUSION_NEEDS:
             if confusion_weighted and weighted is None and values.get("poisson_cells") is None:
@@ -156,6 +157,8 @@ def resampled_values(
             example_specs.append((spec, True))  # its vectorised resample function
         elif set(spec.needs) <= _RESAMPLABLE and _given(values, spec.needs):
             example_specs.append((spec, False))  # compute on each resampled copy
+        elif set(spec.needs) - {"labels"} <= set(values.get("poisson_states") or ()):
+            state_specs.append(spec)  # statistics resampled batch by batch from their terms
         else:
             wanted = _resample_needs(spec) if spec.resample is not None else spec.needs
             missing = sorted(need for need in wanted if values.get(need) is None or need not in _RESAMPLABLE)
@@ -173,6 +176,8 @@ def resampled_values(
         cells = (cell_counts(seed, joint, n_bootstrap) if poisson
                  else rng.multinomial(total, joint.ravel() / total, size=n_bootstrap).reshape((n_bootstrap,) + joint.shape))
         _confusions_of_models(confusion_specs, models, cells, draws, chosen)
+    if state_specs:
+        _run_on_states(state_specs, values, values["poisson_states"], draws[0], chosen)
     if example_specs or (confusion_specs and weighted is not None):
         n = _example_count(values, [spec for spec, _ in example_specs])
         chunks = (weight_chunks(seed, n, n_bootstrap, CHUNK_CELLS) if poisson
@@ -240,6 +245,21 @@ def _run_on_confusions(specs, values, confusions: np.ndarray, counts: np.ndarray
                 outcome = _safe(spec.compute, {**{need: resampled[need] for need in spec.needs},
                                                **chosen[spec.name]})
                 for key, value in _as_mapping(spec.name, outcome).items():
+                    collected.setdefault(key, []).append(value)
+        for key, series in collected.items():
+            draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))
+
+
+def _run_on_states(specs, values, states: Mapping[str, list], draws, chosen) -> None:
+    """Each metric on each resample's statistics (a list of R states per statistic)."""
+    n_bootstrap = len(next(iter(states.values())))
+    for spec in specs:
+        collected: dict[str, list[float]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for r in range(n_bootstrap):
+                arguments = {need: values.get("labels") if need == "labels" else states[need][r] for need in spec.needs}
+                for key, value in _as_mapping(spec.name, _safe(spec.compute, {**arguments, **chosen[spec.name]})).items():
                     collected.setdefault(key, []).append(value)
         for key, series in collected.items():
             draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))

@@ -100,9 +100,13 @@ class Evaluator:
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
         # exact=False, Poisson: weighted counts are resampled batch by batch in O(R K^2), not from kept examples
-        self._poisson_sums = (poisson_sums.PoissonSums(seed, n_bootstrap, len(self.labels), first_position)
-                              if ci is not None and bootstrap == "poisson" and not self._exact
-                              and poisson_sums.fits(n_bootstrap, len(self.labels)) else None)
+        # (and statistics that declare per-example terms: log loss's)
+        self._poisson_sums = (poisson_sums.PoissonSums(
+            seed, n_bootstrap, len(self.labels), first_position,
+            terms={name: (self._statistic_specs[name].terms, self._statistic_specs[name].requires)
+                   for name in self._statistics if self._statistic_specs[name].terms is not None},
+        ) if ci is not None and bootstrap == "poisson" and not self._exact
+            and poisson_sums.fits(n_bootstrap, len(self.labels)) else None)
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
@@ -182,8 +186,8 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
-        if self._poisson_sums is not None and batch.sample_weight is not None:
-            self._poisson_sums.add(batch.y_true * len(self.labels) + batch.y_pred, batch.sample_weight)
+        if self._poisson_sums is not None:
+            self._poisson_sums.add(batch)
         return self
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
@@ -309,8 +313,13 @@ class Evaluator:
             scalar = [spec for spec in specs if spec.kind == "scalar"]
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
-            sums = self._poisson_sums
-            resampled = {"poisson_cells": sums.resampled()} if sums is not None and self._has_weights else {}
+            resampled = {}
+            if self._poisson_sums is not None:
+                sums = self._poisson_sums.resampled()
+                if sums.cells is not None:
+                    resampled["poisson_cells"] = (sums.cells, sums.examples)
+                resampled["poisson_states"] = sums.states(
+                    {name: self._statistic_specs[name].from_sums for name in sums.sums})
             intervals = resampling.bootstrap_intervals(
                 scalar, {**values, **self._values(extra - set(values)), **resampled},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,

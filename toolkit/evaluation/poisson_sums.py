@@ -1,9 +1,10 @@
-"""Bounded-memory Poisson bootstrap of weighted confusion counts: per-resample cell sums, batch by batch.
+"""Bounded-memory Poisson bootstrap of weighted counts and of statistics that are sums of
+per-example terms (``StatisticSpec.terms``, log loss's): per-resample sums, batch by batch.
 
 Under the Poisson bootstrap an example's weight in resample ``r`` depends only on the seed, ``r``
 and its position (:mod:`toolkit.evaluation.poisson`), so each resample's weighted confusion
-matrix, sum of count x sample weight per cell, can be added up as batches arrive: O(R K^2)
-memory, however many examples. A batch is folded in once its first example's global position
+matrix (sum of count x sample weight per cell) and each such statistic's sums can be added up
+as batches arrive: O(R (K^2 + m)) memory, however many examples. A batch is folded in once its first example's global position
 is known: at once in an evaluator whose position is known (the pipeline's, at 0), or, in a
 partition's evaluator, when it is merged in order into one that knows where it ends. Until
 then a partition keeps its examples' cells and weights, which it holds anyway as its input.
@@ -11,11 +12,12 @@ then a partition keeps its examples' cells and weights, which it holds anyway as
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
 from toolkit.evaluation.poisson import chunk_width, compiled_for, weights_block
+from toolkit.plugin.types import Batch
 
 # Each fold draws about this many weights at a time (one byte each, eight as float64).
 _FOLD_CELLS = 8_000_000
@@ -29,23 +31,36 @@ def fits(n_bootstrap: int, n_labels: int) -> bool:
 
 
 class PoissonSums:
-    """Each resample's weighted confusion cells (R, K * K) and example count (R,), folded from
-    batches at their global positions; ``start`` None until this evaluator's position is known."""
+    """Each resample's weighted confusion cells (R, K * K), example count (R,) and sums of each
+    statistic's terms (R, m), folded from batches at their global positions; ``start`` is None
+    until this evaluator's position is known. ``terms`` maps a statistic's name to its ``terms``
+    function and the inputs it requires."""
 
-    def __init__(self, seed: int, n_bootstrap: int, n_labels: int, start: Optional[int] = 0) -> None:
+    def __init__(self, seed: int, n_bootstrap: int, n_labels: int, start: Optional[int] = 0,
+                 terms: Optional[Mapping[str, tuple[Callable[[Batch], Any], tuple]]] = None) -> None:
         self.seed, self.n_bootstrap, self.n_labels = seed, n_bootstrap, n_labels
         self.start, self.count = start, 0
-        self._cells: Optional[np.ndarray] = None  # made on the first fold: partitions ship without it
-        self._examples: Optional[np.ndarray] = None
-        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.terms_of = dict(terms or {})
+        # made on the first fold, so that partitions' evaluators ship without them
+        self.cells: Optional[np.ndarray] = None
+        self.examples = None
+        self.sums: dict[str, np.ndarray] = {}
+        self.pending: list[tuple[int, Optional[np.ndarray], Optional[np.ndarray], dict]] = []
 
-    def add(self, cells: np.ndarray, weights: np.ndarray) -> None:
-        """One batch: each example's cell (true * K + predicted) and sample weight."""
+    def add(self, batch: Batch) -> None:
+        """One batch: each example's cell (when weighted) and each statistic's terms."""
+        cells = None if batch.sample_weight is None else batch.y_true * self.n_labels + batch.y_pred
+        terms = {name: np.asarray(function(batch), dtype=np.float64)
+                 for name, (function, requires) in self.terms_of.items()
+                 if all(getattr(batch, need) is not None for need in requires)}
+        self._add(len(batch), cells, batch.sample_weight, terms)
+
+    def _add(self, n: int, cells, weights, terms: dict) -> None:
         if self.start is None:
-            self.pending.append((cells, weights))
+            self.pending.append((n, cells, weights, terms))
         else:
-            self._fold(self.start + self.count, cells, weights)
-        self.count += cells.shape[0]
+            self._fold(self.start + self.count, n, cells, weights, terms)
+        self.count += n
 
     def merge(self, other: "PoissonSums") -> None:
         """Add ``other``'s examples, which come right after this one's."""
@@ -57,51 +72,61 @@ class PoissonSums:
                 f"cannot merge: the other evaluator's examples were placed at position {other.start} for the "
                 f"Poisson bootstrap, but they come at {where}; make the evaluators of later parts with "
                 "evaluator.spawn(), which places their examples when they are merged in order")
-        if other.start is not None:
-            cells, examples = other.resampled()
-            self.cells += cells
-            self.examples += examples
-        else:
-            for cells, weights in other.pending:
-                self.add(cells, weights)
+        if other.start is None:
+            for part in other.pending:
+                self._add(*part)
             return
+        if other.cells is not None:
+            self._cells_made()
+            self.cells += other.cells
+            self.examples += other.examples
+        for name, sums in other.sums.items():
+            self.sums[name] = self.sums[name] + sums if name in self.sums else sums.copy()
         self.count += other.count
 
-    @property
-    def cells(self) -> np.ndarray:
-        if self._cells is None:
-            self._cells = np.zeros((self.n_bootstrap, self.n_labels * self.n_labels))
-        return self._cells
+    def states(self, from_sums: Mapping[str, Callable[[np.ndarray], Any]]) -> dict[str, list]:
+        """Each statistic's state in each resample, from its sums."""
+        sums = self.resampled().sums
+        return {name: [from_sums[name](row) for row in sums[name]] for name in sums}
 
-    @property
-    def examples(self) -> np.ndarray:
-        if self._examples is None:
-            self._examples = np.zeros(self.n_bootstrap, dtype=np.int64)
-        return self._examples
-
-    def resampled(self) -> tuple[np.ndarray, np.ndarray]:
-        """(R, K * K) cell sums and (R,) example counts of every example given; examples whose
-        position is still open count from position 0 (this evaluator is then the first part)."""
+    def resampled(self) -> "PoissonSums":
+        """These sums with every example folded in; examples whose position is still open count
+        from position 0 (this evaluator is then the first part)."""
         if not self.pending:
-            return self.cells, self.examples
-        whole = PoissonSums(self.seed, self.n_bootstrap, self.n_labels, start=0)
-        for cells, weights in self.pending:
-            whole.add(cells, weights)
-        return whole.cells, whole.examples
+            return self
+        whole = PoissonSums(self.seed, self.n_bootstrap, self.n_labels, start=0, terms=self.terms_of)
+        for part in self.pending:
+            whole._add(*part)
+        return whole
 
-    def _fold(self, position: int, cells: np.ndarray, weights: np.ndarray) -> None:
-        n = cells.shape[0]
-        if n == 0:
+    def _cells_made(self) -> None:
+        if self.cells is None:
+            self.cells = np.zeros((self.n_bootstrap, self.n_labels * self.n_labels))
+            self.examples = np.zeros(self.n_bootstrap, dtype=np.int64)
+
+    def _fold(self, position: int, n: int, cells, weights, terms: dict) -> None:
+        if n == 0 or (cells is None and not terms):  # unweighted counts are drawn from the final matrix
             return
-        order = np.argsort(cells, kind="stable")  # examples grouped by cell: one reduceat per chunk
-        sorted_cells = cells[order]
-        starts = np.flatnonzero(np.concatenate(([True], sorted_cells[1:] != sorted_cells[:-1])))
-        present = sorted_cells[starts]
+        if cells is not None:
+            self._cells_made()
+            order = np.argsort(cells, kind="stable")  # examples grouped by cell: one reduceat per chunk
+            sorted_cells = cells[order]
+            starts = np.flatnonzero(np.concatenate(([True], sorted_cells[1:] != sorted_cells[:-1])))
+            present = sorted_cells[starts]
+        weighted_terms = {name: values if weights is None else values * weights[:, None]
+                          for name, values in terms.items()}
+        for name, values in weighted_terms.items():
+            if name not in self.sums:
+                self.sums[name] = np.zeros((self.n_bootstrap, values.shape[1]))
         compiled = compiled_for(n * self.n_bootstrap)
         width = chunk_width(n, self.n_bootstrap, _FOLD_CELLS)
         for first in range(0, self.n_bootstrap, width):
             count = min(width, self.n_bootstrap - first)
             drawn = weights_block(self.seed, position, n, first, count, compiled)
-            self.examples[first:first + count] += drawn.sum(axis=0, dtype=np.int64)
-            mass = np.take(drawn, order, axis=0) * weights[order][:, None]
-            self.cells[first:first + count, present] += np.add.reduceat(mass, starts, axis=0).T
+            for name, values in weighted_terms.items():
+                self.sums[name][first:first + count] += (values.T @ drawn).T
+            if cells is not None:
+                self.examples[first:first + count] += drawn.sum(axis=0, dtype=np.int64)
+                mass = np.take(drawn, order, axis=0) * weights[order][:, None]
+                self.cells[first:first + count, present] += np.add.reduceat(mass, starts, axis=0).T
+
