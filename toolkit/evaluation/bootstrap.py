@@ -32,11 +32,11 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from toolkit.evaluation.poisson import cell_counts, check_seed, weight_chunks
+from toolkit.evaluation.poisson import cell_counts, check_seed, chunk_width, weight_chunks
 from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
-# Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
-# indices behind it are drawn about DRAW_CELLS at a time.
+# Each chunk's (N, R) count matrix holds about this many counts (one byte each; R >= 16 however
+# large N is, see poisson.chunk_width), and the indices behind it are drawn about DRAW_CELLS at a time.
 CHUNK_CELLS = 32_000_000
 DRAW_CELLS = 1_000_000
 _CONFUSION_NEEDS = {"confusion", "labels", "count"}
@@ -283,7 +283,7 @@ def _count_chunks(n: int, n_bootstrap: int, rng: np.random.Generator):
     in a resample has probability below 1e-500 at any N; int32 takes over if it happens) makes
     those gathers four times cheaper than int32.
     """
-    chunk = max(1, min(n_bootstrap, CHUNK_CELLS // max(n, 1)))
+    chunk = chunk_width(n, n_bootstrap, CHUNK_CELLS)
     # the indices are drawn and counted a few resamples at a time, so the scratch arrays stay in cache
     group = max(1, min(chunk, DRAW_CELLS // max(n, 1)))
     done = 0
