@@ -111,8 +111,14 @@ class Evaluator:
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
             return None, []
-        chosen, notes = with_defaults(metric_choices(metrics), self._metric_specs, self._statistic_specs,
-                                      self.task, exact=self._exact)
+        named = metric_choices(metrics)
+        chosen, notes = with_defaults(named, self._metric_specs, self._statistic_specs, self.task, exact=self._exact)
+        if self.score_type == "decision":  # "default" means what metrics=None computes for margins
+            from_default = [name for name in chosen if name not in named and name in self._metric_specs
+                            and self._metric_specs[name].needs_probabilities]
+            chosen = {name: params for name, params in chosen.items() if name not in from_default}
+            if from_default:
+                notes.append(f"{', '.join(from_default)}: left out: score_type='decision' scores are not probabilities")
         unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             broken = "".join(f"; {note}" for note in self._problems)
