@@ -267,3 +267,29 @@ def test_a_statistic_declares_terms_and_from_sums_together():
 
     with pytest.raises(ValueError, match="terms and from_sums must both be callables"):
         StatisticSpec("half", init=lambda labels: 0, update=step, merge=lambda a, b: a + b, terms=lambda batch: None)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_compiled_batch_sums_equal_the_numpy_ones(weighted, monkeypatch):
+    pytest.importorskip("numba")
+    from toolkit.evaluation.poisson_sums import PoissonSums
+    from toolkit.plugin import Batch
+    from toolkit_metrics.loss_terms import terms
+
+    rng = np.random.default_rng(17)
+    n = 70_000  # two halves on threads
+    y_true, y_pred = rng.integers(0, 3, n), rng.integers(0, 3, n)
+    batch = Batch(y_true, y_pred, rng.dirichlet(np.ones(3), n), rng.uniform(0.1, 2.0, n) if weighted else None)
+    folded = []
+    for threshold in (10**15, 1):  # numpy, then compiled
+        monkeypatch.setattr(poisson, "COMPILED_MIN_WEIGHTS", threshold)
+        sums = PoissonSums(3, 101, 3, start=41, terms={"log_loss_terms": (terms, ("y_score",))})
+        sums.add(batch)
+        folded.append(sums)
+    numpy_sums, compiled_sums = folded
+    np.testing.assert_allclose(compiled_sums.sums["log_loss_terms"], numpy_sums.sums["log_loss_terms"], rtol=1e-12)
+    if weighted:
+        np.testing.assert_allclose(compiled_sums.cells, numpy_sums.cells, rtol=1e-12)
+        np.testing.assert_array_equal(compiled_sums.examples, numpy_sums.examples)
+    else:
+        assert compiled_sums.cells is None and numpy_sums.cells is None

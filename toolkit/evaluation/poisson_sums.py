@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
+from toolkit.evaluation import poisson
 from toolkit.evaluation.poisson import chunk_width, compiled_for, weights_block
 from toolkit.plugin.types import Batch
 
@@ -119,6 +120,9 @@ class PoissonSums:
             if name not in self.sums:
                 self.sums[name] = np.zeros((self.n_bootstrap, values.shape[1]))
         compiled = compiled_for(n * self.n_bootstrap)
+        if compiled:
+            self._fold_compiled(position, n, cells, weights, weighted_terms)
+            return
         width = chunk_width(n, self.n_bootstrap, _FOLD_CELLS)
         for first in range(0, self.n_bootstrap, width):
             count = min(width, self.n_bootstrap - first)
@@ -130,3 +134,24 @@ class PoissonSums:
                 mass = np.take(drawn, order, axis=0) * weights[order][:, None]
                 self.cells[first:first + count, present] += np.add.reduceat(mass, starts, axis=0).T
 
+
+    def _fold_compiled(self, position: int, n: int, cells, weights, weighted_terms: dict) -> None:
+        from toolkit.evaluation.poisson_kernels import fold_sums
+
+        names = list(weighted_terms)
+        terms = (np.ascontiguousarray(np.column_stack([weighted_terms[name] for name in names]))
+                 if names else np.zeros((n, 0)))
+        no_cells = cells is None
+        cell_sums, term_sums, examples = fold_sums(
+            poisson.stream_keys(self.seed, 0, (self.n_bootstrap + 1) // 2), position,
+            np.empty(0, np.int64) if no_cells else cells.astype(np.int64), np.empty(0) if no_cells else weights,
+            terms, self.n_labels * self.n_labels, poisson._TABLE, poisson._THRESHOLDS)
+        resamples = slice(0, self.n_bootstrap)
+        if not no_cells:
+            self.cells += cell_sums[:, resamples].T
+            self.examples += examples[resamples].astype(np.int64)  # whole numbers, exact in float64
+        column = 0
+        for name in names:
+            m = weighted_terms[name].shape[1]
+            self.sums[name] += term_sums[column:column + m, resamples].T
+            column += m
