@@ -29,15 +29,20 @@ def _poisson(draw, table, thresholds):
     return found
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _mix(z):
+    """SplitMix64's output function (poisson.mix)."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    return z ^ (z >> np.uint64(31))
+
+
 @njit(cache=True, nogil=True)
 def _draw_rows(keys, start, first_row, last_row, table, thresholds, out):
     for row in range(first_row, last_row):
         base = np.uint64(start + row) * _GOLDEN
         for pair in range(keys.shape[0]):
-            z = base + keys[pair]
-            z = (z ^ (z >> np.uint64(30))) * _MIX_1
-            z = (z ^ (z >> np.uint64(27))) * _MIX_2
-            z = z ^ (z >> np.uint64(31))
+            z = _mix(base + keys[pair])
             out[row, 2 * pair] = _poisson(z & _LOW_HALF, table, thresholds)
             out[row, 2 * pair + 1] = _poisson(z >> np.uint64(32), table, thresholds)
 
@@ -67,10 +72,7 @@ def _fold_rows(keys, start, first_row, last_row, cells, weights, terms, table, t
     for row in range(first_row, last_row):
         base = np.uint64(start + row) * _GOLDEN
         for pair in range(keys.shape[0]):
-            z = base + keys[pair]
-            z = (z ^ (z >> np.uint64(30))) * _MIX_1
-            z = (z ^ (z >> np.uint64(27))) * _MIX_2
-            z = z ^ (z >> np.uint64(31))
+            z = _mix(base + keys[pair])
             drawn[2 * pair] = _poisson(z & _LOW_HALF, table, thresholds)
             drawn[2 * pair + 1] = _poisson(z >> np.uint64(32), table, thresholds)
         for j in range(terms.shape[1]):
