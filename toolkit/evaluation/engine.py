@@ -36,6 +36,10 @@ class Evaluator:
     ``score_type`` says what ``y_score`` holds: ``"probability"`` (checked: in [0, 1], rows
     summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
     ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
+
+    ``first_position`` is the global position of this evaluator's first example, which keys its
+    Poisson bootstrap weights (``bootstrap="poisson"``): 0 for the first part, None for a part
+    whose position is known only when it is merged in order (``spawn()`` makes those).
     """
 
     def __init__(
@@ -99,14 +103,12 @@ class Evaluator:
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
-        # exact=False, Poisson: weighted counts are resampled batch by batch in O(R K^2), not from kept examples
-        # (and statistics that declare per-example terms: log loss's)
-        self._poisson_sums = (poisson_sums.PoissonSums(
+        # exact=False, Poisson: weighted counts and statistics with per-example terms (log loss's)
+        # are resampled batch by batch in bounded memory, not from kept examples
+        self._poisson_sums = poisson_sums.for_statistics(
             seed, n_bootstrap, len(self.labels), first_position,
-            terms={name: (self._statistic_specs[name].terms, self._statistic_specs[name].requires)
-                   for name in self._statistics if self._statistic_specs[name].terms is not None},
-        ) if ci is not None and bootstrap == "poisson" and not self._exact
-            and poisson_sums.fits(n_bootstrap, len(self.labels)) else None)
+            [self._statistic_specs[name] for name in self._statistics],
+        ) if ci is not None and bootstrap == "poisson" and not self._exact else None
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:

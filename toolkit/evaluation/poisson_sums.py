@@ -12,13 +12,13 @@ then a partition keeps its examples' cells and weights, which it holds anyway as
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit.evaluation import poisson
 from toolkit.evaluation.poisson import chunk_width, compiled_for, weights_block
-from toolkit.plugin.types import Batch
+from toolkit.plugin.types import Batch, StatisticSpec
 
 # Each fold draws about this many weights at a time (one byte each, eight as float64).
 _FOLD_CELLS = 8_000_000
@@ -26,9 +26,14 @@ _FOLD_CELLS = 8_000_000
 MAX_CELLS = 25_000_000
 
 
-def fits(n_bootstrap: int, n_labels: int) -> bool:
-    """Whether the per-resample cells of ``n_labels`` labels stay small (see MAX_CELLS)."""
-    return n_bootstrap * n_labels * n_labels <= MAX_CELLS
+def for_statistics(seed: int, n_bootstrap: int, n_labels: int, start: Optional[int],
+                   statistics: Sequence[StatisticSpec]) -> Optional["PoissonSums"]:
+    """The sums an evaluator of these statistics keeps, or None when K^2 x R is too large (see
+    MAX_CELLS: those intervals then need exact=True)."""
+    if n_bootstrap * n_labels * n_labels > MAX_CELLS:
+        return None
+    return PoissonSums(seed, n_bootstrap, n_labels, start,
+                       terms={spec.name: (spec.terms, spec.requires) for spec in statistics if spec.terms is not None})
 
 
 class PoissonSums:
@@ -63,8 +68,10 @@ class PoissonSums:
             self._fold(self.start + self.count, n, cells, weights, terms)
         self.count += n
 
-    def merge(self, other: "PoissonSums") -> None:
+    def merge(self, other: Optional["PoissonSums"]) -> None:
         """Add ``other``'s examples, which come right after this one's."""
+        if other is None:
+            raise ValueError("other was made with different bootstrap settings; merge evaluators made alike")
         if other.count == 0:
             return
         if other.start is not None and (self.start is None or other.start != self.start + self.count):
