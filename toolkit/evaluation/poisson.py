@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from typing import Iterator
 
 import numpy as np
@@ -85,8 +86,11 @@ def poisson_from_uniform(draws: np.ndarray) -> np.ndarray:
 
 
 def compiled_for(weights: int) -> bool:
-    """Whether drawing this many weights in all is worth the compiled kernel."""
-    return weights >= COMPILED_MIN_WEIGHTS and importlib.util.find_spec("numba") is not None
+    """Whether drawing this many weights in all is worth the compiled kernel: from
+    COMPILED_MIN_WEIGHTS on, or from a twentieth of that once numba was imported anyway (by the
+    metric plugins' kernels), when only loading the cached kernel is left to pay."""
+    threshold = COMPILED_MIN_WEIGHTS // 20 if "numba" in sys.modules else COMPILED_MIN_WEIGHTS
+    return weights >= threshold and importlib.util.find_spec("numba") is not None
 
 
 def weights_block(seed: int, start: int, n: int, first: int, count: int, compiled: bool = False) -> np.ndarray:
