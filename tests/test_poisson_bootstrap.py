@@ -293,3 +293,15 @@ def test_compiled_batch_sums_equal_the_numpy_ones(weighted, monkeypatch):
         np.testing.assert_array_equal(compiled_sums.examples, numpy_sums.examples)
     else:
         assert compiled_sums.cells is None and numpy_sums.cells is None
+
+
+def test_compiled_weighted_cell_sums_add_count_times_weight_per_cell():
+    pytest.importorskip("numba")
+    from toolkit.evaluation.poisson_kernels import weighted_cell_sums
+
+    rng = np.random.default_rng(18)
+    counts = rng.poisson(1.0, size=(5000, 24)).astype(np.uint8)
+    cells, weights = rng.integers(0, 9, 5000), rng.uniform(0.1, 2.0, 5000)
+    expected = np.zeros((9, 24))
+    np.add.at(expected, cells, counts * weights[:, None])
+    np.testing.assert_allclose(weighted_cell_sums(counts, cells, weights, 9), expected, rtol=1e-12)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from toolkit.evaluation.poisson import cell_counts, check_seed, chunk_width, weight_chunks
+from toolkit.evaluation.poisson import cell_counts, check_seed, chunk_width, compiled_for, weight_chunks
 from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
 # Each chunk's (N, R) count matrix holds about this many counts (one byte each; R >= 16 however
@@ -217,10 +217,16 @@ def _confusions_of_models(specs, models, cells: np.ndarray, draws, chosen) -> No
 
 def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws, chosen) -> None:
     k = np.asarray(values["confusion"]).shape[0]
-    order, starts, present = _cell_groups(weighted)
-    mass = np.take(resamples.by_example, order, axis=0) * weighted.sample_weight[order][:, None]
-    confusions = np.zeros((len(resamples), k * k))
-    confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
+    by_example = resamples.by_example
+    if compiled_for(by_example.size):  # one sequential pass, no (N, R) float copy
+        from toolkit.evaluation.poisson_kernels import weighted_cell_sums
+
+        confusions = weighted_cell_sums(by_example, weighted.cells, weighted.sample_weight, k * k).T
+    else:
+        order, starts, present = _cell_groups(weighted)
+        mass = np.take(by_example, order, axis=0) * weighted.sample_weight[order][:, None]
+        confusions = np.zeros((len(resamples), k * k))
+        confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
     examples = resamples.by_example.sum(axis=0, dtype=np.int64)
     _run_on_confusions(specs, values, confusions.reshape(-1, k, k), examples, draws, chosen)
 

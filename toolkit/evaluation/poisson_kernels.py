@@ -108,3 +108,21 @@ def fold_sums(keys: np.ndarray, start: int, cells: np.ndarray, weights: np.ndarr
     if parts == 1:
         return outputs[0]
     return tuple(first + second for first, second in zip(*outputs))
+
+
+@njit(cache=True, nogil=True)
+def _cell_rows(by_example, cells, weights, cell_sums):
+    for example in range(by_example.shape[0]):
+        row = by_example[example]
+        sums = cell_sums[cells[example]]
+        weight = weights[example]
+        for r in range(row.shape[0]):
+            sums[r] += row[r] * weight
+
+
+def weighted_cell_sums(by_example: np.ndarray, cells: np.ndarray, weights: np.ndarray, n_cells: int) -> np.ndarray:
+    """(n_cells, R): each cell's sum of count x weight over its examples, for the (N, R) counts
+    ``by_example`` (bootstrap resamples), in example order."""
+    cell_sums = np.zeros((n_cells, by_example.shape[1]))
+    _cell_rows(by_example, cells, weights, cell_sums)
+    return cell_sums
