@@ -53,6 +53,11 @@ class PoissonSums:
         self.sums: dict[str, np.ndarray] = {}
         self.pending: list[tuple[int, Optional[np.ndarray], Optional[np.ndarray], dict]] = []
 
+    def emptied(self) -> "PoissonSums":
+        """Empty sums of the same kind, starting at 0 (or unplaced, as these are)."""
+        return PoissonSums(self.seed, self.n_bootstrap, self.n_labels, None if self.start is None else 0,
+                           terms=self.terms_of)
+
     def add(self, batch: Batch) -> None:
         """One batch: each example's cell (when weighted) and each statistic's terms."""
         cells = None if batch.sample_weight is None else batch.y_true * self.n_labels + batch.y_pred

@@ -8,7 +8,7 @@ import html
 import math
 from typing import Any, Iterable, Optional, Sequence
 
-from toolkit.reporting import charts
+from toolkit.reporting import charts, slice_table
 from toolkit.reporting.record import RunRecord
 
 # Shown first, in this order, when present; the other scalar metrics follow alphabetically.
@@ -371,6 +371,7 @@ SECTIONS = (
     _curves,
     _thresholds,
     _per_class,
+    slice_table.render_slice_tables,
     _samples,
     _model_summary,
     _params,
