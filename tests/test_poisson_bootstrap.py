@@ -305,3 +305,21 @@ def test_compiled_weighted_cell_sums_add_count_times_weight_per_cell():
     expected = np.zeros((9, 24))
     np.add.at(expected, cells, counts * weights[:, None])
     np.testing.assert_allclose(weighted_cell_sums(counts, cells, weights, 9), expected, rtol=1e-12)
+
+
+def test_bounded_slices_resample_weighted_counts_and_log_loss_in_any_partitioning():
+    import dask.array as da
+
+    y_true, scores, weights = _problem(2400, seed=19, weighted=True)
+    region = np.random.default_rng(19).choice(["north", "south"], 2400)
+    options = dict(labels=LABELS, ci=0.9, n_bootstrap=60, seed=23)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, slice_by={"region": region},
+                                bootstrap="poisson", **options)
+    for chunks in (350, 2400):
+        result = toolkit.evaluate(da.from_array(y_true, chunks=chunks), y_score=da.from_array(scores, chunks=(chunks, 3)),
+                                  sample_weight=da.from_array(weights, chunks=chunks),
+                                  slice_by={"region": da.from_array(region, chunks=chunks)}, exact=False, **options)
+        for name, alone in expected.slices.items():
+            keys = _count_keys(alone)
+            assert "log_loss" in keys and "f1_macro" in keys
+            _assert_close_intervals(result.slices[name], alone, keys)
