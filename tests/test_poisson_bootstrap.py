@@ -274,7 +274,6 @@ def test_compiled_batch_sums_equal_the_numpy_ones(weighted, monkeypatch):
     pytest.importorskip("numba")
     from toolkit.evaluation.poisson_sums import PoissonSums
     from toolkit.plugin import Batch
-    from toolkit_metrics.loss_terms import terms
 
     rng = np.random.default_rng(17)
     n = 70_000  # two halves on threads
@@ -283,8 +282,8 @@ def test_compiled_batch_sums_equal_the_numpy_ones(weighted, monkeypatch):
     folded = []
     for threshold in (10**15, 1):  # numpy, then compiled
         monkeypatch.setattr(poisson, "COMPILED_MIN_WEIGHTS", threshold)
-        sums = PoissonSums(3, 101, 3, start=41, terms={"log_loss_terms": (terms, ("y_score",))})
-        sums.add(batch)
+        sums = PoissonSums(3, 101, 3, start=41, term_statistics=["log_loss_terms"])
+        sums.add(batch, toolkit.plugin.get_plugin_manager().get_statistics())
         folded.append(sums)
     numpy_sums, compiled_sums = folded
     np.testing.assert_allclose(compiled_sums.sums["log_loss_terms"], numpy_sums.sums["log_loss_terms"], rtol=1e-12)

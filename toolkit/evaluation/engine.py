@@ -286,7 +286,7 @@ class Evaluator:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
         if self._poisson_sums is not None:
-            self._poisson_sums.add(batch)
+            self._poisson_sums.add(batch, self._statistic_specs)
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
         true_values = inputs.as_label_array(y_true, "y_true")

@@ -33,20 +33,20 @@ def for_statistics(seed: int, n_bootstrap: int, n_labels: int, start: Optional[i
     if n_bootstrap * n_labels * n_labels > MAX_CELLS:
         return None
     return PoissonSums(seed, n_bootstrap, n_labels, start,
-                       terms={spec.name: (spec.terms, spec.requires) for spec in statistics if spec.terms is not None})
+                       term_statistics=[spec.name for spec in statistics if spec.terms is not None])
 
 
 class PoissonSums:
     """Each resample's weighted confusion cells (R, K * K), example count (R,) and sums of each
     statistic's terms (R, m), folded from batches at their global positions; ``start`` is None
-    until this evaluator's position is known. ``terms`` maps a statistic's name to its ``terms``
-    function and the inputs it requires."""
+    until this evaluator's position is known. ``term_statistics`` names the statistics whose
+    ``terms`` are summed (their specs are passed to :meth:`add`: plugin functions need not pickle)."""
 
     def __init__(self, seed: int, n_bootstrap: int, n_labels: int, start: Optional[int] = 0,
-                 terms: Optional[Mapping[str, tuple[Callable[[Batch], Any], tuple]]] = None) -> None:
+                 term_statistics: Sequence[str] = ()) -> None:
         self.seed, self.n_bootstrap, self.n_labels = seed, n_bootstrap, n_labels
         self.start, self.count = start, 0
-        self.terms_of = dict(terms or {})
+        self.term_statistics = list(term_statistics)
         # made on the first fold, so that partitions' evaluators ship without them
         self.cells: Optional[np.ndarray] = None
         self.examples = None
@@ -56,14 +56,15 @@ class PoissonSums:
     def emptied(self) -> "PoissonSums":
         """Empty sums of the same kind, starting at 0 (or unplaced, as these are)."""
         return PoissonSums(self.seed, self.n_bootstrap, self.n_labels, None if self.start is None else 0,
-                           terms=self.terms_of)
+                           self.term_statistics)
 
-    def add(self, batch: Batch) -> None:
-        """One batch: each example's cell (when weighted) and each statistic's terms."""
+    def add(self, batch: Batch, statistics: Mapping[str, StatisticSpec]) -> None:
+        """One batch: each example's cell (when weighted) and each term statistic's terms
+        (``statistics``: the specs by name), for the statistics whose inputs the batch carries."""
         cells = None if batch.sample_weight is None else batch.y_true * self.n_labels + batch.y_pred
-        terms = {name: np.asarray(function(batch), dtype=np.float64)
-                 for name, (function, requires) in self.terms_of.items()
-                 if all(getattr(batch, need) is not None for need in requires)}
+        terms = {name: np.asarray(statistics[name].terms(batch), dtype=np.float64)
+                 for name in self.term_statistics
+                 if all(getattr(batch, need) is not None for need in statistics[name].requires)}
         self._add(len(batch), cells, batch.sample_weight, terms)
 
     def _add(self, n: int, cells, weights, terms: dict) -> None:
@@ -107,7 +108,7 @@ class PoissonSums:
         from position 0 (this evaluator is then the first part)."""
         if not self.pending:
             return self
-        whole = PoissonSums(self.seed, self.n_bootstrap, self.n_labels, start=0, terms=self.terms_of)
+        whole = PoissonSums(self.seed, self.n_bootstrap, self.n_labels, 0, self.term_statistics)
         for part in self.pending:
             whole._add(*part)
         return whole
