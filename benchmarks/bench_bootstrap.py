@@ -14,7 +14,7 @@ same calls); the output says so. Target (issue #7): toolkit >= 50x faster.
 --poisson times, in one run, one exact evaluation without intervals (best of 3, after a warm-up),
 toolkit.evaluate(ci=0.95, n_bootstrap=1000) with bootstrap="poisson" and with "multinomial", on
 N = 1e6 by default, and prints the ratios. Target (issue #15): the 1,000 Poisson resamples within
-30x the exact evaluation. All use every core the machine has; about a minute on 2 idle cores.
+30x the exact evaluation. All use every core the machine has; under a minute on 2 cores.
 """
 
 from __future__ import annotations
