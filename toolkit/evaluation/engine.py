@@ -16,6 +16,7 @@ from toolkit.evaluation.selection import (
     default_metrics, metric_choices, plugin_problems, probability_metrics, with_defaults,
 )
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.records import Predictions
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 from toolkit.suggestions import did_you_mean
 
@@ -47,6 +48,10 @@ class Evaluator:
     same validated batch, and ``compute`` gives ``result.slices`` (see
     :mod:`toolkit.evaluation.slices`): each slice's metrics (and intervals, with ``ci``) are
     those of evaluating its examples alone with this evaluation's labels.
+
+    ``keep_predictions=True`` keeps the checked inputs (references, not copies; labels as their
+    positions) for ``result.predictions``, which a tracked run stores as ``predictions.npz``.
+    An evaluator that merges another's state keeps none: it never saw those examples.
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class Evaluator:
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
         score_type: str = "probability",
+        keep_predictions: bool = False,
         slice_by: slicing.SliceByArgument = None,
         cross_slices: slicing.CrossArgument = False,
         first_position: Optional[int] = 0,
@@ -128,6 +134,8 @@ class Evaluator:
             seed, n_bootstrap, len(self.labels), first_position,
             [self._statistic_specs[name] for name in self._statistics],
         ) if ci is not None and bootstrap == "poisson" and not self._exact else None
+        # per batch: (y_true, y_pred, whether y_pred was given, y_score, weights)
+        self._kept: Optional[list] = [] if keep_predictions else None
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
@@ -211,6 +219,9 @@ class Evaluator:
         batch, raw = self._validate(y_true, y_pred, y_score, sample_weight)
         groups = self._slice_groups(slices, len(batch))
         self._accumulate(batch, raw)
+        if self._kept is not None:
+            self._kept.append((batch.y_true, batch.y_pred, y_pred is not None,
+                               None if y_score is None else np.asarray(_unmasked_scores(y_score)), batch.sample_weight))
         for _, order, present in groups:
             # one gather per slicing; each slice's rows are then a contiguous run (views)
             ordered = _take(batch, {name: raw[name] for name in self._raw_needed if name in raw}, order)
@@ -339,6 +350,7 @@ class Evaluator:
             self._raw[name].extend(other._raw[name])
         if self._poisson_sums is not None:
             self._poisson_sums.merge(other._poisson_sums)
+        self._kept = None
         for name, child in getattr(other, "_slices", {}).items():
             pairs = other._slice_pairs[name]
             self._check_new_slice(pairs, self._slice_pairs, self._slice_prefixes)
@@ -429,6 +441,7 @@ class Evaluator:
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+            predictions=self._kept_predictions(),
             slices=self._compute_slices(metrics, notes),
         )
 
@@ -465,6 +478,14 @@ class Evaluator:
             resampled["poisson_cells"] = (sums.cells, sums.examples)
         return resampled
 
+    def _kept_predictions(self) -> Optional[Predictions]:
+        if not self._kept:
+            return None
+        true, pred, given, scores, weights = zip(*self._kept)
+        # y_pred is stored when it was given (a batch given none adds the predictions its scores implied)
+        return Predictions(y_true=_joined(true), labels=self.labels, y_pred=_joined(pred) if any(given) else None,
+                           y_score=_joined(scores), sample_weight=_joined(weights), score_type=self.score_type)
+
     def _available(self, need: str) -> bool:
         if need == "y_score":
             return bool(self._has_scores)
@@ -486,6 +507,16 @@ class Evaluator:
         return values
 
 
+def _joined(chunks: tuple) -> Optional[np.ndarray]:
+    """One batch's array as it is (no copy), several batches' concatenated; None when they had none."""
+    if chunks[0] is None:
+        return None
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _unmasked_scores(y_score: Any) -> Any:
+    """Scores already checked: a masked array has no masked entry left, so its data is the array."""
+    return np.ma.getdata(y_score) if isinstance(y_score, np.ma.MaskedArray) else y_score
 def _take(batch: Batch, raw: dict, index: Any) -> tuple[Batch, dict]:
     """The rows ``index`` (an order or a slice) of a validated batch and of the raw inputs kept."""
     def rows(array: Any) -> Any:

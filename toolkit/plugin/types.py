@@ -374,6 +374,13 @@ class Tracker(Protocol):
     Two methods are optional, called only on trackers that have them: ``log_dataset(description)``
     with a :class:`DatasetDescription` (each data set the run trained or validated on) and
     ``log_model(description)`` with a :class:`ModelDescription` (the trained model, once).
+
+    ``reopen(run_id, location) -> TrackerLink`` is optional too: instead of ``start``, reopen the
+    ended run ``run_id`` (``location`` as the tracker's reader reports it) to add values to it.
+    ``toolkit evaluate --run`` then calls ``log_metrics`` and ``set_tags`` and ``finish`` with
+    the run's own status, which must leave its status and end time as they were (MLflow adds
+    to the run itself; W&B offline writes a new folder with the same run id, which its reader
+    reads as part of the run). Without it, ``--run`` refuses that tracker by name.
     """
 
     def start(self, run_name: Optional[str]) -> TrackerLink:
