@@ -16,7 +16,9 @@ EPILOG = """examples:
                                                  curves, thresholds, sample images, model summary, params
   toolkit report 3f2a 9c41 77d0 -o compare.html  several runs on one page: learning curves overlaid,
                                                  the params that differ, final metrics (best highlighted),
-                                                 confusion matrices and sample images side by side
+                                                 confusion matrices and sample images side by side,
+                                                 slice tables, and each later run paired-tested against
+                                                 the first on their stored predictions (same examples)
   toolkit report --latest --tracker wandb        the newest run recorded in W&B
 A RUN_ID may be any unique prefix of a run id (as toolkit compare prints them). The page has no
 script and loads nothing: charts and images are inside it."""
@@ -28,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
         description="Read runs back from a tracker and write one HTML file that needs no network.\n"
                     "One run: metrics with intervals, gates, learning curves, confusion matrix, curves,\n"
                     "threshold table, per-class metrics, sample images, model summary, params.\n"
-                    "Several runs: one comparison page.",
+                    "Several runs: one comparison page, with paired tests against the first run.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("run_ids", nargs="*", metavar="RUN_ID",

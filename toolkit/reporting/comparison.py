@@ -13,6 +13,7 @@ from toolkit.reporting.html import (
 )
 from toolkit.reporting.paired import paired_section
 from toolkit.reporting.record import RunRecord
+from toolkit.reporting.slice_table import render_slice_tables
 
 
 def render_comparison(records: Sequence[RunRecord], directions: Optional[Mapping[str, Optional[bool]]] = None) -> str:
@@ -157,6 +158,10 @@ def _samples(records: Sequence[RunRecord], labels: list[str], _directions: Mappi
     return "<h2>Sample images</h2>\n<div class=\"charts compare\">" + figures + "</div>"
 
 
+def _slices(records: Sequence[RunRecord], labels: list[str], _directions: Mapping) -> str:
+    return "\n".join(render_slice_tables(record, f"Slices of {label}") for label, record in zip(labels, records))
+
+
 def _models(records: Sequence[RunRecord], labels: list[str], _directions: Mapping) -> str:
     blocks = [f"<details><summary>{_text(label)}</summary>{model_summaries(record)}</details>"
               for label, record in zip(labels, records) if record.texts]
@@ -171,6 +176,7 @@ SECTIONS = (
     paired_section,
     _learning_curves,
     _confusion_matrices,
+    _slices,
     _samples,
     _models,
 )

@@ -30,8 +30,8 @@ def slice_rows(record: RunRecord) -> dict[tuple, dict[tuple, dict[str, float]]]:
     return tables
 
 
-def render_slice_tables(record: RunRecord) -> str:
-    """An HTML fragment: a "Slices" section with one table per slicing, or "" for a run without slices.
+def render_slice_tables(record: RunRecord, heading: str = "Slices") -> str:
+    """An HTML fragment: a ``heading`` section with one table per slicing, or "" for a run without slices.
 
     In each metric's column the worst slice (lowest, or highest for metrics where lower is
     better) is marked ``class="worst"``.
@@ -39,7 +39,7 @@ def render_slice_tables(record: RunRecord) -> str:
     tables = slice_rows(record)
     if not tables:
         return ""
-    parts = [f"<style>{STYLE}</style>", "<h2>Slices</h2>",
+    parts = [f"<style>{STYLE}</style>", f"<h2>{html.escape(heading)}</h2>",
              "<p class=\"meta\">Each slice evaluated on its examples alone; the worst slice of each metric "
              "is highlighted.</p>"]
     for columns, rows in tables.items():
