@@ -64,12 +64,13 @@ def update(state: list, batch: Batch) -> list:
     losses = weighted = 0
     for start in range(0, y_score.shape[0], _CHUNK_ROWS):  # chunks: work arrays stay small at any N
         part = slice(start, start + _CHUNK_ROWS)
-        chunk_losses = _losses(y_score[part], batch.y_true[part], compiled)
+        # log p <= 0: its sum is negated once, exactly, instead of negating every term
+        chunk_logs = _log_probabilities(y_score[part], batch.y_true[part], compiled)
         if weights is None:
-            losses += summed(chunk_losses)
+            losses -= summed(chunk_logs)
         else:
             chunk_weights = weights[part] * scale
-            losses += summed(chunk_losses * chunk_weights)
+            losses -= summed(chunk_logs * chunk_weights)
             weighted += summed(chunk_weights)
     if weights is None:
         return [state[0] + losses, state[1] + (y_score.shape[0] << UNIT_BITS)]
@@ -84,17 +85,17 @@ def _compiled_sum(values: np.ndarray) -> int:
     return exact_sum_compiled(values, UNIT_BITS)
 
 
-def _losses(y_score: np.ndarray, y_true: np.ndarray, compiled: bool = False) -> np.ndarray:
+def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, compiled: bool = False) -> np.ndarray:
+    """log of each row's true-class probability, clipped to [eps, 1 - eps] of the scores' dtype."""
     eps = np.finfo(y_score.dtype).eps
     if compiled:
-        from toolkit_metrics.log_loss_compiled import true_class_scores
+        from toolkit_metrics.log_loss_compiled import clipped_true_class_scores
 
-        true_probability = true_class_scores(y_score, y_true)
+        probability = clipped_true_class_scores(y_score, y_true, eps, 1 - eps)
     else:
-        true_probability = _true_class_scores(y_score, y_true)
-    np.clip(true_probability, eps, 1 - eps, out=true_probability)
-    np.log(true_probability, out=true_probability)
-    return np.negative(true_probability, out=true_probability)
+        probability = _true_class_scores(y_score, y_true)
+        np.clip(probability, eps, 1 - eps, out=probability)
+    return np.log(probability, out=probability)
 
 
 def _true_class_scores(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:

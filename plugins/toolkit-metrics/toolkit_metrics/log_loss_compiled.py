@@ -56,13 +56,25 @@ def exact_sum_compiled(values: np.ndarray, unit_bits: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _gather(y_score, y_true, out):
+def _gather_clipped(y_score, y_true, low, high, out):
     for i in range(y_true.shape[0]):
-        out[i] = y_score[i, y_true[i]]
+        out[i] = min(max(y_score[i, y_true[i]], low), high)
 
 
-def true_class_scores(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    """A new array of each row's score in its true class's column (any memory layout)."""
+@njit(cache=True, nogil=True)
+def _select_clipped(negative_column, positive_column, y_true, low, high, out):
+    for i in range(y_true.shape[0]):
+        score = positive_column[i] if y_true[i] == 1 else negative_column[i]
+        out[i] = min(max(score, low), high)
+
+
+def clipped_true_class_scores(y_score: np.ndarray, y_true: np.ndarray, low, high) -> np.ndarray:
+    """A new array of each row's score in its true class's column, clipped to [low, high]
+    (the values numpy's gather and ``np.clip`` give), in any memory layout."""
     out = np.empty(y_true.shape[0], dtype=y_score.dtype)
-    _gather(y_score, y_true, out)
+    low, high = y_score.dtype.type(low), y_score.dtype.type(high)
+    if y_score.shape[1] == 2:  # binary: a select between two columns compiles to vector code
+        _select_clipped(y_score[:, 0], y_score[:, 1], y_true, low, high, out)
+    else:
+        _gather_clipped(y_score, y_true, low, high, out)
     return out
