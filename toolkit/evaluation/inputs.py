@@ -151,13 +151,14 @@ def _small_integer_union(arrays: list) -> Optional[np.ndarray]:
     None when the arrays are not all such integers."""
     if not all(array.dtype.kind in "iu" for array in arrays):
         return None
-    # Class indices 0..K-1 are the common case: one maximum of the values read as unsigned (a
-    # negative reads huge) bounds them all, and 0/1 values need one minimum more, no counting.
-    high = max(int(_as_unsigned(array).max()) for array in arrays)
-    if high <= 1:
+    # Class indices 0..K-1 are the common case: one pass per array bounds them (see
+    # _largest_if_non_negative), and 0/1 values need one minimum more, no counting.
+    largest = [_largest_if_non_negative(array) for array in arrays]
+    high = None if None in largest else max(largest)
+    if high is not None and high <= 1:
         has_zero = any(int(array.min()) == 0 for array in arrays)
         return np.array([0, 1][1 - has_zero:high + 1])
-    if high < _LOOKUP_TABLE_LIMIT:
+    if high is not None and high < _LOOKUP_TABLE_LIMIT:
         low = 0
     else:  # negative or large values: their range decides
         low = min(int(array.min()) for array in arrays)
@@ -176,9 +177,10 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     if values.dtype.kind in "iub" and all(
         isinstance(label, (int, np.integer)) and not isinstance(label, bool) for label in labels
     ):
-        if values.dtype.kind in "iu" and labels == tuple(range(len(labels))) and \
-                int(_as_unsigned(values).max()) < len(labels):
-            return values.astype(np.intp, copy=False)  # 0..K-1 are their own positions (one pass to know)
+        if values.dtype.kind in "iu" and labels == tuple(range(len(labels))):
+            largest = _largest_if_non_negative(values)
+            if largest is not None and largest < len(labels):
+                return values.astype(np.intp, copy=False)  # 0..K-1 are their own positions (one pass to know)
         low, high = int(values.min()), int(values.max())
         if labels == tuple(range(len(labels))) and 0 <= low and high < len(labels):
             return values.astype(np.intp, copy=False)  # the labels 0..K-1 are their own positions
@@ -200,10 +202,13 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     return mapped[inverse.reshape(-1)]
 
 
-def _as_unsigned(values: np.ndarray) -> np.ndarray:
-    """Integers viewed as unsigned, no copy: a negative value reads as a huge one, so that one
-    maximum tells whether every value lies in [0, K)."""
-    return values if values.dtype.kind == "u" else values.view(values.dtype.str.replace("i", "u"))
+def _largest_if_non_negative(values: np.ndarray) -> Optional[int]:
+    """The largest of integer ``values`` when none is negative, else None: one pass, reading
+    signed values as unsigned (no copy), where a negative one is at least 2**(bits - 1)."""
+    if values.dtype.kind == "u":
+        return int(values.max())
+    largest = int(values.view(values.dtype.str.replace("i", "u")).max())
+    return largest if largest < 1 << (values.dtype.itemsize * 8 - 1) else None
 
 
 def _raise_unknown(unknown: np.ndarray, labels: tuple, argument: str) -> None:
@@ -317,7 +322,11 @@ def _check_probabilities(scores: np.ndarray, low: Any, high: Any) -> None:
 
 
 def _row_sums(scores: np.ndarray) -> np.ndarray:
-    """Each row's sum, accumulated in float64: the reference the tolerance applies to."""
+    """Each row's sum, accumulated in float64: the reference the tolerance applies to (added as
+    numpy adds a contiguous row, whatever the memory layout, so that any subset of rows gets the
+    same sums to the last bit)."""
+    if not scores.flags.c_contiguous:
+        scores = np.ascontiguousarray(scores)
     return np.add.reduce(scores, axis=1, dtype=np.float64)
 
 

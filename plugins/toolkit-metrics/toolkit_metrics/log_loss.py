@@ -88,7 +88,7 @@ def _compiled_sum(values: np.ndarray) -> int:
 def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, compiled: bool = False) -> np.ndarray:
     """log of each row's true-class probability, clipped to [eps, 1 - eps] of the scores' dtype."""
     eps = np.finfo(y_score.dtype).eps
-    if compiled:
+    if compiled and y_score.dtype.itemsize >= 4:  # (numba has no float16)
         from toolkit_metrics.log_loss_compiled import clipped_true_class_scores
 
         probability = clipped_true_class_scores(y_score, y_true, eps, 1 - eps)
