@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from toolkit_metrics.mann_whitney import mann_whitney_sorted, sortable_keys
+from toolkit_metrics.mann_whitney import mann_whitney_packed, mann_whitney_sorted, sortable_keys
 from toolkit_metrics.packed_sort import key_layout, mann_whitney_columns, usable_cpus, workers_for_load
 
 TOLERANCE = 1e-9
@@ -156,3 +156,19 @@ def test_threads_follow_the_cpus_this_process_may_use():
               "print(usable_cpus(), workers_for_load(64))")
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["1", "1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DTYPES), st.data())
+def test_numpy_packed_keys_count_as_the_sorting_reference(dtype, data):
+    """The small-input path for probabilities: integer keys of non-negative scores (both zeros,
+    denormals, the largest float, repeats) give the reference's exact U and totals."""
+    width = np.finfo(dtype).bits
+    score = st.one_of(st.sampled_from([0.0, -0.0, 5e-324, 0.25, 1.0, 1e300, np.finfo(float).max]),
+                      st.floats(0, 1, width=width))
+    values = data.draw(st.lists(score, min_size=1, max_size=60))
+    with np.errstate(over="ignore"):
+        scores = np.array(values).astype(dtype)
+    scores[~np.isfinite(scores)] = 0.0
+    positive = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
+    assert mann_whitney_packed(scores, positive) == mann_whitney_sorted(scores.astype(np.float64), positive)
