@@ -396,11 +396,13 @@ def check_weights(sample_weight: Any, n: int) -> Optional[np.ndarray]:
         raise ValueError(f"sample_weight must be numbers: {error}") from None
     if weights.ndim != 1 or weights.shape[0] != n:
         raise ValueError(f"sample_weight must have shape ({n},), like y_true; got {weights.shape}")
-    if not np.isfinite(weights).all():
+    # the least and the greatest weight tell all three (NaN and inf propagate through both)
+    low, high = weights.min(), weights.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("sample_weight contains NaN or inf")
-    if (weights < 0).any():
-        raise ValueError(f"sample_weight contains negative values (smallest {weights.min()!r})")
-    if not weights.any():
+    if low < 0:
+        raise ValueError(f"sample_weight contains negative values (smallest {low!r})")
+    if high == 0:
         raise ValueError("sample_weight is zero for every example: no example would count")
     return weights
 
