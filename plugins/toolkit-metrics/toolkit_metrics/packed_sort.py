@@ -4,9 +4,12 @@ Each score becomes an unsigned integer key that sorts like the score (equal scor
 -0.0 the key of 0.0), offset from the smallest score's key and shifted left one bit to hold "is
 this example of the class". One pass over the (N, K) scores writes the keys of every class; one
 ``ndarray.sort`` per class (numpy's vectorized sort: what sorting the scores alone costs) lines
-them up; one compiled pass over the sorted keys then counts, for each group of equal scores, the
-negatives below it and its own positives and negatives. U = sum over groups of
-positives * (negatives below + half the negatives in the group): exact integers when unweighted.
+them up; one compiled pass over the sorted keys then counts. U = sum over groups of equal scores
+of positives * (negatives below + half the negatives in the group): exact integers when unweighted.
+A group's negatives sort before its positives, so each positive adds the negatives seen when its
+group began plus those seen so far (twice its share), without a branch per group. One column alone
+(binary tasks) is packed by a typed loop that compiles to vector instructions; many columns are
+packed a slice of rows per thread.
 
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
