@@ -131,6 +131,11 @@ def test_decision_function_output_gives_ranking_metrics_and_omits_log_loss_with_
     assert math.isclose(result["roc_auc"], roc_auc_score(y, margins), rel_tol=1e-12)
     with pytest.raises(ValueError, match=r"\['log_loss'\] need probabilities"):
         toolkit.evaluate(y, y_score=margins, score_type="decision", metrics=["log_loss"])
+    # "default" means what metrics=None computes for margins: log loss left out with the same warning
+    extended = toolkit.evaluate(y, y_score=margins, score_type="decision", metrics=["default", "accuracy"])
+    assert "log_loss" not in extended.metrics
+    assert any("log_loss" in warning and "decision" in warning for warning in extended.warnings)
+    assert extended.metrics == result.metrics
 
 
 def test_multiclass_decision_scores_predict_the_argmax():

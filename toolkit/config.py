@@ -6,7 +6,9 @@ A config (see examples/digits_cnn.yaml)::
     seed: 0                     # optional
     epochs: 5
     batch_size: 32
-    data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits
+    data: {name: digits, validation_split: 0.2}   # or {path: file.npz}, or just: digits;
+                                                  # data.slice_by: [region] (CSV columns) adds each slice's
+                                                  # validation metrics; data.cross_slices: true crosses them
     model: {framework: keras, layers: [...], optimizer: adam, loss: categorical_crossentropy}
     # or {framework: sklearn, estimator: sklearn.linear_model.LogisticRegression, options: {C: 1.0}}:
     # model.estimator names a scikit-learn estimator or a class a plugin registers, nothing else
@@ -33,18 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from toolkit import yaml_loader
+from toolkit.importing import ESTIMATOR_SOURCES, import_class  # noqa: F401  (import_class: old home)
 
 TOP_KEYS = ("run_name", "seed", "epochs", "batch_size", "data", "model", "metrics", "trackers", "params",
             "gates", "experiment", "log_model", "register_as")
-DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape")
+DATA_KEYS = ("name", "path", "validation_split", "seed", "label_column", "image_shape", "slice_by", "cross_slices")
 SWEEP_KEYS = ("base", "variants")
 VARIANT_KEYS = ("name", "set")
-# What a config's model.estimator may name: a config is data, and the class it names is imported
-# and called with model.options, so an arbitrary import path would run arbitrary code.
-ESTIMATOR_SOURCES = ("a scikit-learn estimator (sklearn.<module>.<Class>) or a class that an installed plugin "
-                     "registers through the toolkit_register_estimators hook")
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """A validated config; ``model`` keeps the framework's own keys for its plugin to check
@@ -74,7 +71,7 @@ class TrainConfig:
         """The keyword arguments of ``toolkit.data.load(self.data_source, ...)``."""
         from toolkit.data import FOLDER_NAMES
 
-        options = {key: value for key, value in self.data.items() if key != "name"}
+        options = {key: value for key, value in self.data.items() if key not in ("name", "cross_slices")}
         if self.data.get("name") not in FOLDER_NAMES:
             options.pop("path", None)  # the path is the source itself
         if self.seed is not None and "seed" not in options:
@@ -206,6 +203,7 @@ def validate(config: Mapping[str, Any], plugin_manager: Any = None, source: str 
         if metrics is not None:
             _check_metrics(metrics, plugin_manager.get_metrics(), where)
     gates = _gates(config.get("gates"), metrics, plugin_manager, where)
+    _check_slices(data, gates, where)
     return TrainConfig(
         epochs=epochs, batch_size=batch_size, data=data, model=model, framework=framework,
         run_name=run_name, seed=seed, metrics=metrics, trackers=trackers, params=dict(params),
@@ -226,6 +224,18 @@ def _gates(value: Any, metrics: Optional[list], plugin_manager: Any, where: str)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
     return gates
+
+
+def _check_slices(data: dict, gates: list, where: str) -> None:
+    """data.slice_by / data.cross_slices well formed, and every slice gate naming one of their slicings."""
+    from toolkit.evaluation import gates as quality_gates, slices as slicing
+
+    try:
+        made = slicing.check_slice_by(data.get("slice_by"), data.get("cross_slices", False))
+        quality_gates.check_gate_slices(gates, made)
+    except ValueError as error:
+        raise ValueError(f"{where}: data.{error}" if str(error).startswith(("slice_by", "cross_slices"))
+                         else f"{where}: {error}") from None
 
 
 def load(path: str, overrides: Iterable[str] = (), plugin_manager: Any = None) -> TrainConfig:
@@ -305,23 +315,6 @@ def _estimator(path: Any, plugin_manager: Any, where: str) -> Any:
         return path
     shown = f"; registered: {', '.join(registered)}" if registered else ""
     raise ValueError(f"{where}: model.estimator {path!r} is not allowed: name {ESTIMATOR_SOURCES}{shown}")
-
-
-def import_class(path: str, key: str = "model.estimator") -> type:
-    """The class at the import path ``path`` ("package.module.Class"); a ValueError naming ``key`` if none."""
-    import importlib
-
-    module_name, _, class_name = path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"{key} {path!r}: cannot import {module_name}: {error}") from None
-    found = getattr(module, class_name, None)
-    if not isinstance(found, type):
-        close = difflib.get_close_matches(class_name, [name for name in dir(module) if name[:1].isupper()], n=1)
-        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
-        raise ValueError(f"{key} {path!r}: {module_name} has no class {class_name}{hint}")
-    return found
 
 
 def _names(value: Any, key: str, where: str) -> Optional[list]:

@@ -30,6 +30,7 @@ class Dataset:
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
+    val_slices: Optional[dict] = None  # slice column -> one value per validation example (CSV slice_by)
 
     @property
     def input_shape(self) -> tuple:
@@ -53,6 +54,7 @@ def load(
     seed: int = 0,
     label_column: str = "label",
     image_shape: Optional[tuple] = None,
+    slice_by: Optional[list] = None,
 ) -> Dataset:
     """Load ``source``: "digits", "mnist", "fashion-mnist", "idx", or a path to a ``.npz`` or ``.csv`` file.
 
@@ -66,11 +68,15 @@ def load(
     :param seed: the seed of the shuffle before the split.
     :param label_column: the CSV column holding the labels (every other column is a feature).
     :param image_shape: reshape each example to this shape (for example [28, 28, 1]).
+    :param slice_by: CSV columns (kept as text, not features) whose values slice the validation
+        metrics: ``Dataset.val_slices`` holds them for the validation examples.
     """
     if not isinstance(source, str) or not source:
         raise ValueError(f"data must be one of {', '.join(BUILTIN)} or a path to a .npz or .csv file, got {source!r}")
     if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be a fraction between 0 and 1, got {validation_split!r}")
+    if slice_by and not (isinstance(source, str) and source.lower().endswith(".csv")):
+        raise ValueError(f"slice_by names columns of a CSV file; data {source!r} has no columns to slice by")
     if path is not None and source not in FOLDER_NAMES:
         raise ValueError(f"path is a folder of IDX files, for data {', '.join(FOLDER_NAMES)}; not for {source!r}")
     if source == "digits":
@@ -89,8 +95,8 @@ def load(
     if extension == ".npz":
         return _npz(source, validation_split, seed, image_shape)
     if extension == ".csv":
-        x, y = _csv(source, label_column)
-        return _split(source, x, y, validation_split, seed, image_shape)
+        x, y, slices = _csv(source, label_column, list(slice_by or ()))
+        return _split(source, x, y, validation_split, seed, image_shape, slices)
     raise ValueError(f"data {source!r}: unsupported file type {extension!r}; use .npz or .csv")
 
 
@@ -105,7 +111,8 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _split(
-    name: str, x: np.ndarray, y: np.ndarray, fraction: float, seed: int, image_shape: Optional[tuple]
+    name: str, x: np.ndarray, y: np.ndarray, fraction: float, seed: int, image_shape: Optional[tuple],
+    slices: Optional[dict] = None,
 ) -> Dataset:
     x = _reshape(x, image_shape)
     order = np.random.default_rng(seed).permutation(len(y))
@@ -113,7 +120,8 @@ def _split(
     if held_out >= len(y):
         raise ValueError(f"data {name!r} has {len(y)} examples: too few to hold out {fraction:.0%} for validation")
     val, train = order[:held_out], order[held_out:]
-    return Dataset(name, x[train], y[train], x[val], y[val])
+    val_slices = {column: values[val] for column, values in slices.items()} if slices else None
+    return Dataset(name, x[train], y[train], x[val], y[val], val_slices)
 
 
 def _reshape(x: np.ndarray, image_shape: Optional[tuple]) -> np.ndarray:
@@ -148,7 +156,8 @@ def _npz(path: str, fraction: float, seed: int, image_shape: Optional[tuple]) ->
     return _split(path, x, y, fraction, seed, image_shape)
 
 
-def _csv(path: str, label_column: str) -> tuple[np.ndarray, np.ndarray]:
+def _csv(path: str, label_column: str, slice_columns: list) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Features, labels, and the text of each slice column (not a feature)."""
     import csv
 
     with open(path, newline="", encoding="utf-8") as handle:
@@ -159,13 +168,21 @@ def _csv(path: str, label_column: str) -> tuple[np.ndarray, np.ndarray]:
         if label_column not in header:
             raise ValueError(f"data {path!r} has no column {label_column!r} (columns: {header[:8]}); set label_column")
         label_index = header.index(label_column)
+        missing = [name for name in slice_columns if name not in header or name == label_column]
+        if missing:
+            raise ValueError(f"data {path!r} has no column {missing[0]!r} to slice by (columns: {header[:8]})")
+        slice_indexes = {name: header.index(name) for name in slice_columns}
+        kept = set(slice_indexes.values()) | {label_index}
+        slices: dict = {name: [] for name in slice_columns}
         labels, rows = [], []
         for line_number, row in enumerate(reader, start=2):
             if len(row) != len(header):
                 raise ValueError(f"data {path!r} line {line_number}: {len(row)} values, the header has {len(header)}")
             labels.append(row[label_index])
+            for name, index in slice_indexes.items():
+                slices[name].append(row[index])
             try:
-                rows.append([float(value) for index, value in enumerate(row) if index != label_index])
+                rows.append([float(value) for index, value in enumerate(row) if index not in kept])
             except ValueError as error:
                 raise ValueError(f"data {path!r} line {line_number}: {error}") from None
     if not rows:
@@ -175,7 +192,7 @@ def _csv(path: str, label_column: str) -> tuple[np.ndarray, np.ndarray]:
         y = y.astype(np.int64)
     except ValueError:
         pass  # string class names stay strings
-    return np.asarray(rows, dtype="float32"), y
+    return np.asarray(rows, dtype="float32"), y, {name: np.asarray(values) for name, values in slices.items()}
 
 
 def _idx_folder(source: str, folder: Optional[str], image_shape: Optional[tuple]) -> Dataset:

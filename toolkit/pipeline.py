@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.errors import UsageError
-from toolkit.evaluation import bootstrap as resampling, gates as quality_gates, inputs
+from toolkit.evaluation import bootstrap as resampling, gates as quality_gates, inputs, slices as slicing
 from toolkit.evaluation.engine import Evaluator
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import metric_choices
@@ -50,15 +50,22 @@ class Pipeline:
         params: Optional[Mapping[str, Any]] = None,
         plugin_manager: Optional[ToolkitPluginManager] = None,
         score_type: str = "probability",
+        slice_by: slicing.SliceByArgument = None,
+        cross_slices: slicing.CrossArgument = False,
     ) -> None:
         self.gates = quality_gates.parse_gates(gates)
         quality_gates.check_baseline(self.gates, baseline)
+        self.slicing = slicing.check_slice_by(slice_by, cross_slices)
+        quality_gates.check_gate_slices(self.gates, self.slicing)
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self.baseline = baseline
         self.targets = _check_threshold_targets(threshold_targets)
         self.manager = plugin_manager or get_plugin_manager()
         self.options = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap, "seed": seed,
                         "bootstrap": bootstrap, "score_type": inputs.check_score_type(score_type)}
+        if self.slicing is not None:
+            self.options.update(slice_by=list(self.slicing.columns),
+                                cross_slices=[list(columns) for columns in self.slicing.slicings if len(columns) > 1])
         self.run = Run(run_name, params, trackers=trackers, plugin_manager=self.manager)  # checks names
 
     def evaluator(self, labels: Sequence, *, has_scores: bool) -> Evaluator:
@@ -81,7 +88,8 @@ class Pipeline:
         result = evaluator.compute()
         if self.gates:  # a gate on a metric this data could not give fails here, before logging
             result = dataclasses.replace(
-                result, gates=quality_gates.evaluate_gates(self.gates, result.logged_metrics(), self.baseline))
+                result, gates=quality_gates.evaluate_gates(self.gates, result.logged_metrics(), self.baseline,
+                                                           slices=result.slices))
         with self.run:
             self.run.log_evaluation(result)
         return result
@@ -138,6 +146,8 @@ def evaluate(
     threshold_targets: Optional[Mapping[str, float]] = None,
     bootstrap: Optional[str] = None,
     score_type: str = "probability",
+    slice_by: Optional[Mapping[str, Any]] = None,
+    cross_slices: slicing.CrossArgument = False,
 ) -> EvaluationResult:
     """Evaluate predictions in one call; the rules on shapes and labels are in the README.
 
@@ -159,18 +169,27 @@ def evaluate(
     ``threshold_targets`` (``{"precision": 0.9, "recall": 0.95}``, binary with scores) adds those
     operating points to the threshold analysis before it is logged. ``score_type`` is
     ``"probability"``, ``"logits"`` or ``"decision"`` (see :class:`~toolkit.evaluation.engine.Evaluator`).
+
+    ``slice_by`` (``{"region": regions, "device": devices}``: one value per example, as arrays,
+    or Dask collections partitioned like ``y_true``) adds ``result.slices``: ``"region=north"``
+    -> the result of that slice's examples alone (same labels, metrics, intervals), computed in
+    the same pass; ``cross_slices=True`` adds ``"region=north,device=ios"`` (every column
+    crossed), or give the crossings as ``[("region", "device")]``. Gates may name slices:
+    ``"accuracy >= 0.8 for every region"``, ``"slice/region=north/accuracy >= 0.8"``.
     """
     from toolkit.scale import on_dask
 
-    on_dask_collections = scheduler is not None or on_dask.holds_dask_collection(y_true, y_pred, y_score, sample_weight)
+    slice_values = _slice_values(slice_by)
+    on_dask_collections = scheduler is not None or on_dask.holds_dask_collection(
+        y_true, y_pred, y_score, sample_weight, *(slice_values or {}).values())
     if bootstrap is None:
         bootstrap = "poisson" if on_dask_collections else "multinomial"
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
                         n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
                         trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
-                        score_type=score_type)
+                        score_type=score_type, slice_by=slice_values, cross_slices=cross_slices)
     if on_dask_collections:
-        collections = on_dask.Collections(y_true, y_pred, y_score, sample_weight)
+        collections = on_dask.Collections(y_true, y_pred, y_score, sample_weight, slices=slice_values)
         evaluator = pipeline.evaluator(collections.labels(labels), has_scores=y_score is not None)
         collections.fill(evaluator, scheduler)
         return pipeline.finish(evaluator)
@@ -180,5 +199,20 @@ def evaluate(
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
     evaluator = pipeline.evaluator(labels, has_scores=y_score is not None)
-    evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight)
+    evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight, slices=slice_values)
     return pipeline.finish(evaluator)
+
+
+def _slice_values(slice_by: Any) -> Optional[dict]:
+    """``slice_by`` of :func:`evaluate`: a mapping of slice name -> one value per example."""
+    if slice_by is None:
+        return None
+    if not isinstance(slice_by, Mapping):
+        raise UsageError(f"slice_by must be a mapping of slice name -> values (one per example), such as "
+                         f"{{'region': regions}}; got {type(slice_by).__name__} (column names are for "
+                         "evaluate_files)")
+    for name, values in slice_by.items():
+        if isinstance(values, str):
+            raise UsageError(f"slice_by[{name!r}] is the text {values!r}: give the values, one per example "
+                             "(column names are for evaluate_files and the Trainer's data)")
+    return dict(slice_by) or None

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.evaluation import EvaluationResult, Evaluator
-from toolkit.evaluation import gates as quality_gates
+from toolkit.evaluation import gates as quality_gates, slices as slicing
 from toolkit.evaluation.inputs import check_score_type
 from toolkit.pipeline import check_gate_metrics
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
@@ -137,6 +137,7 @@ class Trainer:
         self.log_model, self.register_as, self.tags = log_model, register_as, dict(tags or {})
         self.labels: Optional[list] = None
         self.history: Optional[TrainingHistory] = None
+        self._slices: Optional[tuple] = None  # (validation slice values, cross_slices) of the current fit
 
     # --- training ---------------------------------------------------------------------------------
 
@@ -150,8 +151,14 @@ class Trainer:
         *,
         data_name: str = "data",
         data_source: Optional[str] = None,
+        validation_slices: Optional[Mapping[str, Any]] = None,
+        cross_slices: slicing.CrossArgument = False,
     ) -> TrainingHistory:
         """Train for ``epochs``, evaluating ``validation_data`` after every epoch.
+
+        ``validation_slices`` (``{"region": values}``, one value per validation example) adds
+        each slice's metrics to every epoch's result (``result.slices``, and the trackers'
+        ``slice/<column>/<value>/<metric>`` keys); ``cross_slices`` as in ``toolkit.evaluate``.
 
         The training and validation sets are recorded as the run's data sets (``data_name``,
         from ``data_source``: a file, or the code that loads it), with a digest of their bytes.
@@ -176,8 +183,19 @@ class Trainer:
                     f"validation_data[0] has examples of shape {x_val.shape[1:]}, x has {x.shape[1:]}"
                 )
         labels = self.adapter.labels(y if y_val is None else np.concatenate([y, y_val]))
+        if validation_slices is not None and y_val is None:
+            raise ValueError("validation_slices go with validation_data: there is no validation set to slice")
+        if validation_slices is not None and not isinstance(validation_slices, Mapping):
+            raise ValueError(f"validation_slices must be a mapping of slice name -> values (one per validation "
+                             f"example), got {type(validation_slices).__name__}")
+        slices = dict(validation_slices) if validation_slices else None
+        slicing_made = slicing.check_slice_by(slices, cross_slices)
+        if slicing_made is not None:
+            slicing.check_values(slices, slicing_made.columns, len(y_val))
+        quality_gates.check_gate_slices(self.gates, slicing_made)
         check_gate_metrics(self.gates, Evaluator(labels, self.metrics, plugin_manager=self._manager,
                                                  score_type=self.score_type))
+        self._slices = (slices, cross_slices) if slices else None
         check_fit = getattr(self.adapter, "check_fit", None)  # optional in ModelAdapter: older adapters lack it
         if callable(check_fit):  # what the framework cannot do with these settings, said now
             check_fit(epochs=epochs, batch_size=batch_size)
@@ -216,7 +234,7 @@ class Trainer:
                 charts = self.charts_every_epoch or epoch == epochs - 1
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
-                        self.gates, result.logged_metrics(), self.baseline))
+                        self.gates, result.logged_metrics(), self.baseline, slices=result.slices))
                 run.log_evaluation(result, step=epoch + 1, artifacts=charts)  # epoch N is step N, as printed
                 history.evaluations.append(result)
             if line is not None:
@@ -250,14 +268,17 @@ class Trainer:
 
     # --- evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, x: Any, y: Any) -> EvaluationResult:
-        """The metric engine's result for the model on (x, y), the same type ``toolkit.evaluate`` returns."""
+    def evaluate(self, x: Any, y: Any, slices: Optional[Mapping[str, Any]] = None,
+                 cross_slices: slicing.CrossArgument = False) -> EvaluationResult:
+        """The metric engine's result for the model on (x, y), the same type ``toolkit.evaluate`` returns
+        (with ``result.slices`` when ``slices`` gives slice values, one per example)."""
         x, y = _check_examples(x, y, "x", "y")
         labels = self.labels if self.labels is not None else self.adapter.labels(y)
-        result, _ = self._evaluate(x, y, labels)
+        result, _ = self._evaluate(x, y, labels, sliced=(dict(slices), cross_slices) if slices else None)
         return result
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None) -> tuple:
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None,
+                  sliced: Optional[tuple] = None) -> tuple:
         scores = self.adapter.predict_proba(x)
         if epoch is not None and scores is not None and not np.isfinite(scores).all():
             # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the
@@ -268,8 +289,12 @@ class Trainer:
                 f"example {row}; lower the learning rate or check the inputs for NaN"
             )
         predictions = self.adapter.predict(x) if scores is None else None
-        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type)
-        evaluator.update(y, y_pred=predictions, y_score=scores)
+        if sliced is None and epoch is not None:
+            sliced = self._slices  # the validation set's slices, given to fit
+        slices, cross = sliced or (None, False)
+        evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type,
+                              slice_by=list(slices) if slices else None, cross_slices=cross)
+        evaluator.update(y, y_pred=predictions, y_score=scores, slices=slices)
         return evaluator.compute(), scores
 
 

@@ -36,6 +36,11 @@ def add_parser(subparsers: Any) -> None:
                         help="record the result as a run in this tracker (repeatable; `toolkit plugins` lists them)")
     parser.add_argument("--run-name", help="the run's name in the trackers")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.add_argument("--slice-by", dest="slice_by", action="append", default=[], metavar="COL",
+                        help="also report each slice of the examples: NAME=FILE or FILE (.npy or .csv, one value "
+                             "per example; the name is the file's stem), with --files a column (repeatable)")
+    parser.add_argument("--cross-slices", action="store_true",
+                        help="also report the slices of every --slice-by crossed (region=north,device=ios)")
     files = parser.add_argument_group(
         "files larger than memory",
         "read Parquet, CSV or .npy tables a batch at a time (toolkit.evaluate_files); --y-true, --y-score, "
@@ -62,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
     if args.y_score is None and args.y_pred is None:
         raise ValueError("give --y-score or --y-pred (or both): there is nothing to compare --y-true with")
     files = {"--y-true": (args.y_true, True), "--y-score": (args.y_score, False), "--y-pred": (args.y_pred, True)}
-    arrays = read_prediction_files({argument: file for argument, file in files.items() if file[0] is not None})
+    slice_files = _slice_files(args.slice_by)
+    arrays = read_prediction_files({**{argument: file for argument, file in files.items() if file[0] is not None},
+                                    **{f"--slice-by {name}": (path, True) for name, path in slice_files.items()}})
     y_true, y_score, y_pred = (arrays.get(argument) for argument in files)
+    slice_by = {name: arrays[f"--slice-by {name}"] for name in slice_files} or None
     labels = None if args.labels is None else _typed_labels(args.labels, y_true)
     gates, baseline = gating.parse(args)
     result = toolkit.evaluate(
@@ -73,8 +81,22 @@ def run(args: argparse.Namespace) -> int:
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
         threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        slice_by=slice_by, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, len(y_true))
+
+
+def _slice_files(options: list) -> dict:
+    """``--slice-by NAME=FILE`` or ``--slice-by FILE`` (named after the file's stem): name -> path."""
+    files = {}
+    for option in options:
+        name, separator, path = option.partition("=")
+        if not separator:
+            name, path = os.path.splitext(os.path.basename(option))[0], option
+        if name in files:
+            raise ValueError(f"--slice-by names the slice {name!r} twice; write NAME=FILE to name them apart")
+        files[name] = path
+    return files
 
 
 def _run_files(args: argparse.Namespace) -> int:
@@ -93,6 +115,7 @@ def _run_files(args: argparse.Namespace) -> int:
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
         threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        slice_by=args.slice_by or None, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
 
@@ -117,12 +140,30 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
         print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
+    print_slices(result)
     from toolkit.cli import reported_problems
 
     for warning in result.warnings:
         if warning not in reported_problems:  # said once on stderr already
             print(f"warning: {warning}")
     return gating.report(result)
+
+
+# The columns of the printed slice table, where the evaluation has them.
+SLICE_COLUMNS = ("example_count", "accuracy", "f1_macro", "roc_auc", "roc_auc_ovr_macro", "log_loss")
+
+
+def print_slices(result: Any) -> None:
+    """One line per slice with the headline metrics; every metric is in --json and the trackers."""
+    if not result.slices:
+        return
+    shown = [key for key in SLICE_COLUMNS if key in result.metrics]
+    width = max(len(name) for name in result.slices)
+    print("slices:")
+    print(f"  {'slice':<{width}}  " + "  ".join(f"{key:>{max(len(key), 8)}}" for key in shown))
+    for name, sliced in result.slices.items():
+        cells = (f"{sliced.metrics.get(key, float('nan')):>{max(len(key), 8)}.4f}" for key in shown)
+        print(f"  {name:<{width}}  " + "  ".join(cells))
 
 
 def _typed_labels(labels: list, y_true: np.ndarray) -> list:

@@ -33,8 +33,11 @@ class _Csv:
     notes: list = field(default_factory=list)
 
 
-def read_prediction_files(paths: Mapping[str, tuple[str, bool]], stream: TextIO = sys.stderr) -> dict[str, np.ndarray]:
-    """argument -> array for each ``argument: (path, holds_labels)``; notes on what was skipped go to ``stream``."""
+def read_prediction_files(paths: Mapping[str, tuple[str, bool]],
+                          stream: Optional[TextIO] = None) -> dict[str, np.ndarray]:
+    """argument -> array for each ``argument: (path, holds_labels)``; notes on what was skipped go to
+    ``stream`` (default: the sys.stderr of the moment, not the one at import)."""
+    stream = stream or sys.stderr
     arrays: dict[str, np.ndarray] = {}
     tables: list[_Csv] = []
     for argument, (path, labels) in paths.items():

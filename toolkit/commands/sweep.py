@@ -1,4 +1,5 @@
-"""``toolkit sweep SWEEP.yaml``: train each variant of a base config as its own run, then compare.
+"""``toolkit sweep SWEEP.yaml [--report FILE]``: train each variant of a base config as its own run, then
+compare them in a table (and on one HTML page with ``--report``).
 
 A sweep file names a base config and its variants (see examples/sweep.yaml)::
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from toolkit import config as configs
 from toolkit.commands import train as training
+from toolkit.commands.report import check_output
+from toolkit.errors import UsageError
 from toolkit.plugin.manager import get_plugin_manager
 from toolkit.progress import metrics_table
 from toolkit.tracking.redaction import redact_text
@@ -36,6 +39,12 @@ def add_parser(subparsers: Any) -> None:
         help="override a value of the base config for every variant, for example --set epochs=2",
     )
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only these variants")
+    parser.add_argument(
+        "--report", metavar="FILE",
+        help="at the end, write the comparison page of the sweep's runs to FILE (as toolkit report RUN_ID "
+             "RUN_ID ... does: learning curves overlaid, the params that differ, final metrics, confusion "
+             "matrices and sample images side by side), read back from the first tracker that can read",
+    )
     parser.set_defaults(run=run)
 
 
@@ -83,11 +92,44 @@ def load_variants(path: str, overrides: list, manager: Any, only: list = ()) -> 
     return result
 
 
+def report_tracker(config: configs.TrainConfig, manager: Any) -> str:
+    """The first of the config's trackers that can read its runs back (for ``--report``)."""
+    specs = manager.get_trackers()
+    readable = [name for name in config.trackers if name in specs and specs[name].reader is not None]
+    if not readable:
+        raise UsageError(f"--report: none of the sweep's trackers ({', '.join(config.trackers) or 'none'}) can read "
+                         "runs back; record to one that can (mlflow, wandb, tensorboard)")
+    return readable[0]
+
+
+def write_report(path: str, histories: list, config: configs.TrainConfig, tracker: str, manager: Any) -> None:
+    """The comparison page of the runs in ``histories``, read back from ``tracker``."""
+    from toolkit.commands.report import write_comparison
+    from toolkit.reporting import html
+    from toolkit.reporting.record import open_reader
+
+    reader = open_reader(tracker, training.tracker_options(config, manager).get(tracker), manager)
+    records = [reader.read_run(history.run.links[tracker].run_id) for history in histories
+               if tracker in history.run.links]
+    if len(records) > 1:
+        write_comparison(records, path)
+    elif records:  # one run: its own report
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(html.render(records[0]))
+    else:
+        print(f"--report: no run finished, so no page was written to {path}")
+        return
+    print(f"report of {len(records)} run(s) -> {path}")
+
+
 def run(args: argparse.Namespace) -> int:
     manager = get_plugin_manager()
+    if args.report is not None:
+        check_output(args.report, "--report")
     variants = load_variants(args.sweep, args.overrides, manager, args.only)
+    tracker = report_tracker(variants[0][1], manager) if args.report is not None else None
     prepared = {name: training.prepare(config, manager) for name, config in variants}  # every model builds
-    rows, failed = [], []
+    rows, failed, histories = [], [], []
     for number, (name, config) in enumerate(variants, start=1):
         base_name = config.run_name or "run"
         print(f"\n== variant {number}/{len(variants)}: {name} ==", flush=True)
@@ -101,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"variant {name} failed: {type(error).__name__}: {redact_text(str(error))}", flush=True)
             failed.append(name)
             continue
+        histories.append(history)
         metrics = dict(history.final.metrics) if history.final is not None else {}
         metrics["seconds"] = history.seconds
         metrics["epochs"] = len(history.epochs)
@@ -110,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nsweep {args.sweep}: {len(rows)} variant(s), best {RANK_METRIC} first")
     if rows:
         print(metrics_table(rows, keys=["accuracy", "f1_macro", "roc_auc_ovr_macro", "log_loss", "epochs", "s/epoch", "seconds"]))
+    if tracker is not None:
+        write_report(args.report, histories, variants[0][1], tracker, manager)
     if failed:
         print(f"failed: {', '.join(failed)}")
         return 1

@@ -105,6 +105,7 @@ def train(
         dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
         epochs=config.epochs, batch_size=config.batch_size,
         data_name=os.path.basename(dataset.name), data_source=dataset.source,
+        validation_slices=dataset.val_slices, cross_slices=config.data.get("cross_slices", False),
     )
 
 
@@ -137,6 +138,9 @@ def print_summary(history: Any) -> None:
     if history.final is not None:
         print(f"{name}: final validation metrics after {len(history.epochs)} epoch(s), {history.seconds:.1f} s")
         print(final_metrics_block(history.final.metrics))
+        from toolkit.commands.evaluate import print_slices
+
+        print_slices(history.final)
     lines = history.run.where_to_look()
     if lines:
         print("where to look:")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap as resampling, inputs
+from toolkit.evaluation import bootstrap as resampling, inputs, slices as slicing
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import (
@@ -35,6 +36,13 @@ class Evaluator:
     ``score_type`` says what ``y_score`` holds: ``"probability"`` (checked: in [0, 1], rows
     summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
     ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
+
+    ``slice_by`` names slice columns (``["region", "device"]``) whose values every ``update``
+    then gives (``slices={"region": ...}``); ``cross_slices`` adds crossings (True: all columns
+    crossed; or a list of column tuples). Each slice keeps statistics of its own, fed from the
+    same validated batch, and ``compute`` gives ``result.slices`` (see
+    :mod:`toolkit.evaluation.slices`): each slice's metrics (and intervals, with ``ci``) are
+    those of evaluating its examples alone with this evaluation's labels.
     """
 
     def __init__(
@@ -50,8 +58,11 @@ class Evaluator:
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
         score_type: str = "probability",
+        slice_by: slicing.SliceByArgument = None,
+        cross_slices: slicing.CrossArgument = False,
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
+        self._slicing = slicing.check_slice_by(slice_by, cross_slices)
         self.score_type = inputs.check_score_type(score_type)
         # A Poisson bootstrap's seed is fixed now, so that every compute() and every evaluator
         # made alike (another process's partition) draws the same weights.
@@ -61,6 +72,10 @@ class Evaluator:
         self.settings = {"metrics": metrics, "exact": exact, "ci": ci, "n_bootstrap": n_bootstrap,
                          "seed": seed, "metric_params": metric_params, "bootstrap": bootstrap,
                          "score_type": score_type}
+        if self._slicing is not None:  # only when slicing, so evaluators of older versions merge as before
+            self.settings.update(slice_by=list(self._slicing.columns),
+                                 cross_slices=[list(columns) for columns in self._slicing.slicings
+                                               if len(columns) > 1])
         self.ci, self.n_bootstrap, self.seed, self.bootstrap = ci, n_bootstrap, seed, bootstrap
         self.labels = inputs.check_labels(labels)
         self.task = task_of(self.labels)
@@ -97,12 +112,23 @@ class Evaluator:
         self._raw: dict[str, list] = {name: [] for name in self._raw_needed}
         self._has_scores: Optional[bool] = None
         self._has_weights: Optional[bool] = None
+        self._slices: dict[str, Evaluator] = {}  # slice name -> the evaluator of its examples
+        self._slice_pairs: dict[str, tuple] = {}  # slice name -> ((column, value), ...)
+        self._slice_prefixes: dict[str, str] = {}  # tracker key prefix -> slice name (two must not share one)
+        self._slice_template: Optional[Evaluator] = None  # an empty slice evaluator, copied per new slice
+        self._scalars_only = False  # slice evaluators leave artifacts (curves, tables) to the whole
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
             return None, []
-        chosen, notes = with_defaults(metric_choices(metrics), self._metric_specs, self._statistic_specs,
-                                      self.task, exact=self._exact)
+        named = metric_choices(metrics)
+        chosen, notes = with_defaults(named, self._metric_specs, self._statistic_specs, self.task, exact=self._exact)
+        if self.score_type == "decision":  # "default" means what metrics=None computes for margins
+            from_default = [name for name in chosen if name not in named and name in self._metric_specs
+                            and self._metric_specs[name].needs_probabilities]
+            chosen = {name: params for name, params in chosen.items() if name not in from_default}
+            if from_default:
+                notes.append(f"{', '.join(from_default)}: left out: score_type='decision' scores are not probabilities")
         unknown = [name for name in chosen if name not in self._metric_specs]
         if unknown:
             broken = "".join(f"; {note}" for note in self._problems)
@@ -165,9 +191,77 @@ class Evaluator:
         y_score: Any = None,
         *,
         sample_weight: Any = None,
+        slices: Optional[Mapping[str, Any]] = None,
     ) -> "Evaluator":
-        """Add one batch; everything is validated before any state changes."""
+        """Add one batch; everything is validated before any state changes.
+
+        ``slices`` maps each ``slice_by`` column to this batch's values, one per example."""
         batch, raw = self._validate(y_true, y_pred, y_score, sample_weight)
+        groups = self._slice_groups(slices, len(batch))
+        self._accumulate(batch, raw)
+        for _, order, present in groups:
+            # one gather per slicing; each slice's rows are then a contiguous run (views)
+            ordered = _take(batch, {name: raw[name] for name in self._raw_needed if name in raw}, order)
+            for pairs, start, stop in present:
+                child = self._slice_evaluator(pairs)
+                child._accumulate(*_take(*ordered, slice(start, stop)))
+        return self
+
+    def _slice_groups(self, slices: Optional[Mapping[str, Any]], n: int) -> list:
+        if self._slicing is None:
+            if slices is not None:
+                raise ValueError("slices were given, but this evaluator was made without slice_by")
+            return []
+        if slices is None:
+            raise ValueError(f"slices: this evaluator slices by {list(self._slicing.columns)}; give "
+                             "slices={column: values} with every batch")
+        groups = self._slicing.groups(slices, n)
+        names, prefixes = dict(self._slice_pairs), dict(self._slice_prefixes)
+        for _, _, present in groups:  # new slices' names checked before any state changes
+            for pairs, _, _ in present:
+                self._check_new_slice(pairs, names, prefixes)
+        return groups
+
+    def _check_new_slice(self, pairs: tuple, names: dict, prefixes: dict) -> None:
+        """ValueError when ``pairs`` would share a name or tracker keys with another slice; else noted
+        in ``names`` (name -> pairs) and ``prefixes`` (tracker key prefix -> name)."""
+        name = slicing.slice_name(pairs)
+        known = names.get(name)
+        if known is not None and known != pairs:
+            raise ValueError(f"slice_by: values {known} and {pairs} are both named {name!r}; give each "
+                             "slice column values of one kind")
+        if known is None:
+            prefix = slicing.tracker_prefix(pairs)
+            if prefix in prefixes:
+                raise ValueError(f"slice_by: slices {prefixes[prefix]!r} and {name!r} would be recorded under the "
+                                 f"same tracker keys {prefix}...; map one of the values to another name")
+            names[name], prefixes[prefix] = pairs, name
+
+    def _slice_evaluator(self, pairs: tuple) -> "Evaluator":
+        name = slicing.slice_name(pairs)
+        child = self._slices.get(name)
+        if child is None:
+            if self._slice_template is None:
+                settings = {key: value for key, value in self.settings.items()
+                            if key not in ("slice_by", "cross_slices")}
+                self._slice_template = Evaluator(self.labels, plugin_manager=self._manager, **settings)
+                self._slice_template._scalars_only = True
+            child = self._slices[name] = self._slice_template._fresh()
+            self._slice_pairs[name] = pairs
+            self._slice_prefixes[slicing.tracker_prefix(pairs)] = name
+        return child
+
+    def _fresh(self) -> "Evaluator":
+        """An empty evaluator like this one, without repeating metric selection."""
+        child = copy.copy(self)
+        child._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
+        child._raw = {name: [] for name in self._raw_needed}
+        child._slices, child._slice_pairs, child._slice_prefixes = {}, {}, {}
+        return child
+
+    def _accumulate(self, batch: Batch, raw: dict) -> None:
+        """Add a validated batch to the statistics."""
+        self._has_scores, self._has_weights = batch.y_score is not None, batch.sample_weight is not None
         for name in self._statistics:
             spec = self._statistic_specs[name]
             if all(getattr(batch, need) is not None for need in spec.requires if need != "labels"):
@@ -175,7 +269,6 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
-        return self
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
         true_values = inputs.as_label_array(y_true, "y_true")
@@ -211,6 +304,8 @@ class Evaluator:
             raise ValueError(f"other must be an Evaluator, got {type(other).__name__}")
         if other.labels != self.labels:
             raise ValueError(f"other has labels {list(other.labels)}, this one {list(self.labels)}")
+        if getattr(other, "_slicing", None) != self._slicing:
+            raise ValueError("other was made with different slice_by or cross_slices; merge evaluators made alike")
         if (other._statistics != self._statistics or other._raw_needed != self._raw_needed
                 or other._params != self._params or other._exact != self._exact
                 or getattr(other, "score_type", "probability") != self.score_type):
@@ -224,6 +319,10 @@ class Evaluator:
             self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
         for name in self._raw_needed:
             self._raw[name].extend(other._raw[name])
+        for name, child in getattr(other, "_slices", {}).items():
+            pairs = other._slice_pairs[name]
+            self._check_new_slice(pairs, self._slice_pairs, self._slice_prefixes)
+            self._slice_evaluator(pairs).merge(child)
         return self
 
     # --- shipping between processes ---------------------------------------------------------------
@@ -234,6 +333,7 @@ class Evaluator:
         state = self.__dict__.copy()
         for attribute in ("_metric_specs", "_statistic_specs", "_manager"):
             del state[attribute]
+        state["_slice_template"] = None  # made again where it is needed
         for attribute in ("_selected", "_defaults"):
             specs = state[attribute]
             state[attribute] = None if specs is None else [spec.name for spec in specs]
@@ -279,6 +379,8 @@ class Evaluator:
         artifacts: dict[str, Any] = {}
         notes: list[str] = list(self._selection_notes)
         for spec in specs:
+            if spec.kind == "artifact" and self._scalars_only:
+                continue
             arguments = {need: values[need] for need in spec.needs}
             arguments.update(self._params.get(spec.name, spec.params))
             outcome = _run_metric(spec, arguments, notes)
@@ -307,7 +409,31 @@ class Evaluator:
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+            slices=self._compute_slices(metrics, notes),
         )
+
+    def _compute_slices(self, whole: Mapping[str, float], notes: list[str]) -> slicing.SliceResults:
+        """Each slice's result; its notes (an undefined metric, ...) also reach the whole's warnings."""
+        if self._slicing is None:
+            return slicing.SliceResults()
+        entries = []
+        by_slicing = {columns: index for index, columns in enumerate(self._slicing.slicings)}
+        for name in sorted(self._slices, key=lambda name: (
+                by_slicing[tuple(column for column, _ in self._slice_pairs[name])],
+                slicing.sort_key(self._slice_pairs[name]))):
+            child = self._slices[name]
+            if child._has_weights and not child._states["confusion"].sum() > 0:
+                result = EvaluationResult(
+                    metrics={key: math.nan for key in whole}, labels=list(self.labels),
+                    confusion_matrix=child._values({"confusion"})["confusion"], task=self.task,
+                    warnings=["sample_weight is zero for every example of this slice: every metric is nan"])
+            else:
+                result = child.compute()
+            for note in result.warnings:
+                if note not in self._selection_notes:
+                    notes.append(f"slice {name}: {note}")
+            entries.append((self._slice_pairs[name], result))
+        return slicing.SliceResults(self._slicing, entries)
 
     def _available(self, need: str) -> bool:
         if need == "y_score":
@@ -328,6 +454,18 @@ class Evaluator:
                 chunks = self._raw[name]
                 values[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         return values
+
+
+def _take(batch: Batch, raw: dict, index: Any) -> tuple[Batch, dict]:
+    """The rows ``index`` (an order or a slice) of a validated batch and of the raw inputs kept."""
+    def rows(array: Any) -> Any:
+        if array is None:
+            return None
+        # np.take gathers rows of a 2-D array several times faster than fancy indexing does
+        return np.asarray(array)[index] if isinstance(index, slice) else np.take(array, index, axis=0)
+
+    return (Batch(rows(batch.y_true), rows(batch.y_pred), rows(batch.y_score), rows(batch.sample_weight)),
+            {name: rows(value) for name, value in raw.items()})
 
 
 def _was_binary(y_score: Any) -> bool:

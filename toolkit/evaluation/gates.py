@@ -3,6 +3,13 @@
 A gate is written ``"accuracy>=0.9"`` (CLI, one string) or ``{"accuracy": ">= 0.9"}`` (API and
 configs). The threshold may name the baseline: ``"f1_macro >= baseline + 0.01"`` asks for an
 improvement of at least 0.01 over the baseline run, ``"log_loss <= baseline"`` for no regression.
+
+Gates may hold for slices (evaluations given ``slice_by``): ``"slice/region=north/accuracy >= 0.8"``
+checks one slice (crossed: ``"slice/region=north,device=ios/accuracy >= 0.8"``), and
+``"accuracy >= 0.8 for every region"`` every slice of a column (``for every region,device``: of
+that crossing); the latter's value is the worst slice's. Slice gates compare with a number, not
+a baseline, and a gate naming a column that is not a slice column is an error before anything
+is computed.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ _CONDITION = re.compile(
     rf"|(?P<number>{_NUMBER}))\s*$"
 )
 _GATE = re.compile(r"^\s*(?P<metric>[^<>=]+?)\s*(?P<condition>(?:>=|<=|>|<).*)$")
+# "slice/<column>=<value>[,<column>=<value>...]/<metric> <condition>": the metric follows the
+# first "/" after the last "=" (metric keys hold no "=").
+_SLICE_GATE = re.compile(r"^\s*slice/(?P<body>[^<>]+?)\s*(?P<condition>(?:>=|<=|>|<).*)$")
+_EVERY = re.compile(r"^(?P<condition>.*?)\s+for\s+every\s+(?P<columns>\S.*?)\s*$")
 # Tag keys the trackers record; one per gate plus the overall outcome.
 OUTCOME_TAG = "toolkit.gates"
 GATE_TAG_PREFIX = "toolkit.gate."
@@ -46,8 +57,23 @@ class Gate:
     operator: str
     threshold: float
     relative: bool = False  # threshold is a change from the baseline run's value of the metric
+    slice: str = ""  # one slice ("region=north"): the gate holds for it
+    every: tuple = ()  # slice columns ("region",) or a crossing: the gate holds for each of its slices
+
+    @property
+    def key(self) -> str:
+        """What the gate is about: the metric, ``slice/region=north/<metric>``, or ``<metric> for every region``."""
+        if self.slice:
+            return f"slice/{self.slice}/{self.metric}"
+        if self.every:
+            return f"{self.metric} for every {','.join(self.every)}"
+        return self.metric
 
     def __str__(self) -> str:
+        if self.slice or self.every:
+            condition = f"{self.operator} {self.threshold!r}"
+            return (f"slice/{self.slice}/{self.metric} {condition}" if self.slice
+                    else f"{self.metric} {condition} for every {','.join(self.every)}")
         if not self.relative:
             return f"{self.metric} {self.operator} {self.threshold!r}"
         if self.threshold == 0:
@@ -90,6 +116,25 @@ def parse_gate(text: str, metric: Optional[str] = None) -> Gate:
     """One gate from ``"accuracy>=0.9"``, or from ``">= 0.9"`` when ``metric`` is given apart."""
     if not isinstance(text, str):
         raise ValueError(f"gates: the condition for {metric!r} must be a string like '>= 0.9', got {text!r}")
+    every = _EVERY.match(text)
+    if every is not None:
+        gate = parse_gate(every.group("condition"), metric)
+        columns = tuple(column.strip() for column in every.group("columns").split(","))
+        if not all(columns) or gate.slice:
+            raise ValueError(f"gates: {text!r}: write 'METRIC OP VALUE for every COLUMN' (or COLUMN,COLUMN "
+                             "for a crossing)")
+        return _slice_gate(Gate(gate.metric, gate.operator, gate.threshold, gate.relative, every=columns))
+    sliced = _SLICE_GATE.match(text) if metric is None else None
+    if sliced is not None:
+        metric, text = "slice/" + sliced.group("body"), sliced.group("condition")
+    if isinstance(metric, str) and metric.strip().startswith("slice/"):
+        body = metric.strip()[len("slice/"):]
+        cut = body.find("/", body.rfind("="))
+        if "=" not in body or cut < 0 or not body[cut + 1:]:
+            raise ValueError(f"gates: {metric!r} must look like 'slice/COLUMN=VALUE/METRIC' "
+                             "(or COLUMN=VALUE,COLUMN=VALUE for a crossed slice)")
+        gate = parse_gate(text, body[cut + 1:])
+        return _slice_gate(Gate(gate.metric, gate.operator, gate.threshold, gate.relative, slice=body[:cut]))
     if metric is None:
         match = _GATE.match(text)
         if match is None:
@@ -115,6 +160,33 @@ def parse_gate(text: str, metric: Optional[str] = None) -> Gate:
     if not math.isfinite(threshold):
         raise ValueError(f"gates: threshold for {metric!r} must be finite, got {threshold}")
     return Gate(metric, condition.group("op"), threshold)
+
+
+def _slice_gate(gate: Gate) -> Gate:
+    if gate.relative:
+        raise ValueError(f"gates: {gate.key!r} compares a slice with the baseline; slice gates compare "
+                         "with a number ('>= 0.8')")
+    return gate
+
+
+def slice_columns(gate: Gate) -> tuple:
+    """The slice columns a gate names (none for a gate on the whole evaluation)."""
+    if gate.every:
+        return gate.every
+    return tuple(pair.split("=", 1)[0] for pair in gate.slice.split(",")) if gate.slice else ()
+
+
+def check_gate_slices(gates: Sequence[Gate], slicing: Any) -> None:
+    """ValueError for a gate naming a slice column (or crossing) that ``slicing`` does not make."""
+    for gate in gates:
+        columns = slice_columns(gate)
+        if not columns:
+            continue
+        made = slicing.slicings if slicing is not None else ()
+        if columns not in made:
+            known = [",".join(each) for each in made]
+            raise ValueError(f"gates: {str(gate)!r} names slice column(s) {','.join(columns)}, which this "
+                             f"evaluation does not slice by (slices: {', '.join(known) or 'none; give slice_by'})")
 
 
 def parse_gates(gates: GateInput) -> list[Gate]:
@@ -220,12 +292,17 @@ def check_baseline(gates: Sequence[Gate], baseline: Optional[Mapping[str, float]
 
 
 def evaluate_gates(
-    gates: Sequence[Gate], metrics: Mapping[str, float], baseline: Optional[Mapping[str, float]] = None
+    gates: Sequence[Gate], metrics: Mapping[str, float], baseline: Optional[Mapping[str, float]] = None,
+    slices: Optional[Any] = None,
 ) -> list[GateResult]:
-    """Check each gate against ``metrics``; an undefined (nan) value fails its gate."""
+    """Check each gate against ``metrics`` (slice gates against ``slices``: ``result.slices``);
+    an undefined (nan) value fails its gate."""
     check_baseline(gates, baseline)
     outcomes = []
     for gate in gates:
+        if gate.slice or gate.every:
+            outcomes.append(_slice_outcome(gate, slices or {}))
+            continue
         if gate.metric not in metrics:
             raise ValueError(f"gates: metric {gate.metric!r} was not computed in this evaluation")
         value = float(metrics[gate.metric])
@@ -241,6 +318,32 @@ def evaluate_gates(
     return outcomes
 
 
+def _slice_outcome(gate: Gate, slices: Any) -> GateResult:
+    """A slice gate's outcome: the one slice's value, or the worst of every slice of its columns."""
+    def value_of(result: Any) -> float:
+        return float(result.logged_metrics().get(gate.metric, math.nan))
+
+    if gate.slice:
+        if gate.slice not in slices:
+            return GateResult(gate, math.nan, gate.threshold, False, reason=f"no example is in slice {gate.slice}")
+        seen = {gate.slice: value_of(slices[gate.slice])}
+    else:
+        seen = {name: value_of(result) for name, result in slices.of(gate.every).items()} if slices else {}
+        if not seen:
+            return GateResult(gate, math.nan, gate.threshold, False, reason="no slice to check")
+    undefined = [name for name, value in seen.items() if math.isnan(value)]
+    if undefined:
+        return GateResult(gate, math.nan, gate.threshold, False, reason=f"undefined (nan) in {', '.join(undefined)}")
+    check = OPERATORS[gate.operator]
+    failing = [name for name, value in seen.items() if not check(value, gate.threshold)]
+    low_is_worse = gate.operator in (">=", ">")
+    worst = min(seen, key=seen.get) if low_is_worse else max(seen, key=seen.get)
+    reason = f"failed in {', '.join(failing)}" if failing else ""
+    if gate.every:
+        reason = f"worst slice {worst}" + (f"; {reason}" if reason else "")
+    return GateResult(gate, seen[worst], gate.threshold, not failing, reason=reason)
+
+
 def gate_tags(outcomes: Sequence[GateResult]) -> dict[str, str]:
     """Tracker tags for gate outcomes: ``toolkit.gates`` = passed/failed, one tag per gate."""
     if not outcomes:
@@ -248,7 +351,7 @@ def gate_tags(outcomes: Sequence[GateResult]) -> dict[str, str]:
     tags = {OUTCOME_TAG: "passed" if all(outcome.passed for outcome in outcomes) else "failed"}
     for outcome in outcomes:
         word = _OPERATOR_WORDS[outcome.gate.operator]
-        metric = re.sub(r"[^A-Za-z0-9_\-./ ]", "_", outcome.metric)  # labels may hold any character
+        metric = re.sub(r"[^A-Za-z0-9_\-./ ]", "_", outcome.gate.key)  # labels may hold any character
         tags[f"{GATE_TAG_PREFIX}{metric}.{word}"] = str(outcome)
     return tags
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -18,7 +18,9 @@ class EvaluationResult:
     ``confusion_matrix`` has rows = true label and columns = predicted label, in the order of
     ``labels``; counts are integers, or floats when sample weights were given. ``intervals``
     maps metric keys to bootstrap ``(low, high)`` confidence intervals (when ``ci`` was asked
-    for) and ``gates`` lists each quality gate's outcome (when gates were given). Beyond 1,024
+    for) and ``gates`` lists each quality gate's outcome (when gates were given). ``slices``
+    maps slice names (``"region=north"``) to each slice's own result (when ``slice_by`` was
+    given); trackers get their metrics as ``slice/<column>/<value>/<metric>``. Beyond 1,024
     labels ``confusion_matrix`` is a :class:`toolkit.evaluation.confusion.SparseConfusion` (the
     occurring cells only; ``toarray()`` gives the dense matrix).
     """
@@ -31,6 +33,8 @@ class EvaluationResult:
     task: str = "multiclass"
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     gates: list = field(default_factory=list)  # GateResult, one per gate, in the order given
+    # slice name ("region=north") -> that slice's EvaluationResult (toolkit.evaluation.slices.SliceResults)
+    slices: Mapping[str, "EvaluationResult"] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -41,10 +45,13 @@ class EvaluationResult:
         return [outcome for outcome in self.gates if not outcome.passed]
 
     def logged_metrics(self) -> dict[str, float]:
-        """What trackers record: the metrics plus ``<key>_ci_low`` and ``<key>_ci_high``."""
+        """What trackers record: the metrics plus ``<key>_ci_low`` and ``<key>_ci_high``, and each
+        slice's under ``slice/<column>/<value>/`` (see :mod:`toolkit.evaluation.slices`)."""
         logged = dict(self.metrics)
         for key, (low, high) in self.intervals.items():
             logged[f"{key}_ci_low"], logged[f"{key}_ci_high"] = low, high
+        if self.slices:
+            logged.update(self.slices.tracker_metrics())
         return logged
 
     def __getitem__(self, key: str) -> float:
@@ -60,6 +67,7 @@ class EvaluationResult:
             "warnings": list(self.warnings),
             "intervals": {key: [_json_number(low), _json_number(high)] for key, (low, high) in self.intervals.items()},
             "gates": [outcome.to_dict() for outcome in self.gates],
+            **({"slices": {name: result.to_dict() for name, result in self.slices.items()}} if self.slices else {}),
         }
 
     def __repr__(self) -> str:

@@ -13,7 +13,7 @@ record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter`` 
 See docs/architecture.md for where each kind of extension goes.
 """
 
-from toolkit.config import ESTIMATOR_SOURCES, import_class
+from toolkit.importing import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
 from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
@@ -31,8 +31,8 @@ from toolkit.plugin.manager import (
 )
 from toolkit.plugin.markers import hookimpl, hookspec
 from toolkit.plugin.records import (
-    EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, evaluation_folder_name, latest_evaluation_folder,
-    read_evaluation_folder,
+    EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, evaluation_folder_name, is_readable_logged_file,
+    latest_evaluation_folder, read_evaluation_folder, read_logged_files,
 )
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
@@ -65,7 +65,7 @@ __all__ = [
     "EVALUATION_FOLDER", "EpochCallback", "EvaluationReport", "GATE_OUTCOME_TAG", "GATE_TAG_PREFIX",
     "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PluginError", "RUN_STATUSES",
     "Resamples", "Run", "RunRecord", "RunSummary", "STEP_FOLDER", "confusion_figure", "curves_figure",
-    "evaluation_folder_name", "latest_evaluation_folder",
+    "evaluation_folder_name", "is_readable_logged_file", "latest_evaluation_folder", "read_logged_files",
     "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
     "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",

@@ -5,6 +5,10 @@ Every tracker stores an evaluation as the same self-describing folder of files, 
 matrix, metrics, intervals, gates, warnings), ``confusion_matrix.csv``, ``<curve>.csv`` per
 curve kind and ``threshold_analysis.csv`` / ``.json``. A tracker's reader fetches that folder
 and :func:`read_evaluation_folder` parses it, so the format has one writer and one reader.
+
+Files a run records with ``log_artifact(name, path)`` (a trainer's grid of sample images, a
+model summary) land, in every tracker, as ``<name>/<file name>`` under the run's files; a
+reader points :func:`read_logged_files` at that folder to get the images and texts back.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ CONFUSION_FILE = "confusion_matrix.csv"
 THRESHOLDS_TABLE_FILE = "threshold_analysis.csv"
 THRESHOLDS_SUMMARY_FILE = "threshold_analysis.json"
 CURVES_SUFFIX = "_curve.csv"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+TEXT_SUFFIXES = (".txt",)
+MAX_LOGGED_FILE_BYTES = 20 * 1024 * 1024  # a report embeds what it reads: larger files stay out
 EVALUATION_FOLDER = "evaluation"  # a single evaluation; a trainer's epochs go to evaluation/step-N
 STEP_FOLDER = re.compile(r"^step-(\d+)$")
 
@@ -61,6 +68,8 @@ class RunRecord(RunSummary):
     curves: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"x", "y", "curves"}
     thresholds: list[dict[str, float]] = field(default_factory=list)
     threshold_summary: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)  # logged file name -> PNG/JPEG/GIF bytes
+    texts: dict[str, str] = field(default_factory=dict)  # logged file name -> text (a model summary)
 
     @property
     def tracking_uri(self) -> str:  # the name reports used before readers existed
@@ -105,6 +114,10 @@ class RunRecord(RunSummary):
         self.thresholds = parts["thresholds"]
         self.threshold_summary = parts["threshold_summary"]
 
+    def read_files(self, folder: str) -> None:
+        """Fill ``images`` and ``texts`` from a local folder of logged files (``<name>/<file>``)."""
+        self.images, self.texts = read_logged_files(folder)
+
 
 def evaluation_folder_name(step: Optional[int]) -> str:
     """Where a tracker keeps an evaluation's files: ``evaluation``, or ``evaluation/step-N`` for a trainer's epoch N."""
@@ -121,6 +134,36 @@ def latest_evaluation_folder(folder: str) -> Optional[str]:
         return folder
     steps = [(int(match.group(1)), entry) for entry in entries if (match := STEP_FOLDER.match(entry))]
     return os.path.join(folder, max(steps)[1]) if steps else None
+
+
+def is_readable_logged_file(name: str, size: int = 0) -> bool:
+    """Whether a logged file of ``size`` bytes is one a report shows: an image or a text, not too large."""
+    return name.lower().endswith(IMAGE_SUFFIXES + TEXT_SUFFIXES) and size <= MAX_LOGGED_FILE_BYTES
+
+
+def read_logged_files(folder: str) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The images and texts logged with ``log_artifact(name, path)`` under ``folder``: each
+    ``<name>/<file>`` (the evaluation folder and deeper folders aside) keyed by ``name``, or by
+    ``name/file`` when the folder holds several."""
+    images: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
+    if not os.path.isdir(folder):
+        return images, texts
+    for name in sorted(os.listdir(folder)):
+        inner = os.path.join(folder, name)
+        if name == EVALUATION_FOLDER or not os.path.isdir(inner):
+            continue
+        files = [file for file in sorted(os.listdir(inner)) if os.path.isfile(os.path.join(inner, file))
+                 and is_readable_logged_file(file, os.path.getsize(os.path.join(inner, file)))]
+        for file in files:
+            key = name if len(files) == 1 else f"{name}/{file}"
+            with open(os.path.join(inner, file), "rb") as handle:
+                content = handle.read()
+            if file.lower().endswith(IMAGE_SUFFIXES):
+                images[key] = content
+            else:
+                texts[key] = content.decode("utf-8", errors="replace")
+    return images, texts
 
 
 def read_evaluation_folder(folder: str) -> dict[str, Any]:

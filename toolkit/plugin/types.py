@@ -426,8 +426,10 @@ class TrackerReader(Protocol):
       experiment/project where the tracker has such a notion. Reading never creates a store:
       a store that does not exist is a ValueError saying so.
     - ``read_run(run_id)``: one run as a :class:`~toolkit.plugin.RunRecord`, with each metric's
-      history and its last evaluation's files (read with
-      :func:`~toolkit.plugin.read_evaluation_folder`); an unknown id is a ValueError.
+      history, its last evaluation's files (read with
+      :func:`~toolkit.plugin.read_evaluation_folder`) and the images and texts it logged as
+      ``<name>/<file>`` (``RunRecord.read_files``, :func:`~toolkit.plugin.read_logged_files`);
+      an unknown id is a ValueError.
     """
 
     def location(self) -> str: ...

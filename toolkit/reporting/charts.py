@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from toolkit.reporting.figures import confusion_figure, curves_figure, new_figure
+from toolkit.reporting.figures import confusion_figure, curves_figure, history_figure, new_figure
 
 _CURVE_KINDS = {"roc_curve": "roc", "pr_curve": "pr"}
 
@@ -44,3 +44,8 @@ def threshold_chart(rows: Sequence[dict[str, float]], best_threshold: float = ma
 def confusion_chart(labels: Sequence[str], rows: Sequence[Sequence[float]]) -> str:
     """A heat map of the confusion matrix (rows = true label, columns = predicted label)."""
     return data_uri(confusion_figure(rows, labels))
+
+
+def history_chart(title: str, lines: Mapping[str, Sequence[tuple[int, float]]]) -> str:
+    """Learning curves of one metric: one line per name (train and validation, or one per run)."""
+    return data_uri(history_figure(title, lines))

@@ -6,7 +6,7 @@ backend and open figures are untouched; matplotlib is imported only when a figur
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -69,4 +69,25 @@ def curves_figure(kind: str, curves: Sequence[Any], x_name: str, y_name: str) ->
     axes.set_ylim(-0.01, 1.01)
     axes.legend(loc="lower right" if kind == "roc" else "lower left", fontsize=7,
                 ncol=2 if len(curves) > 10 else 1)
+    return figure
+
+
+def history_figure(title: str, lines: Mapping[str, Sequence[tuple[int, float]]], y_name: str = "") -> Any:
+    """Learning curves: one line per name in ``lines`` of (step, value) pairs against the epoch (step);
+    markers when there are few points, so a one-epoch run still shows."""
+    figure = new_figure(4.6, 3.2)
+    axes = figure.add_subplot()
+    for name, points in lines.items():
+        if not points:
+            continue
+        steps, values = zip(*sorted(points))
+        axes.plot(steps, values, marker="o" if len(points) <= 30 else None, markersize=3, linewidth=1.2,
+                  label=str(name))
+    axes.set_title(title, fontsize=10)
+    axes.set_xlabel("epoch (step)")
+    if y_name:
+        axes.set_ylabel(y_name)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="best", ncol=2 if len(lines) > 6 else 1)
     return figure

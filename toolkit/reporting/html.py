@@ -1,4 +1,4 @@
-"""One self-contained HTML page for a run: inline CSS, charts as data URIs, no scripts, no network assets."""
+"""One self-contained HTML page for a run: inline CSS, charts and logged images as data URIs, no scripts, no network assets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import html
 import math
 from typing import Any, Iterable, Optional, Sequence
 
-from toolkit.reporting import charts
+from toolkit.reporting import charts, slice_table
 from toolkit.reporting.record import RunRecord
 
 # Shown first, in this order, when present; the other scalar metrics follow alphabetically.
@@ -28,24 +28,21 @@ th { background: #f3f5f9; } td.name, th.name { text-align: left; }
 .banner { padding: 0.6rem 1rem; border-radius: 6px; font-weight: 600; margin: 1rem 0; }
 .banner.pass { background: #e5f5eb; } .banner.fail { background: #fbe9e7; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } .charts img { max-width: 100%; border: 1px solid #dfe3ea; }
-.best { background: #fff6d6; } .note { color: #5a6475; font-style: italic; }
+.best { background: #fff6d6; font-weight: 600; } .note { color: #5a6475; font-style: italic; }
+figure { margin: 0; } .charts.compare figure { flex: 0 1 30rem; } .charts.compare img { width: 100%; }
+figcaption { color: #5a6475; font-size: 0.85rem; }
+pre { background: #f6f8fa; border: 1px solid #dfe3ea; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem;
+      line-height: 1.2; }
 """
 
 
 def render(record: RunRecord) -> str:
-    """The whole page for ``record``."""
-    title = record.run_name or record.run_id
-    sections = [
-        _header(record),
-        _gates(record),
-        _metrics(record),
-        _confusion(record),
-        _curves(record),
-        _thresholds(record),
-        _per_class(record),
-        _params(record),
-        _warnings(record),
-    ]
+    """The whole page for ``record``: each section of :data:`SECTIONS` in turn (empty ones left out)."""
+    return page(record.run_name or record.run_id, [section(record) for section in SECTIONS])
+
+
+def page(title: str, sections: Iterable[str]) -> str:
+    """A complete HTML document of ``sections`` (HTML fragments; empty ones are left out)."""
     body = "\n".join(section for section in sections if section)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -60,14 +57,28 @@ def _text(value: Any) -> str:
 
 def _number(value: Optional[float], digits: int = 4, count: bool = False) -> str:
     """Four decimals; ``count`` values (examples, support, cells) as integers when they are whole."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n/a"
     if count and float(value).is_integer():
         return f"{int(value):d}"
     return f"{value:.{digits}f}"
 
 
-_COUNT_METRICS = ("example_count",)
+def _threshold(value: Optional[float]) -> str:
+    """A score threshold with the digits that tell it apart (0.000123, 0.999987), not rounded to 0.0000/1.0000."""
+    return "n/a" if _missing(value) else format(value, ".6g")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def is_count(key: str) -> bool:
+    """Counts (examples, support) are whole numbers with no interval."""
+    return key.split("/")[0] in _COUNT_METRICS
+
+
+_COUNT_METRICS = ("example_count", "support")
 
 
 def _time(milliseconds: Optional[int]) -> str:
@@ -132,18 +143,21 @@ def _metrics(record: RunRecord) -> str:
     keys = _scalar_keys(record)
     if not keys:
         return "<h2>Metrics</h2>\n<p class=\"note\">No metrics were recorded for this run.</p>"
-    intervals = record.intervals
+    intervals = {key: interval for key, interval in record.intervals.items() if not is_count(key)}
     level = record.params.get("ci") or record.evaluation.get("ci")
     rows = []
     for key in keys:
-        low, high = intervals.get(key, (None, None))
-        rows.append(("", [f"<td class=\"name\">{_text(key)}</td>",
-                          f"<td data-metric=\"{_text(key)}\">{_number(record.metrics[key], count=key in _COUNT_METRICS)}</td>",
-                          f"<td>{_number(low, count=key in _COUNT_METRICS)}</td>",
-                          f"<td>{_number(high, count=key in _COUNT_METRICS)}</td>"]))
+        cells = [f"<td class=\"name\">{_text(key)}</td>",
+                 f"<td data-metric=\"{_text(key)}\">{_number(record.metrics[key], count=is_count(key))}</td>"]
+        if intervals:  # a metric without one (a count) gets empty cells, not "n/a"
+            cells += [f"<td>{_number(bound)}</td>" for bound in intervals[key]] if key in intervals else \
+                ["<td></td>", "<td></td>"]
+        rows.append(("", cells))
+    if not intervals:
+        return ("<h2>Metrics</h2>\n<p class=\"meta\">No confidence intervals were recorded (evaluate with "
+                "ci=0.95 to get them).</p>\n" + _table(["metric", "value"], rows))
     note = (f"<p class=\"meta\">Intervals: percentile bootstrap over examples"
-            f"{f' at {float(level):.0%}' if level else ''}.</p>") if intervals else \
-        "<p class=\"meta\">No confidence intervals were recorded (evaluate with ci=0.95 to get them).</p>"
+            f"{f' at {float(level):.0%}' if level else ''}.</p>")
     return "<h2>Metrics</h2>\n" + note + "\n" + _table(["metric", "value", "CI low", "CI high"], rows)
 
 
@@ -207,19 +221,19 @@ def _thresholds(record: RunRecord) -> str:
     for index in shown_indices:
         row = rows[index]
         css = " class=\"best\"" if index == best_index else ""
-        table_rows.append((css, [f"<td class=\"name\">{_number(row['threshold'])}</td>"] +
+        table_rows.append((css, [f"<td class=\"name\">{_threshold(row['threshold'])}</td>"] +
                            [f"<td>{_number(row[column])}</td>" for column in ("precision", "recall", "f1", "fpr")]))
     csv_text = "threshold,precision,recall,f1,fpr\n" + "".join(
         f"{row['threshold']!r},{row['precision']!r},{row['recall']!r},{row['f1']!r},{row['fpr']!r}\n" for row in rows)
     link = "data:text/csv;base64," + base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
     targets = "".join(
         f"<li>{_text(name.replace('_', ' >= ', 1))}: threshold "
-        f"{_number(point['threshold']) if point else 'not reached'}</li>"
+        f"{_threshold(point['threshold']) if point else 'not reached'}</li>"
         for name, point in (record.threshold_summary.get("targets") or {}).items())
     return (
         "<h2>Threshold analysis</h2>\n"
         f"<p>Best F1 <strong data-metric=\"best_f1\">{_number(summary.get('f1', best['f1']))}</strong> at threshold "
-        f"<strong data-metric=\"best_f1_threshold\">{_number(best_threshold)}</strong> "
+        f"<strong data-metric=\"best_f1_threshold\">{_threshold(best_threshold)}</strong> "
         f"(precision {_number(summary.get('precision', best['precision']))}, "
         f"recall {_number(summary.get('recall', best['recall']))}).</p>\n"
         + (f"<ul>{targets}</ul>\n" if targets else "")
@@ -245,19 +259,25 @@ def _per_class(record: RunRecord) -> str:
     if not by_label:
         return ""
     order = [label for label in record.labels if label in by_label] + sorted(set(by_label) - set(record.labels))
+    # Noise out: a class with no value but its support, a column with no value at all.
+    order = [label for label in order
+             if not all(_missing(by_label[label].get(name)) for name in _PER_CLASS if name != "support")]
+    columns = [name for name in _PER_CLASS if any(not _missing(by_label[label].get(name)) for label in order)]
     intervals = record.intervals
     rows = []
     for label in order:
         cells = [f"<td class=\"name\">{_text(label)}</td>"]
-        for name in _PER_CLASS:
+        for name in columns:
             key = f"{name}/{label}"
             value = by_label[label].get(name)
             interval = intervals.get(key)
             spread = f" <span class=\"meta\">[{_number(interval[0], 3)}, {_number(interval[1], 3)}]</span>" \
-                if interval and name != "support" else ""
-            cells.append(f"<td data-metric=\"{_text(key)}\">{_number(value, count=name == 'support')}{spread}</td>")
+                if interval and not is_count(name) else ""
+            cells.append(f"<td data-metric=\"{_text(key)}\">{_number(value, count=is_count(name))}{spread}</td>")
         rows.append(("", cells))
-    return "<h2>Per-class metrics</h2>\n" + _table(["label", *_PER_CLASS], rows)
+    if not rows:
+        return ""
+    return "<h2>Per-class metrics</h2>\n" + _table(["label", *columns], rows)
 
 
 def _params(record: RunRecord) -> str:
@@ -273,3 +293,87 @@ def _warnings(record: RunRecord) -> str:
     if not notes:
         return ""
     return "<h2>Warnings</h2>\n<ul>" + "".join(f"<li>{_text(note)}</li>" for note in notes) + "</ul>"
+
+
+def learning_curve_keys(histories: Iterable[dict[str, list]]) -> list[tuple[str, list[str]]]:
+    """The metric keys worth a learning curve (two points or more), grouped per chart as
+    ``(metric, [train/<metric>, <metric>])`` (either may be missing); headline metrics first.
+    Per-class keys, interval bounds and counts stay out (40 learning curves hide the few that matter)."""
+    keys = set()
+    for history in histories:  # a curve needs two points: a single evaluation has none
+        keys |= {key for key, points in history.items() if len(points) > 1}
+    bases = {key[len(_TRAIN_PREFIX):] for key in keys if key.startswith(_TRAIN_PREFIX)}
+    bases |= {key for key in keys if key in _HEADLINE}
+    bases = {base for base in bases if "/" not in base and not is_count(base)
+             and not base.endswith(("_ci_low", "_ci_high"))}
+    ordered = [base for base in _HEADLINE if base in bases] + sorted(bases - set(_HEADLINE))
+    return [(base, [key for key in (_TRAIN_PREFIX + base, base) if key in keys]) for base in ordered]
+
+
+def _learning_curves(record: RunRecord) -> str:
+    charts_html = []
+    for title, keys in learning_curve_keys([record.history]):
+        lines = {("train" if key.startswith(_TRAIN_PREFIX) else "evaluated"): record.history[key] for key in keys}
+        charts_html.append(f"<img alt=\"learning curve {_text(title)}\" data-chart=\"{_text(title)}\" "
+                           f"src=\"{charts.history_chart(title, lines)}\">")
+    if not charts_html:
+        return ""
+    return ("<h2>Learning curves</h2>\n<p class=\"meta\">Each metric's recorded values per epoch (step); "
+            "train: the framework's own values on the training data; evaluated: the toolkit's on the "
+            "evaluation (validation) data.</p>\n"
+            "<div class=\"charts\">" + "".join(charts_html) + "</div>")
+
+
+def image_uri(content: bytes) -> str:
+    """A logged image as a data URI, its type read from its first bytes (PNG, JPEG or GIF)."""
+    kind = next((mime for magic, mime in _IMAGE_MAGIC if content.startswith(magic)), "image/png")
+    return f"data:{kind};base64," + base64.b64encode(content).decode("ascii")
+
+
+def image_figures(record: RunRecord, caption: str = "") -> str:
+    """The run's logged images, each with its name (and ``caption``) under it."""
+    return "".join(
+        f"<figure><img alt=\"{_text(name)}\" data-image=\"{_text(name)}\" src=\"{image_uri(content)}\">"
+        f"<figcaption>{_text(f'{caption}: {name}' if caption else name)}</figcaption></figure>"
+        for name, content in sorted(record.images.items()))
+
+
+def _samples(record: RunRecord) -> str:
+    if not record.images:
+        return ""
+    return ("<h2>Sample images</h2>\n<p class=\"meta\">As the run logged them (a trainer's grid: true and "
+            "predicted label under each image, wrong ones in red).</p>\n"
+            f"<div class=\"charts\">{image_figures(record)}</div>")
+
+
+def model_summaries(record: RunRecord) -> str:
+    """The run's logged texts (a model summary) as preformatted blocks."""
+    return "".join(f"<h3>{_text(name)}</h3>\n<pre data-text=\"{_text(name)}\">{_text(content)}</pre>"
+                   for name, content in sorted(record.texts.items()))
+
+
+def _model_summary(record: RunRecord) -> str:
+    if not record.texts:
+        return ""
+    return "<h2>Model</h2>\n" + model_summaries(record)
+
+
+_TRAIN_PREFIX = "train/"  # the trainer's name for the framework's values on the training data
+_IMAGE_MAGIC = ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"))
+
+# The single-run page, top to bottom: a new section is one function of the record and one line here.
+SECTIONS = (
+    _header,
+    _gates,
+    _metrics,
+    _learning_curves,
+    _confusion,
+    _curves,
+    _thresholds,
+    _per_class,
+    slice_table.render_slice_tables,
+    _samples,
+    _model_summary,
+    _params,
+    _warnings,
+)

@@ -16,6 +16,7 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
+from toolkit.evaluation.slices import argument as slice_argument
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.plugin.manager import ToolkitPluginManager
 from toolkit.scale.tables import PathsArgument, Table, open_table, resolve_paths
@@ -47,6 +48,8 @@ def evaluate_files(
     threshold_targets: Optional[Mapping[str, float]] = None,
     bootstrap: str = "poisson",
     score_type: str = "probability",
+    slice_by: Union[str, Sequence[str], None] = None,
+    cross_slices: Any = False,
 ) -> EvaluationResult:
     """Evaluate predictions stored in files, ``batch_rows`` rows at a time.
 
@@ -65,17 +68,23 @@ def evaluate_files(
         bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
         metrics of unweighted confusion counts get intervals; those that need every example
         (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
+    :param slice_by, cross_slices: slice columns (a name or a list of names): ``result.slices``
+        holds each slice's result, as in ``toolkit.evaluate`` (the slice is named after its column).
     The other arguments (``score_type`` among them) are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,
     since the threshold analysis keeps every score. When ``labels`` is None they are
     inferred as ``evaluate`` does, which for label columns costs a first pass over them.
     """
     from toolkit.pipeline import Pipeline
 
+    if isinstance(slice_by, Mapping):
+        raise ValueError(f"slice_by names slice columns (a name or a list of names), got a mapping {dict(slice_by)!r}")
     pipeline = Pipeline(metrics=metrics, exact=exact, gates=gates, baseline=baseline, ci=ci,
                         n_bootstrap=n_bootstrap, seed=seed, bootstrap=bootstrap, threshold_targets=threshold_targets,
                         trackers=trackers, run_name=run_name, params=params, plugin_manager=plugin_manager,
-                        score_type=score_type)
+                        score_type=score_type, slice_by=slice_by, cross_slices=cross_slices)
     roles = _check_roles(y_true, y_pred, y_score, sample_weight)
+    slice_columns = pipeline.slicing.columns if pipeline.slicing is not None else ()
+    roles.update({slice_argument(name): name for name in slice_columns})
     if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
     tables = [open_table(path) for path in resolve_paths(paths)]
@@ -86,6 +95,12 @@ def evaluate_files(
     for table in tables:
         _feed(evaluator, table, columns, int(batch_rows))
     return pipeline.finish(evaluator)
+
+
+
+def _slices(rows: dict[str, np.ndarray], evaluator: Evaluator) -> Optional[dict[str, np.ndarray]]:
+    names = evaluator.settings.get("slice_by")
+    return {name: rows[slice_argument(name)] for name in names} if names else None
 
 
 def _check_roles(y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> dict[str, Any]:
@@ -179,7 +194,7 @@ def _feed(evaluator: Evaluator, table: Table, columns: dict[str, list[str]], bat
             continue
         try:
             evaluator.update(rows["y_true"], rows.get("y_pred"), rows.get("y_score"),
-                             sample_weight=rows.get("sample_weight"))
+                             sample_weight=rows.get("sample_weight"), slices=_slices(rows, evaluator))
         except ValueError as error:
             raise ValueError(f"{table.path}, rows {first_row}-{first_row + count - 1}: {error}") from None
         first_row += count

@@ -15,6 +15,7 @@ import numpy as np
 
 from toolkit.evaluation import inputs
 from toolkit.evaluation.engine import Evaluator
+from toolkit.evaluation.slices import argument as slice_argument
 
 ROLES = ("y_true", "y_pred", "y_score", "sample_weight")
 LOCAL_CLUSTER = "local"
@@ -30,7 +31,8 @@ class Collections:
     """Dask arrays, or a Dask Series ``y_true`` with a Dask DataFrame of score columns (one per
     label, in the order of ``labels``), as a source of evaluator states.
 
-    Each partition is evaluated where it lives and only its statistics come back, merged in
+    ``slices`` (slice name -> a Dask array or Series aligned with ``y_true``) feeds the
+    evaluator's ``slice_by``. Each partition is evaluated where it lives and only its statistics come back, merged in
     partition order. ``scheduler`` in :meth:`fill`: None uses the active ``distributed.Client``
     (or Dask's default local scheduler when there is none); ``"local"`` starts a
     ``LocalCluster`` of worker processes for this call; any other string is a scheduler address
@@ -38,8 +40,11 @@ class Collections:
     where they run.
     """
 
-    def __init__(self, y_true: Any, y_pred: Any = None, y_score: Any = None, sample_weight: Any = None) -> None:
+    def __init__(self, y_true: Any, y_pred: Any = None, y_score: Any = None, sample_weight: Any = None,
+                 slices: Optional[Mapping[str, Any]] = None) -> None:
         self.given = {"y_true": y_true, "y_pred": y_pred, "y_score": y_score, "sample_weight": sample_weight}
+        # slice columns travel as one more role each, partitioned like y_true
+        self.given.update({slice_argument(name): values for name, values in (slices or {}).items()})
         self.kind = _collection_kind(self.given)
 
     def labels(self, labels: Optional[Sequence]) -> Sequence:
@@ -175,8 +180,11 @@ def _partition_evaluator(labels: tuple, settings: Mapping[str, Any], part: dict[
     if len(y_true) == 0:
         return None
     evaluator = Evaluator(labels, **settings)
-    evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"))
+    names = settings.get("slice_by") or ()
+    evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"),
+                     slices={name: part[slice_argument(name)] for name in names} if names else None)
     return evaluator
+
 
 
 def _in_partition_order(tasks: list, client: Any) -> Iterator[Any]:

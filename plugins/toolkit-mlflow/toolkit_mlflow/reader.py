@@ -10,7 +10,9 @@ import os
 import tempfile
 from typing import Any, Optional
 
-from toolkit.plugin import EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, strip_url_credentials
+from toolkit.plugin import (
+    EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, is_readable_logged_file, strip_url_credentials,
+)
 
 _SYSTEM_TAG_PREFIX = "mlflow."  # MLflow's own bookkeeping tags, not worth a reader's attention
 MAX_RUNS = 10_000
@@ -74,7 +76,22 @@ class MlflowReader:
         if folder is not None:
             with tempfile.TemporaryDirectory(prefix="toolkit-mlflow-read-") as local:
                 record.read_evaluation(self._client.download_artifacts(run_id, folder, local))
+        with tempfile.TemporaryDirectory(prefix="toolkit-mlflow-files-") as local:
+            for path in self._logged_files(run_id):
+                target = os.path.join(local, os.path.dirname(path))  # MLflow downloads a file to dst/<file>
+                os.makedirs(target, exist_ok=True)
+                self._client.download_artifacts(run_id, path, target)
+            record.read_files(local)
         return record
+
+    def _logged_files(self, run_id: str) -> list[str]:
+        """The images and texts logged as ``<name>/<file>`` (what a report shows; nothing else is fetched)."""
+        paths = []
+        for entry in self._client.list_artifacts(run_id):
+            if entry.is_dir and entry.path != EVALUATION_FOLDER:
+                paths += [inner.path for inner in self._client.list_artifacts(run_id, entry.path)
+                          if not inner.is_dir and is_readable_logged_file(inner.path, inner.file_size or 0)]
+        return paths
 
     def _evaluation_folder(self, run_id: str) -> Optional[str]:
         """``evaluation`` when it holds files, else its ``step-N`` folder with the largest N."""

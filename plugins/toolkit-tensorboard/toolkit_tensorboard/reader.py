@@ -46,6 +46,7 @@ class TensorBoardReader:
         evaluation = latest_evaluation_folder(os.path.join(folders[0], EVALUATION_FOLDER))
         if evaluation is not None:
             record.read_evaluation(evaluation)
+        record.read_files(os.path.join(folders[0], "files"))  # what log_file copied there
         return record
 
     def _read(self, folder: str, kind: type) -> tuple:

@@ -75,6 +75,7 @@ class WandbReader:
         evaluation = latest_evaluation_folder(os.path.join(folders[0], "files", EVALUATION_FOLDER))
         if evaluation is not None:
             record.read_evaluation(evaluation)
+        record.read_files(os.path.join(folders[0], "files"))  # what log_file copied there
         return record
 
 
