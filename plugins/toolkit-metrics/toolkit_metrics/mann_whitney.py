@@ -31,7 +31,9 @@ class MannWhitney(NamedTuple):
 
 def mann_whitney_sorted(scores: np.ndarray, positive: np.ndarray, weights: Optional[np.ndarray] = None) -> MannWhitney:
     """The reference: sort every score, group ties, count negatives below each group."""
-    order = np.argsort(scores, kind="stable")
+    # Any order within a group of equal scores will do (groups are summed whole); numpy's default
+    # argsort (vectorized) is several times faster than a stable one, and as repeatable.
+    order = np.argsort(scores)
     sorted_scores = scores[order]
     sorted_positive = positive[order]
     if weights is None:
