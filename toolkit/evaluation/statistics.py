@@ -21,7 +21,8 @@ def _confusion_init(labels: Sequence) -> Any:
 
 
 def _confusion_update(state: Any, batch: Batch) -> Any:
-    if state.shape == (2, 2) and batch.sample_weight is None and isinstance(state, np.ndarray):
+    if (isinstance(state, np.ndarray) and state.shape == (2, 2) and batch.sample_weight is None
+            and batch.y_true.dtype == batch.y_pred.dtype == np.int64):  # (a dot of narrower ints could overflow)
         return state + _binary_counts(batch.y_true, batch.y_pred)
     return confusion.add_examples(state, batch.y_true * state.shape[0] + batch.y_pred, batch.sample_weight)
 
