@@ -327,7 +327,8 @@ def test_the_guides_tracker_records_a_real_run(toolkit_plugin_manager, tmp_path,
                               params={"api_key": "s3cret", "model": {"depth": 2}})
 
     events = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
-    assert [event["event"] for event in events] == ["start", "params", "metrics", "evaluation", "end"]
+    # the tags: the y_true fingerprint of the predictions the evaluation stores
+    assert [event["event"] for event in events] == ["start", "params", "metrics", "tags", "evaluation", "end"]
     assert events[0]["name"] == "guide" and events[-1]["status"] == "FINISHED"
     assert events[1]["params"] == {"api_key": "***", "model.depth": 2}  # redacted before any tracker
     assert events[2]["metrics"]["accuracy"] == result.metrics["accuracy"] == 0.75

@@ -68,8 +68,12 @@ class Pipeline:
                                 cross_slices=[list(columns) for columns in self.slicing.slicings if len(columns) > 1])
         self.run = Run(run_name, params, trackers=trackers, plugin_manager=self.manager)  # checks names
 
-    def evaluator(self, labels: Sequence, *, has_scores: bool) -> Evaluator:
-        """An empty evaluator for ``labels``, with the gates and targets checked against what it computes."""
+    def evaluator(self, labels: Sequence, *, has_scores: bool, keep_predictions: bool = False) -> Evaluator:
+        """An empty evaluator for ``labels``, with the gates and targets checked against what it computes.
+
+        ``keep_predictions``: the source can keep its inputs (arrays in memory), which a tracked
+        run then stores as ``predictions.npz``; kept only when the run has trackers.
+        """
         metric_params = None
         if self.targets:
             chosen = self.options["metrics"]
@@ -79,7 +83,8 @@ class Pipeline:
             if chosen is None and not self.options["exact"]:
                 raise UsageError("threshold_targets need exact=True: the threshold analysis keeps every score")
             metric_params = {THRESHOLD_METRIC: {f"target_{name}": value for name, value in self.targets.items()}}
-        evaluator = Evaluator(labels, plugin_manager=self.manager, metric_params=metric_params, **self.options)
+        evaluator = Evaluator(labels, plugin_manager=self.manager, metric_params=metric_params,
+                              keep_predictions=keep_predictions and bool(self.run.tracker_names), **self.options)
         check_gate_metrics(self.gates, evaluator)
         return evaluator
 
@@ -198,7 +203,7 @@ def evaluate(
         pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
         score_array = None if y_score is None else np.asarray(y_score)
         labels = inputs.infer_labels(true_values, pred_values, score_array)
-    evaluator = pipeline.evaluator(labels, has_scores=y_score is not None)
+    evaluator = pipeline.evaluator(labels, has_scores=y_score is not None, keep_predictions=True)
     evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight, slices=slice_values)
     return pipeline.finish(evaluator)
 

@@ -19,6 +19,7 @@ import warnings
 from typing import Any, Iterable, Mapping, Optional
 
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.records import FINGERPRINT_TAG
 from toolkit.plugin.types import DatasetDescription, ModelDescription, TrackerLink
 from toolkit.tracking import interrupts
 from toolkit.tracking.delivery import Courier, describe_error
@@ -483,6 +484,9 @@ class Run:
         logged = result.logged_metrics() if hasattr(result, "logged_metrics") else result.metrics
         values = self._send_metrics(logged, step)
         tags = gate_tags(getattr(result, "gates", None) or [])
+        predictions = getattr(result, "predictions", None) if artifacts else None
+        if predictions is not None:  # which examples the stored predictions are for, checkable cheaply
+            tags[FINGERPRINT_TAG] = predictions.fingerprint
         if tags and self._slots:  # gate outcomes are tags in every tracker (the CLI's exit code says the same)
             self._write("tags", tags=tags)
         if artifacts and self._slots:
@@ -493,6 +497,9 @@ class Run:
                               f"({describe_error(error)}); its metrics were recorded",
                               TrackingWarning, stacklevel=2)
             else:
+                # the predictions are compressed once here; every tracker copies the file
+                report = report.with_predictions_file(
+                    os.path.join(self.journal.side_folder, f"evaluation-{self.journal.seq}-predictions.npz"))
                 path = os.path.join(self.journal.side_folder, f"evaluation-{self.journal.seq}.pickle")
                 with open(path, "wb") as handle:
                     pickle.dump(report, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -228,10 +228,12 @@ class Trainer:
                 )
             result = None
             if x_val is not None:
-                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch)
                 # Charts (confusion matrix, curves) are rendered for the last epoch only unless
                 # asked for every epoch: rendering costs more than the epoch itself on small data.
+                # The predictions are stored with them.
                 charts = self.charts_every_epoch or epoch == epochs - 1
+                result, last_scores[0] = self._evaluate(x_val, y_val, labels, epoch=epoch,
+                                                        keep_predictions=charts and bool(run.tracker_names))
                 if self.gates and epoch == epochs - 1:  # the verdict on the model as trained
                     result = dataclasses.replace(result, gates=quality_gates.evaluate_gates(
                         self.gates, result.logged_metrics(), self.baseline, slices=result.slices))
@@ -278,7 +280,7 @@ class Trainer:
         return result
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray, labels: Sequence, epoch: Optional[int] = None,
-                  sliced: Optional[tuple] = None) -> tuple:
+                  sliced: Optional[tuple] = None, keep_predictions: bool = False) -> tuple:
         scores = self.adapter.predict_proba(x)
         if epoch is not None and scores is not None and not np.isfinite(scores).all():
             # Some frameworks keep the loss finite (clipping, ReLU swallowing NaN) while the
@@ -293,7 +295,8 @@ class Trainer:
             sliced = self._slices  # the validation set's slices, given to fit
         slices, cross = sliced or (None, False)
         evaluator = Evaluator(labels, self.metrics, plugin_manager=self._manager, score_type=self.score_type,
-                              slice_by=list(slices) if slices else None, cross_slices=cross)
+                              slice_by=list(slices) if slices else None, cross_slices=cross,
+                              keep_predictions=keep_predictions)
         evaluator.update(y, y_pred=predictions, y_score=scores, slices=slices)
         return evaluator.compute(), scores
 

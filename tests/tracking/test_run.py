@@ -123,11 +123,12 @@ def test_every_tracker_gets_the_same_checked_params_and_values_and_links_to_the_
                               run_name="both", params={"model": {"lr": 0.1}, "hf_token": "abc"},
                               plugin_manager=manager)
     first, second = events(tmp_path, "first"), events(tmp_path, "second")
-    assert [event["event"] for event in first] == ["start", "tags", "params", "metrics", "evaluation", "end"]
+    # the second tags: which examples the stored predictions are for
+    assert [event["event"] for event in first] == ["start", "tags", "params", "metrics", "tags", "evaluation", "end"]
     assert first[2]["params"] == second[2]["params"] == {"model.lr": 0.1, "hf_token": "***"}
     assert first[3]["metrics"] == second[3]["metrics"] == result.metrics
     assert first[3]["step"] == 0
-    assert first[4]["curves"] == ["pr_curve", "roc_curve"] and first[4]["matrix"] == [[2, 0], [1, 1]]
+    assert first[5]["curves"] == ["pr_curve", "roc_curve"] and first[5]["matrix"] == [[2, 0], [1, 1]]
     assert first[1]["tags"]["second.location"] == str(tmp_path / "second" / "run.jsonl")
     assert second[1]["tags"]["first.location"] == str(tmp_path / "first" / "run.jsonl")
     first_id, second_id = second[1]["tags"]["first.run_id"], first[1]["tags"]["second.run_id"]

@@ -1,4 +1,5 @@
-"""``toolkit compare [--tracker NAME] [--experiment NAME] [--metric KEY]``: recorded runs side by side, best first."""
+"""``toolkit compare [--tracker NAME] [--experiment NAME] [--metric KEY]``: recorded runs side by side, best first;
+``toolkit compare RUN_A RUN_B --paired [--gate RULE]``: a paired test of two runs' stored predictions."""
 
 from __future__ import annotations
 
@@ -16,14 +17,35 @@ SHOWN_PARAMS = ("variant", "optimizer", "loss", "epochs", "batch_size", "estimat
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "compare", help="list recorded runs side by side, best first",
+        "compare", help="list recorded runs side by side, best first; --paired: is run B really better than A?",
         description="List the runs a tracker recorded side by side, best first by one metric. "
-                    "Runs are read back through the tracker's reader (any tracker that offers one).",
+                    "Runs are read back through the tracker's reader (any tracker that offers one). "
+                    "With RUN_A RUN_B --paired: test the two runs on the predictions they stored (the same "
+                    "examples, checked by the SHA-256 of y_true and the labels), metric by metric, as "
+                    "toolkit.paired_test does: accuracy by the exact McNemar test, AUROC by DeLong's, any "
+                    "other metric by a paired bootstrap.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="paired gates (--gate, repeatable):\n"
+               "  '<metric>: <a|b> better[, p < <alpha>]'  the named run must be better on the metric, with\n"
+               "  p below alpha (0.05 when left out); e.g. --gate 'roc_auc: b better, p < 0.05'.\n"
+               "  Exit 1 when a gate fails, 2 on a usage error (a malformed gate, runs on different examples).",
     )
+    parser.add_argument("runs", nargs="*", metavar="RUN", help="with --paired: the two runs A and B (ids or unique prefixes)")
     add_reader_arguments(parser)
     parser.add_argument("--experiment", help="only runs of this experiment (W&B: project)")
-    parser.add_argument("--metric", default="accuracy", help="the metric that ranks the runs (default accuracy)")
+    parser.add_argument("--metric", help="the metric that ranks the runs (default accuracy); with --paired: "
+                                         "compare only this metric")
     parser.add_argument("--limit", type=int, default=50, help="show at most this many runs (default 50)")
+    paired = parser.add_argument_group("paired test of two runs (RUN_A RUN_B --paired)")
+    paired.add_argument("--paired", action="store_true",
+                        help="test RUN_A against RUN_B on their stored predictions")
+    paired.add_argument("--gate", dest="gates", action="append", default=[], metavar="RULE",
+                        help="'<metric>: <a|b> better[, p < <alpha>]' (repeatable); exit 1 when one fails")
+    paired.add_argument("--ci", type=float, default=0.95, metavar="LEVEL", help="interval level (default 0.95)")
+    paired.add_argument("--n-bootstrap", type=int, default=1000, metavar="N",
+                        help="paired bootstrap resamples (default 1000)")
+    paired.add_argument("--seed", type=int, metavar="N", help="seed of the paired bootstrap")
+    paired.add_argument("--json", action="store_true", help="print the comparison as JSON")
     parser.set_defaults(run=run)
 
 
@@ -43,6 +65,13 @@ def open_reader(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.paired or args.runs:
+        from toolkit.commands.paired import run_paired
+
+        return run_paired(args, open_reader)
+    if args.gates:
+        raise UsageError("--gate goes with RUN_A RUN_B --paired")
+    args.metric = args.metric or "accuracy"
     if args.limit < 1:
         raise UsageError(f"--limit must be a positive integer, got {args.limit}")
     reader = open_reader(args)

@@ -1,4 +1,5 @@
-"""``toolkit evaluate --y-true FILE --y-score FILE``: score saved predictions, optionally tracked."""
+"""``toolkit evaluate --y-true FILE --y-score FILE``: score saved predictions, optionally tracked;
+``toolkit evaluate --run RUN_ID``: recompute a recorded run's metrics from its stored predictions."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ import numpy as np
 
 from toolkit.commands import gating
 from toolkit.commands.prediction_files import read_prediction_files
+from toolkit.errors import UsageError
+from toolkit.evaluation.bootstrap import METHODS as BOOTSTRAP_METHODS
 from toolkit.evaluation.inputs import SCORE_TYPES
 from toolkit.progress import final_metrics_block
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="compute metrics from saved labels and scores (.npy or .csv)",
-        description="Compute metrics from saved labels, predictions and scores (.npy or .csv files).",
+        "evaluate", help="compute metrics from saved labels and scores (.npy or .csv), or a recorded run's",
+        description="Compute metrics from saved labels, predictions and scores (.npy or .csv files). "
+                    "With --run RUN_ID: recompute a recorded run's metrics from the predictions it stored, "
+                    "with every metric installed now, and add the new ones to that same run (values it "
+                    "already has are checked equal, to 1e-9 relative, and left as they are; a difference "
+                    "exits 1 naming the metrics, and nothing is added).",
     )
     parser.add_argument("--y-true", metavar="FILE", help="true labels, one per example (with --files: a column name)")
     parser.add_argument("--y-score", metavar="FILE",
@@ -35,6 +42,15 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--tracker", dest="trackers", action="append", default=[], metavar="NAME",
                         help="record the result as a run in this tracker (repeatable; `toolkit plugins` lists them)")
     parser.add_argument("--run-name", help="the run's name in the trackers")
+    recorded = parser.add_argument_group(
+        "a recorded run", "--run RUN_ID [--tracker NAME] [--store LOCATION] [--metric NAME ...] [--json]")
+    recorded.add_argument("--run", dest="run_id", metavar="RUN_ID",
+                          help="recompute this recorded run (id or unique prefix) from its stored predictions and "
+                               "add the new metrics to it; --tracker names the tracker that has it (default: the "
+                               "first configured tracker that can read)")
+    recorded.add_argument("--store", "--tracking-uri", dest="store", metavar="LOCATION",
+                          help="with --run: where the tracker's runs are (an MLflow tracking URI, the folder "
+                               "holding wandb/)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--slice-by", dest="slice_by", action="append", default=[], metavar="COL",
                         help="also report each slice of the examples: NAME=FILE or FILE (.npy or .csv, one value "
@@ -52,12 +68,19 @@ def add_parser(subparsers: Any) -> None:
                        help="exact AUROC, keeping every score in memory (default: binned AUROC, bounded memory)")
     files.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch (default 262144)")
     gating.add_arguments(parser)
+    parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS, metavar="METHOD",
+                        help="how --ci resamples are drawn: poisson (the default with --files: the same "
+                             "intervals for any --batch-rows) or multinomial (the default otherwise)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import toolkit
 
+    if args.run_id is not None:
+        return _run_recorded(args)
+    if args.store is not None:
+        raise UsageError("--store goes with --run (the store of the recorded run to re-evaluate)")
     if args.files:
         return _run_files(args)
     if args.sample_weight is not None or args.exact:
@@ -80,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         params={argument: os.path.basename(path) for argument, path in
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        bootstrap=args.bootstrap, threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
         slice_by=slice_by, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, len(y_true))
@@ -114,10 +137,59 @@ def _run_files(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
-        slice_by=args.slice_by or None, cross_slices=args.cross_slices,
+        bootstrap=args.bootstrap or "poisson", threshold_targets=gating.threshold_targets(args),
+        score_type=args.score_type, slice_by=args.slice_by or None, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
+
+
+# What --run cannot combine with: the data comes from the run, and nothing but metrics is added.
+_NOT_WITH_RUN = {"y_true": "--y-true", "y_score": "--y-score", "y_pred": "--y-pred", "labels": "--labels",
+                 "files": "--files", "sample_weight": "--sample-weight", "run_name": "--run-name", "gates": "--gate",
+                 "baseline": "--baseline", "ci": "--ci", "target_precision": "--target-precision",
+                 "target_recall": "--target-recall", "slice_by": "--slice-by", "cross_slices": "--cross-slices"}
+
+
+def _run_recorded(args: argparse.Namespace) -> int:
+    """Recompute a recorded run from its stored predictions; add what is new, check what is there."""
+    import toolkit
+    from toolkit.commands import stored_runs
+    from toolkit.reporting.record import open_reader
+    from toolkit.tracking.values import KeyMap, clean_metrics
+
+    given = [option for name, option in _NOT_WITH_RUN.items() if getattr(args, name, None)]
+    if given or args.score_type != "probability" or args.exact:
+        given += ["--score-type"] * (args.score_type != "probability") + ["--exact"] * bool(args.exact)
+        raise UsageError(f"--run takes the data and its options from the recorded run: leave out {', '.join(given)}")
+    if len(args.trackers) > 1:
+        raise UsageError(f"--run reads one tracker's run: give --tracker once, got {args.trackers}")
+    reader = open_reader(args.trackers[0] if args.trackers else None, {"location": args.store} if args.store else None)
+    record, predictions = stored_runs.read_with_predictions(reader, args.run_id)
+    stored_runs.check_ended(record)
+    tracker = stored_runs.reopener(record)
+    result = toolkit.evaluate(**predictions.arguments(), metrics=args.metrics)
+    recomputed = clean_metrics(result.metrics, KeyMap())  # the keys a tracker received them under
+    mismatched = stored_runs.differing(record.metrics, recomputed)
+    if mismatched:
+        print(f"error: run {record.run_id}: recomputed from its stored predictions, {len(mismatched)} metric(s) "
+              f"differ from the recorded values: {'; '.join(mismatched)}; nothing was added", file=sys.stderr)
+        return 1
+    new = {key: value for key, value in recomputed.items() if key not in record.metrics}
+    checked = len(recomputed) - len(new)
+    if args.json:
+        print(json.dumps({"run_id": record.run_id, "tracker": record.tracker, "added": new,
+                          "checked": sorted(set(recomputed) - set(new))}, indent=2))
+    print(f"run {record.run_id} ({record.tracker}): {predictions.example_count} stored examples, "
+          f"{checked} recorded metric(s) recomputed equal", file=sys.stderr if args.json else sys.stdout)
+    if not new:
+        print("nothing new to add", file=sys.stderr if args.json else sys.stdout)
+        return 0
+    where = stored_runs.add_values(tracker, record, new, stored_runs.evaluation_step(record, recomputed))
+    if not args.json:
+        print(f"added {len(new)} metric(s):")
+        print(final_metrics_block(new, keys=list(new)))
+        print(f"-> {where}")
+    return 0
 
 
 def _labels_for_columns(labels: Optional[list]) -> Optional[list]:
@@ -137,7 +209,8 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
     print(f"{examples} examples, {len(result.labels)} labels ({result.task})")
     print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
     if result.intervals:
-        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
+        method = args.bootstrap or ("poisson" if args.files else "multinomial")
+        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} {method} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
     print_slices(result)

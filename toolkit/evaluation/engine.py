@@ -9,13 +9,14 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap as resampling, inputs, slices as slicing
+from toolkit.evaluation import bootstrap as resampling, inputs, poisson_sums, slices as slicing
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import (
     default_metrics, metric_choices, plugin_problems, probability_metrics, with_defaults,
 )
 from toolkit.plugin.manager import ToolkitPluginManager, get_plugin_manager
+from toolkit.plugin.records import Predictions
 from toolkit.plugin.types import RAW_INPUTS, Batch, MetricSpec
 from toolkit.suggestions import did_you_mean
 
@@ -37,12 +38,20 @@ class Evaluator:
     summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
     ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
 
+    ``first_position`` is the global position of this evaluator's first example, which keys its
+    Poisson bootstrap weights (``bootstrap="poisson"``): 0 for the first part, None for a part
+    whose position is known only when it is merged in order (``spawn()`` makes those).
+
     ``slice_by`` names slice columns (``["region", "device"]``) whose values every ``update``
     then gives (``slices={"region": ...}``); ``cross_slices`` adds crossings (True: all columns
     crossed; or a list of column tuples). Each slice keeps statistics of its own, fed from the
     same validated batch, and ``compute`` gives ``result.slices`` (see
     :mod:`toolkit.evaluation.slices`): each slice's metrics (and intervals, with ``ci``) are
     those of evaluating its examples alone with this evaluation's labels.
+
+    ``keep_predictions=True`` keeps the checked inputs (references, not copies; labels as their
+    positions) for ``result.predictions``, which a tracked run stores as ``predictions.npz``.
+    An evaluator that merges another's state keeps none: it never saw those examples.
     """
 
     def __init__(
@@ -58,8 +67,10 @@ class Evaluator:
         metric_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
         bootstrap: str = "multinomial",
         score_type: str = "probability",
+        keep_predictions: bool = False,
         slice_by: slicing.SliceByArgument = None,
         cross_slices: slicing.CrossArgument = False,
+        first_position: Optional[int] = 0,
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self._slicing = slicing.check_slice_by(slice_by, cross_slices)
@@ -117,6 +128,14 @@ class Evaluator:
         self._slice_prefixes: dict[str, str] = {}  # tracker key prefix -> slice name (two must not share one)
         self._slice_template: Optional[Evaluator] = None  # an empty slice evaluator, copied per new slice
         self._scalars_only = False  # slice evaluators leave artifacts (curves, tables) to the whole
+        # exact=False, Poisson: weighted counts and statistics with per-example terms (log loss's)
+        # are resampled batch by batch in bounded memory, not from kept examples
+        self._poisson_sums = poisson_sums.for_statistics(
+            seed, n_bootstrap, len(self.labels), first_position,
+            [self._statistic_specs[name] for name in self._statistics],
+        ) if ci is not None and bootstrap == "poisson" and not self._exact else None
+        # per batch: (y_true, y_pred, whether y_pred was given, y_score, weights)
+        self._kept: Optional[list] = [] if keep_predictions else None
 
     def _select(self, metrics: Any) -> tuple[Optional[list[MetricSpec]], list[str]]:
         if metrics is None:
@@ -179,8 +198,9 @@ class Evaluator:
         return list(self._selected if self._selected is not None else self._defaults)
 
     def spawn(self) -> "Evaluator":
-        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back."""
-        return Evaluator(self.labels, plugin_manager=self._manager, **self.settings)
+        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back;
+        its examples' positions (for the Poisson bootstrap) are set when it is merged."""
+        return Evaluator(self.labels, plugin_manager=self._manager, first_position=None, **self.settings)
 
     # --- accumulating -----------------------------------------------------------------------------
 
@@ -199,6 +219,9 @@ class Evaluator:
         batch, raw = self._validate(y_true, y_pred, y_score, sample_weight)
         groups = self._slice_groups(slices, len(batch))
         self._accumulate(batch, raw)
+        if self._kept is not None:
+            self._kept.append((batch.y_true, batch.y_pred, y_pred is not None,
+                               None if y_score is None else np.asarray(_unmasked_scores(y_score)), batch.sample_weight))
         for _, order, present in groups:
             # one gather per slicing; each slice's rows are then a contiguous run (views)
             ordered = _take(batch, {name: raw[name] for name in self._raw_needed if name in raw}, order)
@@ -244,7 +267,10 @@ class Evaluator:
             if self._slice_template is None:
                 settings = {key: value for key, value in self.settings.items()
                             if key not in ("slice_by", "cross_slices")}
-                self._slice_template = Evaluator(self.labels, plugin_manager=self._manager, **settings)
+                # a slice's examples count from its own first one, placed on merge like its parent's
+                unplaced = self._poisson_sums is not None and self._poisson_sums.start is None
+                self._slice_template = Evaluator(self.labels, plugin_manager=self._manager,
+                                                 first_position=None if unplaced else 0, **settings)
                 self._slice_template._scalars_only = True
             child = self._slices[name] = self._slice_template._fresh()
             self._slice_pairs[name] = pairs
@@ -257,6 +283,7 @@ class Evaluator:
         child._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
         child._raw = {name: [] for name in self._raw_needed}
         child._slices, child._slice_pairs, child._slice_prefixes = {}, {}, {}
+        child._poisson_sums = None if self._poisson_sums is None else self._poisson_sums.emptied()
         return child
 
     def _accumulate(self, batch: Batch, raw: dict) -> None:
@@ -269,6 +296,8 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
+        if self._poisson_sums is not None:
+            self._poisson_sums.add(batch, self._statistic_specs)
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
         true_values = inputs.as_label_array(y_true, "y_true")
@@ -319,6 +348,9 @@ class Evaluator:
             self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
         for name in self._raw_needed:
             self._raw[name].extend(other._raw[name])
+        if self._poisson_sums is not None:
+            self._poisson_sums.merge(other._poisson_sums)
+        self._kept = None
         for name, child in getattr(other, "_slices", {}).items():
             pairs = other._slice_pairs[name]
             self._check_new_slice(pairs, self._slice_pairs, self._slice_prefixes)
@@ -401,7 +433,7 @@ class Evaluator:
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
             intervals = resampling.bootstrap_intervals(
-                scalar, {**values, **self._values(extra - set(values))},
+                scalar, {**values, **self._values(extra - set(values)), **self._poisson_values()},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
                 params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
                 method=self.bootstrap,
@@ -409,6 +441,7 @@ class Evaluator:
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
+            predictions=self._kept_predictions(),
             slices=self._compute_slices(metrics, notes),
         )
 
@@ -435,6 +468,24 @@ class Evaluator:
             entries.append((self._slice_pairs[name], result))
         return slicing.SliceResults(self._slicing, entries)
 
+    def _poisson_values(self) -> dict[str, Any]:
+        """What the bootstrap reads from the batch-by-batch Poisson sums, when this evaluator keeps them."""
+        if self._poisson_sums is None:
+            return {}
+        sums = self._poisson_sums.resampled()
+        resampled = {"poisson_states": sums.states({name: self._statistic_specs[name].from_sums for name in sums.sums})}
+        if sums.cells is not None:
+            resampled["poisson_cells"] = (sums.cells, sums.examples)
+        return resampled
+
+    def _kept_predictions(self) -> Optional[Predictions]:
+        if not self._kept:
+            return None
+        true, pred, given, scores, weights = zip(*self._kept)
+        # y_pred is stored when it was given (a batch given none adds the predictions its scores implied)
+        return Predictions(y_true=_joined(true), labels=self.labels, y_pred=_joined(pred) if any(given) else None,
+                           y_score=_joined(scores), sample_weight=_joined(weights), score_type=self.score_type)
+
     def _available(self, need: str) -> bool:
         if need == "y_score":
             return bool(self._has_scores)
@@ -456,6 +507,16 @@ class Evaluator:
         return values
 
 
+def _joined(chunks: tuple) -> Optional[np.ndarray]:
+    """One batch's array as it is (no copy), several batches' concatenated; None when they had none."""
+    if chunks[0] is None:
+        return None
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _unmasked_scores(y_score: Any) -> Any:
+    """Scores already checked: a masked array has no masked entry left, so its data is the array."""
+    return np.ma.getdata(y_score) if isinstance(y_score, np.ma.MaskedArray) else y_score
 def _take(batch: Batch, raw: dict, index: Any) -> tuple[Batch, dict]:
     """The rows ``index`` (an order or a slice) of a validated batch and of the raw inputs kept."""
     def rows(array: Any) -> Any:

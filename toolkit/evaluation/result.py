@@ -22,7 +22,8 @@ class EvaluationResult:
     maps slice names (``"region=north"``) to each slice's own result (when ``slice_by`` was
     given); trackers get their metrics as ``slice/<column>/<value>/<metric>``. Beyond 1,024
     labels ``confusion_matrix`` is a :class:`toolkit.evaluation.confusion.SparseConfusion` (the
-    occurring cells only; ``toarray()`` gives the dense matrix).
+    occurring cells only; ``toarray()`` gives the dense matrix). ``predictions`` holds the
+    checked inputs when they were kept to be stored with a tracked run (else None).
     """
 
     metrics: dict[str, float]
@@ -35,6 +36,8 @@ class EvaluationResult:
     gates: list = field(default_factory=list)  # GateResult, one per gate, in the order given
     # slice name ("region=north") -> that slice's EvaluationResult (toolkit.evaluation.slices.SliceResults)
     slices: Mapping[str, "EvaluationResult"] = field(default_factory=dict)
+    # The checked inputs (toolkit.plugin.records.Predictions) when the evaluation keeps them for its trackers.
+    predictions: Any = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:

@@ -6,7 +6,8 @@ enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
 ``SparseConfusion`` (the confusion counts beyond 1,024 labels) and ``weight_scale`` (scale-free
 weights); tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
-back), ``RUN_STATUSES`` and the value/param policy helpers, ``DatasetDescription`` and
+back; ``Predictions`` and ``read_predictions`` for an evaluation's stored inputs), ``RUN_STATUSES``
+and the value/param policy helpers, ``DatasetDescription`` and
 ``ModelDescription`` (what the optional ``log_dataset``/``log_model`` receive), and ``Run`` (to
 record into a run, as the MLflow evaluator does); adapters get ``ModelAdapter`` (and
 ``import_class``/``ESTIMATOR_SOURCES`` for the classes a config names).
@@ -31,8 +32,9 @@ from toolkit.plugin.manager import (
 )
 from toolkit.plugin.markers import hookimpl, hookspec
 from toolkit.plugin.records import (
-    EVALUATION_FOLDER, STEP_FOLDER, RunRecord, RunSummary, evaluation_folder_name, is_readable_logged_file,
-    latest_evaluation_folder, read_evaluation_folder, read_logged_files,
+    EVALUATION_FOLDER, FINGERPRINT_TAG, PREDICTIONS_FILE, STEP_FOLDER, Predictions, RunRecord, RunSummary,
+    evaluation_folder_name, is_readable_logged_file, latest_evaluation_folder, read_evaluation_folder,
+    read_logged_files, read_predictions,
 )
 from toolkit.plugin.script_metrics import ScriptMetric, metric, unregister_metric
 from toolkit.plugin.types import (
@@ -62,13 +64,14 @@ from toolkit.tracking.values import TrackingWarning
 
 __all__ = [
     "Batch", "BrokenPlugin", "COMMAND_TAG", "Curve", "Curves", "DatasetDescription", "ESTIMATOR_SOURCES",
-    "EVALUATION_FOLDER", "EpochCallback", "EvaluationReport", "GATE_OUTCOME_TAG", "GATE_TAG_PREFIX",
-    "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PluginError", "RUN_STATUSES",
+    "EVALUATION_FOLDER", "EpochCallback", "EvaluationReport", "FINGERPRINT_TAG", "GATE_OUTCOME_TAG", "GATE_TAG_PREFIX",
+    "MAX_CURVE_POINTS", "MetricSpec", "ModelAdapter", "ModelDescription", "PREDICTIONS_FILE", "PluginError",
+    "Predictions", "RUN_STATUSES",
     "Resamples", "Run", "RunRecord", "RunSummary", "STEP_FOLDER", "confusion_figure", "curves_figure",
     "evaluation_folder_name", "is_readable_logged_file", "latest_evaluation_folder", "read_logged_files",
     "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
     "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",
-    "metric", "param_text", "read_evaluation_folder", "reset_plugin_manager", "strip_url_credentials",
+    "metric", "param_text", "read_evaluation_folder", "read_predictions", "reset_plugin_manager", "strip_url_credentials",
     "unregister_metric", "use_plugin_manager", "weight_scale",
 ]

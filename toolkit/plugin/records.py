@@ -3,8 +3,9 @@
 Every tracker stores an evaluation as the same self-describing folder of files, written by
 :meth:`toolkit.plugin.EvaluationReport.write_files`: ``metrics.json`` (labels, confusion
 matrix, metrics, intervals, gates, warnings), ``confusion_matrix.csv``, ``<curve>.csv`` per
-curve kind and ``threshold_analysis.csv`` / ``.json``. A tracker's reader fetches that folder
-and :func:`read_evaluation_folder` parses it, so the format has one writer and one reader.
+curve kind, ``threshold_analysis.csv`` / ``.json`` and ``predictions.npz`` (the evaluation's
+inputs, :class:`Predictions`). A tracker's reader fetches that folder and
+:func:`read_evaluation_folder` parses it, so the format has one writer and one reader.
 
 Files a run records with ``log_artifact(name, path)`` (a trainer's grid of sample images, a
 model summary) land, in every tracker, as ``<name>/<file name>`` under the run's files; a
@@ -14,17 +15,27 @@ reader points :func:`read_logged_files` at that folder to get the images and tex
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+import numpy as np
+
 METRICS_FILE = "metrics.json"
 CONFUSION_FILE = "confusion_matrix.csv"
 THRESHOLDS_TABLE_FILE = "threshold_analysis.csv"
 THRESHOLDS_SUMMARY_FILE = "threshold_analysis.json"
 CURVES_SUFFIX = "_curve.csv"
+PREDICTIONS_FILE = "predictions.npz"
+# The tag (and metrics.json entry) naming the examples an evaluation's predictions are for.
+FINGERPRINT_TAG = "toolkit.y_true_sha256"
+PREDICTIONS_FORMAT = 1
+_LABEL_KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "U": "str"}
+_FINGERPRINT_CHUNK = 1 << 20  # codes hashed a chunk at a time: no int64 copy of a large y_true
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 TEXT_SUFFIXES = (".txt",)
 MAX_LOGGED_FILE_BYTES = 20 * 1024 * 1024  # a report embeds what it reads: larger files stay out
@@ -39,6 +50,87 @@ class Curve:
     label: str
     x: list[float]
     y: list[float]
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """An evaluation's inputs as the engine checked them, stored beside its files as ``predictions.npz``.
+
+    ``y_true`` (and ``y_pred`` when predictions were given rather than derived from scores)
+    are positions into ``labels``; ``y_score`` is the score array as given, to be read as
+    ``score_type`` says; ``sample_weight`` the checked weights. ``arguments()`` gives them back
+    in the form :func:`toolkit.evaluate` takes, so the evaluation can be computed again.
+    """
+
+    y_true: np.ndarray
+    labels: tuple
+    y_score: Optional[np.ndarray] = None
+    y_pred: Optional[np.ndarray] = None
+    sample_weight: Optional[np.ndarray] = None
+    score_type: str = "probability"
+
+    @property
+    def example_count(self) -> int:
+        return int(self.y_true.shape[0])
+
+    def label_array(self) -> np.ndarray:
+        """The labels as an array of their own kind (ints, strings, bools or floats)."""
+        return np.asarray(list(self.labels))
+
+    def arguments(self) -> dict[str, Any]:
+        """``y_true``, ``y_pred``, ``y_score``, ``labels``, ``sample_weight`` and ``score_type``
+        as :func:`toolkit.evaluate` takes them."""
+        labels = self.label_array()
+        return {"y_true": labels[self.y_true], "y_pred": None if self.y_pred is None else labels[self.y_pred],
+                "y_score": self.y_score, "labels": list(self.labels), "sample_weight": self.sample_weight,
+                "score_type": self.score_type}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the label list and the encoded ``y_true``: equal for the same examples."""
+        return y_true_fingerprint(self.y_true, self.labels)
+
+
+def y_true_fingerprint(codes: np.ndarray, labels: Any) -> str:
+    """SHA-256 over the labels (as JSON) and ``codes`` as little-endian int64, in chunks."""
+    digest = hashlib.sha256(json.dumps(list(labels)).encode("utf-8") + b"\0")
+    for start in range(0, codes.shape[0], _FINGERPRINT_CHUNK):
+        digest.update(np.ascontiguousarray(codes[start:start + _FINGERPRINT_CHUNK], dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def label_kind(labels: np.ndarray) -> str:
+    """"int", "float", "str" or "bool": how a stored label array is read back."""
+    kind = _LABEL_KINDS.get(labels.dtype.kind)
+    if kind is None:
+        raise ValueError(f"labels of dtype {labels.dtype} cannot be stored without pickle")
+    return kind
+
+
+def read_predictions(folder: str) -> Optional[Predictions]:
+    """The :class:`Predictions` in ``folder``'s ``predictions.npz``; None when there is none.
+
+    Read without pickle (``allow_pickle=False``); a file that does not hold what
+    :meth:`~toolkit.plugin.EvaluationReport.write_files` writes is a ValueError naming it.
+    """
+    path = os.path.join(folder, PREDICTIONS_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a predictions file ({error})") from None
+    missing = sorted({"format", "labels", "labels_kind", "y_true", "score_type"} - set(arrays))
+    if missing or int(arrays["format"]) != PREDICTIONS_FORMAT:
+        raise ValueError(f"{path}: not a toolkit predictions file of format {PREDICTIONS_FORMAT} "
+                         f"(missing {missing or 'nothing'}, format {arrays.get('format')})")
+    labels = arrays["labels"]
+    if label_kind(labels) != str(arrays["labels_kind"]):
+        raise ValueError(f"{path}: labels stored as {labels.dtype}, recorded as {arrays['labels_kind']}")
+    return Predictions(y_true=arrays["y_true"], labels=tuple(labels.tolist()), y_score=arrays.get("y_score"),
+                       y_pred=arrays.get("y_pred"), sample_weight=arrays.get("sample_weight"),
+                       score_type=str(arrays["score_type"]))
 
 
 @dataclass
@@ -68,6 +160,7 @@ class RunRecord(RunSummary):
     curves: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"x", "y", "curves"}
     thresholds: list[dict[str, float]] = field(default_factory=list)
     threshold_summary: dict[str, Any] = field(default_factory=dict)
+    predictions: Optional[Predictions] = None  # the last evaluation's inputs, when it stored them
     images: dict[str, bytes] = field(default_factory=dict)  # logged file name -> PNG/JPEG/GIF bytes
     texts: dict[str, str] = field(default_factory=dict)  # logged file name -> text (a model summary)
 
@@ -113,6 +206,7 @@ class RunRecord(RunSummary):
         self.curves = parts["curves"]
         self.thresholds = parts["thresholds"]
         self.threshold_summary = parts["threshold_summary"]
+        self.predictions = parts["predictions"]
 
     def read_files(self, folder: str) -> None:
         """Fill ``images`` and ``texts`` from a local folder of logged files (``<name>/<file>``)."""
@@ -168,13 +262,13 @@ def read_logged_files(folder: str) -> tuple[dict[str, bytes], dict[str, str]]:
 
 def read_evaluation_folder(folder: str) -> dict[str, Any]:
     """The evaluation files in ``folder``: ``evaluation`` (metrics.json), ``confusion``, ``curves``,
-    ``thresholds`` and ``threshold_summary``; whatever is missing is empty."""
+    ``thresholds``, ``threshold_summary`` and ``predictions``; whatever is missing is empty."""
     def path(name: str) -> Optional[str]:
         candidate = os.path.join(folder, name)
         return candidate if os.path.isfile(candidate) else None
 
     parts: dict[str, Any] = {"evaluation": {}, "confusion": None, "curves": {}, "thresholds": [],
-                             "threshold_summary": {}}
+                             "threshold_summary": {}, "predictions": read_predictions(folder)}
     if path(METRICS_FILE):
         parts["evaluation"] = _read_json(path(METRICS_FILE))
     if path(CONFUSION_FILE):

@@ -50,7 +50,7 @@ def test_evaluate_records_every_metric_value_and_the_rendered_artifacts(mlflow_s
     client = mlflow_store.client()
     paths = _artifact_paths(client, run.info.run_id)
     assert sorted(paths) == sorted(f"evaluation/{name}" for name in (
-        "confusion_matrix.csv", "confusion_matrix.png", "metrics.json",
+        "confusion_matrix.csv", "confusion_matrix.png", "metrics.json", "predictions.npz",
         "roc_curve.csv", "roc_curve.png", "pr_curve.csv", "pr_curve.png"))
     folder = client.download_artifacts(run.info.run_id, "evaluation", mlflow_store.folder + "/download")
     with open(os.path.join(folder, "confusion_matrix.png"), "rb") as handle:

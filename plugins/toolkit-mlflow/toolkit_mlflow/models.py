@@ -7,11 +7,12 @@ defaults: MLflow would otherwise infer them by loading the model again in a subp
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import tempfile
 import types
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -48,7 +49,9 @@ def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDe
     # experiment (MLflow's "Default"), where the run's page does not look for it.
     logged = client.create_logged_model(experiment_id, name=description.name, source_run_id=run_id,
                                         params=client.get_run(run_id).data.params)
-    with _use_tracking_uri(client.tracking_uri):  # Model.log writes through the fluent API's store
+    # MLflow's _use_tracking_uri ends by setting the previous URI, which also rewrites (or deletes)
+    # MLFLOW_TRACKING_URI in os.environ: the program's own setting is put back as it was.
+    with _environment_kept("MLFLOW_TRACKING_URI"), _use_tracking_uri(client.tracking_uri):
         info = Model.log(
             artifact_path=None, name=description.name, flavor=flavor, run_id=run_id, model_id=logged.model_id,
             step=step,
@@ -60,6 +63,18 @@ def log_model(client: Any, experiment_id: str, run_id: str, description: ModelDe
     version = getattr(info, "registered_model_version", None)
     return {"model_uri": info.model_uri, "model_id": getattr(info, "model_id", None), "flavor": module_name,
             "version": version}
+
+
+@contextlib.contextmanager
+def _environment_kept(name: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _flavor(module_name: str) -> Any:

@@ -68,6 +68,7 @@ class MlflowTracker:
         self._buffer: list = []
         self._oldest: Optional[float] = None
         self._attached = run_id is not None
+        self._reopened = False
         self.run_id: Optional[str] = run_id
         self.experiment_id: Optional[str] = None
         self.tracking_uri: Optional[str] = None
@@ -235,6 +236,14 @@ class MlflowTracker:
             client.update_run(run_id, status="RUNNING")
         return False
 
+    def reopen(self, run_id: str, location: str) -> TrackerLink:
+        """Reopen the ended run ``run_id`` of the store ``location`` to add values to it
+        (``toolkit evaluate --run``). MLflow takes values into an ended run, so the run is
+        attached as it is: ``finish`` leaves its status, end time and description alone."""
+        self._tracking_uri = self._tracking_uri or location
+        self.run_id, self._attached, self._reopened = run_id, True, True
+        return self.start(None)
+
     def log_evaluation(self, report: EvaluationReport, step: Optional[int]) -> None:
         from toolkit_mlflow import rendering
 
@@ -310,7 +319,9 @@ class MlflowTracker:
 
     def describe(self) -> str:
         where = f"run {self.run_id} in experiment {self.experiment_id} at {self.display_uri}"
-        if self._attached:
+        if self._reopened:
+            where += " (values added; status and end time as they were)"
+        elif self._attached:
             where += " (left open for the code that started it)"
         return f"{where} ({self.run_url})" if self.run_url else where
 

@@ -26,7 +26,8 @@ def test_evaluate_records_metrics_config_summary_and_native_charts(wandb_offline
     (run,) = wandb_offline.runs()
     assert run.name == "offline-eval" and run.exit_code == 0
     assert {key: value for key, value in run.config.items() if not key.startswith("_wandb")} == {
-        "model.depth": 3, "tags": ["a", "b"]}
+        "model.depth": 3, "tags": ["a", "b"],  # and which examples the stored predictions are for:
+        toolkit.plugin.FINGERPRINT_TAG: toolkit.plugin.Predictions(y_true, (0, 1, 2)).fingerprint}
     (row,) = [row for row in run.history if "accuracy" in row]
     for key, value in result.metrics.items():
         assert row[key] == value or (math.isnan(value) and math.isnan(row[key])), key

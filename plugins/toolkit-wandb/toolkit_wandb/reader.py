@@ -2,7 +2,8 @@
 
 Every W&B run, online ones too, keeps its ``.wandb`` file and its saved files on disk until
 ``wandb sync`` and beyond, so ``toolkit compare`` and ``toolkit report`` read them here without
-a network or an account.
+a network or an account. A run continued offline (``toolkit recover``, ``toolkit evaluate --run``)
+has one more folder with the same run id each time; its folders are read as one run, in order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 from typing import Any, Optional
 
-from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder
+from toolkit.plugin import EVALUATION_FOLDER, RunRecord, RunSummary, latest_evaluation_folder, read_logged_files
 
 from toolkit_wandb.offline_run import OfflineRun, read_offline_run
 from toolkit_wandb.tracker import EXIT_CODES
@@ -44,8 +45,15 @@ class WandbReader:
         return [folder for folder in glob.glob(os.path.join(self.root, "wandb", "*run-*"))
                 if os.path.isdir(folder) and glob.glob(os.path.join(folder, "run-*.wandb"))]
 
+    def _runs(self) -> dict[str, list[str]]:
+        """Run id -> its folders, oldest first."""
+        runs: dict[str, list[str]] = {}
+        for folder in sorted(self._folders(), key=_folder_order):
+            runs.setdefault(_run_id_of(folder), []).append(folder)
+        return runs
+
     def list_runs(self, experiment: Optional[str] = None) -> list[RunSummary]:
-        summaries = [self._summary(folder, read_offline_run(folder)) for folder in self._folders()]
+        summaries = [self._summary(folders[0], _read_merged(folders)) for folders in self._runs().values()]
         if experiment is not None:
             summaries = [summary for summary in summaries if summary.experiment_name == experiment]
         return sorted(summaries, key=lambda summary: summary.start_time or 0, reverse=True)
@@ -63,20 +71,57 @@ class WandbReader:
                     params=params, tags=tags)
 
     def read_run(self, run_id: str) -> RunRecord:
-        folders = [folder for folder in self._folders() if folder.endswith(f"-{run_id}")]
+        folders = self._runs().get(run_id)
         if not folders:
             raise ValueError(f"RUN_ID {run_id!r}: no such run in {self.location()}")
-        run = read_offline_run(folders[0])
+        run = _read_merged(folders)
         record = self._summary(folders[0], run, RunRecord)
         for row in run.history:
             for key, value in row.items():
                 if not key.startswith("_") and _is_number(value):
                     record.history.setdefault(key, []).append((int(row.get("_step", 0)), float(value)))
-        evaluation = latest_evaluation_folder(os.path.join(folders[0], "files", EVALUATION_FOLDER))
-        if evaluation is not None:
-            record.read_evaluation(evaluation)
-        record.read_files(os.path.join(folders[0], "files"))  # what log_file copied there
+        for folder in reversed(folders):  # the latest evaluation: a later folder's, if it has one
+            evaluation = latest_evaluation_folder(os.path.join(folder, "files", EVALUATION_FOLDER))
+            if evaluation is not None:
+                record.read_evaluation(evaluation)
+                break
+        for folder in folders:  # what log_file copied there, in every folder of the run
+            images, texts = read_logged_files(os.path.join(folder, "files"))
+            record.images.update(images)
+            record.texts.update(texts)
         return record
+
+
+def _run_id_of(folder: str) -> str:
+    """The run id in the name of the folder's ``run-<id>.wandb`` file."""
+    name = os.path.basename(glob.glob(os.path.join(folder, "run-*.wandb"))[0])
+    return name[len("run-"):-len(".wandb")]
+
+
+def _folder_order(folder: str) -> tuple:
+    """Oldest first: by the start time in the folder's name, then by when its run file was written."""
+    match = _FOLDER_TIME.search(os.path.basename(folder))
+    files = glob.glob(os.path.join(folder, "run-*.wandb"))
+    return (match.group(1) if match else "", os.path.getmtime(files[0]) if files else 0.0)
+
+
+def _read_merged(folders: list[str]) -> OfflineRun:
+    """One run from its folders, oldest first: later config, summary and exit code over earlier
+    ones, histories one after the other; the name and project of the first folder that has them."""
+    runs = [read_offline_run(folder) for folder in folders]
+    if len(runs) == 1:
+        return runs[0]
+    merged = OfflineRun(runs[0].path, run_id=runs[0].run_id)
+    for run in runs:
+        merged.name = merged.name or run.name
+        merged.project = merged.project or run.project
+        merged.config.update(run.config)
+        merged.history.extend(run.history)
+        merged.summary.update(run.summary)
+        merged.files.extend(run.files)
+        merged.artifacts.extend(run.artifacts)
+        merged.exit_code = run.exit_code
+    return merged
 
 
 def _start_time(folder: str) -> Optional[int]:

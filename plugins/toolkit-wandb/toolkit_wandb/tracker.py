@@ -211,6 +211,22 @@ class WandbTracker:
         file holds are skipped. The rest goes to a new run folder with the same id, which
         ``wandb sync`` uploads to the same run.
         """
+        self._open_offline(run_id, location)
+        # Read only now: the dead process's writer may have gone on writing until it let go.
+        previous_run = read_offline_run(location)
+        self._held = {(row.get("_step"), key) for row in previous_run.history for key in row}
+        self._held_values = stored_metric_values(previous_run)
+        return True
+
+    def reopen(self, run_id: str, location: str) -> TrackerLink:
+        """Add values to the ended offline run ``run_id`` of the run folder ``location``
+        (``toolkit evaluate --run``). W&B writes them to a new run folder with the same id:
+        ``wandb sync`` uploads both into the one run, and the reader reads them as one."""
+        self._open_offline(run_id, location)
+        return TrackerLink("wandb", run_id, self.location, None)
+
+    def _open_offline(self, run_id: str, location: str) -> None:
+        """``wandb.init(id=run_id, resume="allow")`` offline, beside the run folder ``location``."""
         import wandb
 
         parent = os.path.dirname(os.path.dirname(os.path.abspath(location)))  # <dir>/wandb/<run folder>
@@ -238,12 +254,7 @@ class WandbTracker:
                 if not glob.glob(os.path.join(attempt, "*.wandb")) and (
                         self._run is None or os.path.realpath(attempt) != os.path.realpath(self.run_folder or "")):
                     shutil.rmtree(attempt, ignore_errors=True)
-        # Read only now: the dead process's writer may have gone on writing until it let go.
-        previous_run = read_offline_run(location)
-        self._held = {(row.get("_step"), key) for row in previous_run.history for key in row}
-        self._held_values = stored_metric_values(previous_run)
         self.mode = "offline"
-        return True
 
     def log_evaluation(self, report: EvaluationReport, step: Optional[int]) -> None:
         import wandb
