@@ -98,6 +98,12 @@ def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, compiled: bool =
     return np.log(probability, out=probability)
 
 
+def _losses(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Each row's loss: minus the log of its clipped true-class probability (the scores' dtype)."""
+    logs = _log_probabilities(y_score, y_true)
+    return np.negative(logs, out=logs)
+
+
 def _true_class_scores(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """A new array of each row's score in its true class's column."""
     n, n_classes = y_score.shape
