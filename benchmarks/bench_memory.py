@@ -1,5 +1,6 @@
 """Peak memory (maximum resident set size, from ``/usr/bin/time -v``) of exact evaluation and of
-``evaluate_files``, against the size of the inputs.
+``evaluate_files``, against the size of the inputs (and, for the exact evaluation, in copies of the
+scores beyond the inputs and the compiled kernels it loads).
 
     python benchmarks/bench_memory.py                # N = 1e7 and 2e7, K = 10, float32 scores
     python benchmarks/bench_memory.py --rows 1000000  # a quicker look
@@ -49,6 +50,10 @@ def child(mode: str, folder: str) -> None:
 
     if mode == "loaded":  # the inputs alone: the baseline the others are compared with
         np.load(os.path.join(folder, "y_true.npy")), np.load(os.path.join(folder, "y_score.npy"))
+    elif mode == "loaded+numba":  # ... and the compiled kernels that large exact evaluations load
+        np.load(os.path.join(folder, "y_true.npy")), np.load(os.path.join(folder, "y_score.npy"))
+        import toolkit_metrics.log_loss_compiled  # noqa: F401  (numba and its compiler)
+        import toolkit_metrics.packed_sort  # noqa: F401
     elif mode == "exact":
         y_true = np.load(os.path.join(folder, "y_true.npy"))
         scores = np.load(os.path.join(folder, "y_score.npy"))
@@ -79,9 +84,13 @@ def main() -> None:
             write_inputs(folder, n)
             inputs = n * (8 + 4 * K) / 2 ** 20
             print(f"N = {n:.0e}, K = {K}, float32 scores + int64 labels = {inputs:.0f} MB")
-            for mode in ("loaded", "exact", "files-bounded", "files-exact"):
-                peak = peak_megabytes(mode, folder)
+            scores = n * 4 * K / 2 ** 20
+            peaks = {}
+            for mode in ("loaded", "loaded+numba", "exact", "files-bounded", "files-exact"):
+                peaks[mode] = peak = peak_megabytes(mode, folder)
                 print(f"  {mode:14} peak RSS {peak:8.0f} MB  ({peak / inputs:.2f} x the inputs)")
+            print(f"  exact evaluation beyond the loaded inputs and numba: "
+                  f"{(peaks['exact'] - peaks['loaded+numba']) / scores:.2f} x the scores ({scores:.0f} MB)")
 
 
 if __name__ == "__main__":

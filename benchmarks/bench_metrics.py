@@ -1,8 +1,9 @@
 """Speed and memory of the exact metric suites against the sort floor and the peers, in one process.
 
-    python benchmarks/bench_metrics.py                  # N = 1e5, 1e6, 1e7; K = 2 and 10
+    python benchmarks/bench_metrics.py                  # N = 1e5, 1e6, 1e7; K = 2 and 10 (about 3 minutes)
     python benchmarks/bench_metrics.py --sizes 1e6      # one size
     python benchmarks/bench_metrics.py --contention     # the same with one CPU-bound process beside it
+    python benchmarks/bench_metrics.py --slow-peers     # scikit-learn and torchmetrics at N = 1e7 too (minutes)
     python benchmarks/bench_metrics.py --dtype float64  # float64 scores instead of float32
 
 Columns, all on float32 softmax scores with y_pred given (as a model's output would be):
@@ -13,16 +14,19 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
   AUROC (one-vs-rest macro for K > 2) and the confusion matrix;
 - toolkit default: ``metrics=None`` (adds weighted AUROC, log loss and the per-class values);
 - numpy: a plain-numpy reference of the classic suite (one bincount confusion matrix, then per
-  class one ``np.sort`` of packed (float32 bits, is-positive) keys and a tie-aware count);
-- scikit-learn and torchmetrics (when installed: ``pip install -e '.[bench]'``): the classic suite;
-- weighted / unweighted: toolkit's AUROC alone with sample weights over without.
+  class one ``np.sort`` of packed uint32 (float32 bits, is-positive) keys and a tie-aware count);
+- scikit-learn and torchmetrics (when installed: ``pip install torch==2.13.0 torchmetrics``, the
+  CPU build, or ``pip install -e '.[bench]'``): the classic suite; numpy/tk and torch/tk are their
+  times over toolkit classic's;
+- w/unw: toolkit's AUROC alone with sample weights over without.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
 machine slows them alike; medians are printed, with ratios to the floor. Peak memory is what
-numpy allocated beyond the inputs during one untimed run (tracemalloc sees numpy's arrays, not
-torch's). Every numpy and toolkit value is first checked against scikit-learn's (to 1e-9; above
-N = 1e6 without --slow-peers, toolkit's against the numpy reference's). The load
-average (``uptime``) is printed with every row: on a shared machine the figures are indicative.
+numpy allocated beyond the inputs during one untimed run, over the size of the scores
+(tracemalloc sees numpy's arrays, not torch's). Every numpy and toolkit value is first checked
+against scikit-learn's (to 1e-9; above N = 1e6 without --slow-peers, toolkit's against the numpy
+reference's). The load average (``uptime``) is printed with every row: on a shared machine the
+figures are indicative.
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.
 
 TOLERANCE = 1e-9
 SLOW_PEER_LIMIT = 1_000_000  # above this N, scikit-learn and torchmetrics run only with --slow-peers, once
+SLOW_PEERS = ("scikit-learn", "torchmetrics")
+# peak memory is measured for these (tracemalloc sees numpy's allocations, not torch's), with their labels
+MEMORY_LABELS = (("toolkit classic", "classic"), ("toolkit default", "default"), ("numpy", "numpy"),
+                 ("scikit-learn", "sklearn"))
+MEMORY_COLUMNS = tuple(name for name, _ in MEMORY_LABELS)
 
 
 def make_data(n: int, n_classes: int, dtype: str, seed: int = 0):
@@ -114,10 +123,11 @@ def numpy_classic(y_true, y_pred, y_score, weights):
 
 
 def _numpy_auroc(scores: np.ndarray, positive: np.ndarray) -> float:
-    keys = np.sort((scores.astype(np.float32).view(np.uint32).astype(np.uint64) << 1) | positive)
+    # non-negative float32 bits (probabilities) sort like the scores and leave the top bit free
+    keys = np.sort((scores.astype(np.float32).view(np.uint32) << 1) | positive)
     value = keys >> 1
     starts = np.flatnonzero(np.r_[True, value[1:] != value[:-1]])
-    group_positives = np.add.reduceat((keys & 1).astype(np.int64), starts)
+    group_positives = np.add.reduceat((keys & 1).astype(np.int64), starts)  # (int64: no overflow)
     group_negatives = np.diff(np.r_[starts, keys.shape[0]]) - group_positives
     negatives_below = np.cumsum(group_negatives) - group_negatives
     twice_u = int((group_positives * (2 * negatives_below + group_negatives)).sum())
@@ -201,14 +211,13 @@ def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str) ->
     for repetition in range(repeats):
         order = list(columns) if repetition % 2 == 0 else list(columns)[::-1]
         for name in order:
-            if n > SLOW_PEER_LIMIT and name in ("scikit-learn", "torchmetrics") and timings[name]:
-                continue
+            if name in SLOW_PEERS and len(timings[name]) >= (1 if n > SLOW_PEER_LIMIT else 3):
+                continue  # (seconds to minutes each: three timings, one above the limit)
             start = time.perf_counter()
             columns[name](*data)
             timings[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(values) for name, values in timings.items()}
-    measured = ("toolkit classic", "numpy") + (("scikit-learn",) if n <= SLOW_PEER_LIMIT and "scikit-learn" in columns else ())
-    memory = {name: peak_memory(columns[name], data) for name in measured}
+    memory = {name: peak_memory(columns[name], data) for name in MEMORY_COLUMNS if name in columns}
     return {"medians": medians, "memory": memory, "score_bytes": data[2].nbytes}
 
 
@@ -223,9 +232,12 @@ def print_case(n: int, n_classes: int, outcome: dict, names: list) -> None:
     for name in names:
         row += f" {medians[name] * 1e3:>9.1f} {medians[name] / floor:>6.2f}x" if name in medians else f" {'-':>17}"
     row += f" {medians['toolkit AUROC weighted'] / medians['toolkit AUROC']:>8.2f}x"
+    for peer in ("numpy", "torchmetrics"):
+        if peer in names:
+            row += (f" {medians[peer] / medians['toolkit classic']:>7.1f}x" if peer in medians else f" {'-':>8}")
     scores = outcome["score_bytes"]
     row += "  " + " ".join(f"{memory[name] / scores:>5.2f}" if name in memory else "  n/a"
-                           for name in ("toolkit classic", "numpy", "scikit-learn"))
+                           for name in MEMORY_COLUMNS)
     print(f"{row}   load {load()}", flush=True)
 
 
@@ -240,11 +252,12 @@ def main(argv: Optional[list] = None) -> int:
                         default=[100_000, 1_000_000, 10_000_000], help="comma-separated N (default 1e5,1e6,1e7)")
     parser.add_argument("--classes", type=lambda text: [int(k) for k in text.split(",")], default=[2, 10],
                         help="comma-separated K (default 2,10)")
-    parser.add_argument("--repeats", type=int, default=7, help="timed repetitions per case (default 7)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help=f"timed repetitions per case (default 5; 3 above N={SLOW_PEER_LIMIT:.0e})")
     parser.add_argument("--dtype", choices=["float16", "float32", "float64"], default="float32")
     parser.add_argument("--contention", action="store_true", help="run one CPU-bound process alongside")
     parser.add_argument("--slow-peers", action="store_true",
-                        help=f"also time scikit-learn and torchmetrics above N={SLOW_PEER_LIMIT:.0e} (minutes each)")
+                        help=f"also time scikit-learn and torchmetrics above N={SLOW_PEER_LIMIT:.0e} (once; minutes)")
     args = parser.parse_args(argv)
 
     columns: dict[str, Callable] = {
@@ -253,7 +266,8 @@ def main(argv: Optional[list] = None) -> int:
         "toolkit AUROC": toolkit_auroc, "toolkit AUROC weighted": toolkit_auroc_weighted,
     }
     if importlib.util.find_spec("torchmetrics") is None:
-        print("torchmetrics is not installed (pip install -e '.[bench]'): its column is skipped")
+        print("torchmetrics is not installed (pip install torch==2.13.0 torchmetrics, or '.[bench]'): "
+              "its column is skipped")
     else:
         columns["torchmetrics"] = torchmetrics_classic
     shown = [name for name in ("toolkit classic", "toolkit default", "numpy", "scikit-learn", "torchmetrics")
@@ -264,16 +278,20 @@ def main(argv: Optional[list] = None) -> int:
         if other is not None:
             time.sleep(5)  # let the load average notice it
             print(f"with one CPU-bound process running (pid {other.pid})")
-        print(f"{os.cpu_count()} CPUs; {args.dtype} scores; medians of {args.repeats} interleaved runs "
-              f"(above N={SLOW_PEER_LIMIT:.0e}: scikit-learn and torchmetrics once, with --slow-peers); ms and ratio to the floor; "
-              "memory: peak numpy allocation / size of the scores")
+        print(f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} CPUs; "
+              f"{args.dtype} scores; medians of {args.repeats} interleaved runs (3 above N={SLOW_PEER_LIMIT:.0e}, "
+              "where scikit-learn and torchmetrics run only with --slow-peers, once); ms and ratio to the floor; "
+              "w/unw: weighted over unweighted AUROC; numpy/tk, torch/tk: their time over toolkit classic's; "
+              "mem: peak numpy allocation / size of the scores")
         print(f"{'N':>6} {'K':>3} {'floor':>8}" + "".join(f" {name[:16]:>17}" for name in shown)
-              + f" {'w/unw AUC':>9}  mem: toolkit numpy sklearn")
+              + f" {'w/unw':>9}" + "".join(f" {label:>8}" for peer, label in
+                                           (("numpy", "numpy/tk"), ("torchmetrics", "torch/tk")) if peer in shown)
+              + "  mem: " + " ".join(label for _, label in MEMORY_LABELS))
         for n in args.sizes:
             for n_classes in args.classes:
-                repeats = args.repeats if n <= SLOW_PEER_LIMIT else max(3, args.repeats // 2)
-                chosen = {name: function for name, function in columns.items() if args.slow_peers
-                          or n <= SLOW_PEER_LIMIT or name not in ("scikit-learn", "torchmetrics")}
+                repeats = args.repeats if n <= SLOW_PEER_LIMIT else min(args.repeats, 3)
+                chosen = {name: function for name, function in columns.items()
+                          if args.slow_peers or n <= SLOW_PEER_LIMIT or name not in SLOW_PEERS}
                 print_case(n, n_classes, run_case(n, n_classes, chosen, repeats, args.dtype), shown)
     finally:
         if other is not None:

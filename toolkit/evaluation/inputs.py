@@ -151,13 +151,24 @@ def _small_integer_union(arrays: list) -> Optional[np.ndarray]:
     None when the arrays are not all such integers."""
     if not all(array.dtype.kind in "iu" for array in arrays):
         return None
-    low = min(int(array.min()) for array in arrays)
-    high = max(int(array.max()) for array in arrays)
-    if high - low >= _LOOKUP_TABLE_LIMIT or low < -(1 << 62) or high > 1 << 62:
-        return None
+    # Class indices 0..K-1 are the common case: one pass per array bounds them (see
+    # _largest_if_non_negative), and 0/1 values need one minimum more, no counting.
+    largest = [_largest_if_non_negative(array) for array in arrays]
+    high = None if None in largest else max(largest)
+    if high is not None and high <= 1:
+        has_zero = any(int(array.min()) == 0 for array in arrays)
+        return np.array([0, 1][1 - has_zero:high + 1])
+    if high is not None and high < _LOOKUP_TABLE_LIMIT:
+        low = 0
+    else:  # negative or large values: their range decides
+        low = min(int(array.min()) for array in arrays)
+        high = max(int(array.max()) for array in arrays)
+        if high - low >= _LOOKUP_TABLE_LIMIT or low < -(1 << 62) or high > 1 << 62:
+            return None
     seen = np.zeros(high - low + 1, dtype=bool)
     for array in arrays:
-        seen[array.astype(np.int64, copy=False) - low] = True
+        positions = array.astype(np.intp, copy=False)
+        seen[positions - low if low else positions] = True  # (no shifted copy for class indices)
     return np.flatnonzero(seen) + low
 
 
@@ -166,6 +177,10 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     if values.dtype.kind in "iub" and all(
         isinstance(label, (int, np.integer)) and not isinstance(label, bool) for label in labels
     ):
+        if values.dtype.kind in "iu" and labels == tuple(range(len(labels))):
+            largest = _largest_if_non_negative(values)
+            if largest is not None and largest < len(labels):
+                return values.astype(np.intp, copy=False)  # 0..K-1 are their own positions (one pass to know)
         low, high = int(values.min()), int(values.max())
         if labels == tuple(range(len(labels))) and 0 <= low and high < len(labels):
             return values.astype(np.intp, copy=False)  # the labels 0..K-1 are their own positions
@@ -185,6 +200,15 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     if (mapped < 0).any():
         _raise_unknown(unique[mapped < 0], labels, argument)
     return mapped[inverse.reshape(-1)]
+
+
+def _largest_if_non_negative(values: np.ndarray) -> Optional[int]:
+    """The largest of integer ``values`` when none is negative, else None: one pass, reading
+    signed values as unsigned (no copy), where a negative one is at least 2**(bits - 1)."""
+    if values.dtype.kind == "u":
+        return int(values.max())
+    largest = int(values.view(values.dtype.str.replace("i", "u")).max())
+    return largest if largest < 1 << (values.dtype.itemsize * 8 - 1) else None
 
 
 def _raise_unknown(unknown: np.ndarray, labels: tuple, argument: str) -> None:
@@ -242,19 +266,20 @@ def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probabi
             f"y_score has {scores.shape[1]} columns but there are {len(labels)} labels "
             f"{_preview(labels)}: give one column per label, in the order of labels"
         )
-    # The sum is finite only if every score is (NaN and inf propagate): one cheap pass when all is
-    # well; the slower element-wise check runs only to report the problem (or after an overflow).
-    if not np.isfinite(scores.sum()):
-        finite = np.isfinite(scores)
-        if not finite.all():
-            row = int(np.argwhere(~finite)[0][0])
-            raise ValueError(f"y_score contains NaN or inf (first at row {row})")
+    # One reduction pass tells whether every score is finite (NaN and inf propagate through min,
+    # max and sum): probabilities need their least and greatest value anyway; other scores are
+    # summed. The slower element-wise check runs only to report the problem (or after an overflow).
+    if score_type == "probability":
+        low, high = scores.min(), scores.max()
+        if not (np.isfinite(low) and np.isfinite(high)):
+            _raise_not_finite(scores)
+        _check_probabilities(scores, low, high)
+    elif not np.isfinite(scores.sum()):
+        _raise_not_finite(scores)
     if score_type == "logits":
         scores = _sigmoid(scores) if scores.ndim == 1 else _softmax(scores)
-    elif score_type == "probability":
-        _check_probabilities(scores)
-    if scores.ndim == 1:
-        widened = np.empty((scores.shape[0], 2), dtype=scores.dtype)
+    if scores.ndim == 1:  # (column-major: each column is written, and later read, in one stream)
+        widened = np.empty((scores.shape[0], 2), dtype=scores.dtype, order="F")
         if score_type == "decision":
             np.negative(scores, out=widened[:, 0])
         else:
@@ -264,9 +289,17 @@ def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probabi
     return scores
 
 
-def _check_probabilities(scores: np.ndarray) -> None:
-    """Probabilities lie in [0, 1] and (N, K) rows sum to 1; a ValueError says what was found."""
-    low, high = scores.min(), scores.max()
+def _raise_not_finite(scores: np.ndarray) -> None:
+    """The ValueError naming the first row with NaN or inf, when there is one."""
+    finite = np.isfinite(scores)
+    if not finite.all():
+        row = int(np.argwhere(~finite)[0][0])
+        raise ValueError(f"y_score contains NaN or inf (first at row {row})")
+
+
+def _check_probabilities(scores: np.ndarray, low: Any, high: Any) -> None:
+    """Probabilities (least ``low``, greatest ``high``) lie in [0, 1] and (N, K) rows sum to 1;
+    a ValueError says what was found."""
     if low < 0 or high > 1:
         raise ValueError(
             f"y_score must hold probabilities in [0, 1], found values from {low:.6g} to {high:.6g}: "
@@ -275,16 +308,59 @@ def _check_probabilities(scores: np.ndarray) -> None:
         )
     if scores.ndim == 1:
         return
-    sums = np.add.reduce(scores, axis=1, dtype=np.float64)  # (N,) float64: the one extra array
+    tolerance = row_sum_tolerance(scores.dtype)
+    if not _rows_off_by_more(scores, tolerance):
+        return
+    sums = _row_sums(scores)
     np.subtract(sums, 1, out=sums)
     worst = int(np.argmax(np.abs(sums)))
-    tolerance = row_sum_tolerance(scores.dtype)
-    if abs(sums[worst]) > tolerance:
-        raise ValueError(
-            f"y_score rows must sum to 1 (one probability per label), within {tolerance:.2g} for "
-            f"{scores.dtype} scores; row {worst} sums to {1 + sums[worst]:.6g}: normalise the rows, "
-            "give every label's column, or pass score_type='logits' / 'decision' for other scores"
-        )
+    raise ValueError(
+        f"y_score rows must sum to 1 (one probability per label), within {tolerance:.2g} for "
+        f"{scores.dtype} scores; row {worst} sums to {1 + sums[worst]:.6g}: normalise the rows, "
+        "give every label's column, or pass score_type='logits' / 'decision' for other scores"
+    )
+
+
+def _row_sums(scores: np.ndarray) -> np.ndarray:
+    """Each row's sum, accumulated in float64: the reference the tolerance applies to (added as
+    numpy adds a contiguous row, whatever the memory layout, so that any subset of rows gets the
+    same sums to the last bit)."""
+    if not scores.flags.c_contiguous:
+        scores = np.ascontiguousarray(scores)
+    return np.add.reduce(scores, axis=1, dtype=np.float64)
+
+
+def _row_sums_in_own_dtype(scores: np.ndarray) -> np.ndarray:
+    """Row sums in the scores' dtype: column by column for few (or contiguous) columns, else
+    einsum's loop (numpy's reduction along short rows is several times slower than either)."""
+    if scores.shape[1] <= 4 or scores.flags.f_contiguous:
+        sums = scores[:, 0] + scores[:, 1]
+        for column in range(2, scores.shape[1]):
+            sums += scores[:, column]
+        return sums
+    return np.einsum("ij->i", scores)
+
+
+def _rows_off_by_more(scores: np.ndarray, tolerance: float) -> bool:
+    """Whether a row's float64 sum differs from 1 by more than ``tolerance``, for scores in [0, 1].
+
+    Summing along rows in float64 costs several times a pass over the scores; a sum in the
+    scores' own dtype (einsum: a fast contiguous loop) differs from the float64 one by at most
+    (K - 1) * eps * |sum|, so only rows within that margin of the tolerance (or beyond it) are
+    summed again in float64 to decide. The answer is the float64 one, exactly.
+    """
+    n_columns = scores.shape[1]
+    margin = 2 * n_columns * float(np.finfo(scores.dtype).eps)
+    if scores.dtype.itemsize < 4 or margin >= tolerance / 2:
+        sums = _row_sums(scores)
+        return bool(np.abs(sums - 1).max() > tolerance)
+    screened = _row_sums_in_own_dtype(scores)
+    np.subtract(screened, 1, out=screened)
+    np.abs(screened, out=screened)
+    suspects = np.flatnonzero(screened > tolerance - margin)
+    if suspects.size == 0:
+        return False
+    return bool(np.abs(_row_sums(scores[suspects]) - 1).max() > tolerance)
 
 
 def _sigmoid(margins: np.ndarray) -> np.ndarray:
@@ -320,11 +396,13 @@ def check_weights(sample_weight: Any, n: int) -> Optional[np.ndarray]:
         raise ValueError(f"sample_weight must be numbers: {error}") from None
     if weights.ndim != 1 or weights.shape[0] != n:
         raise ValueError(f"sample_weight must have shape ({n},), like y_true; got {weights.shape}")
-    if not np.isfinite(weights).all():
+    # the least and the greatest weight tell all three (NaN and inf propagate through both)
+    low, high = weights.min(), weights.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("sample_weight contains NaN or inf")
-    if (weights < 0).any():
-        raise ValueError(f"sample_weight contains negative values (smallest {weights.min()!r})")
-    if not weights.any():
+    if low < 0:
+        raise ValueError(f"sample_weight contains negative values (smallest {low!r})")
+    if high == 0:
         raise ValueError("sample_weight is zero for every example: no example would count")
     return weights
 

@@ -5,6 +5,9 @@ uint64, uint64 with the example index when weighted, and the argsort fallback), 
 float32 and float64 scores with ties, signed zeros, denormals and the float extremes.
 """
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -13,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from toolkit_metrics.mann_whitney import mann_whitney_sorted, sortable_keys
-from toolkit_metrics.packed_sort import key_layout, mann_whitney_columns
+from toolkit_metrics.mann_whitney import mann_whitney_packed, mann_whitney_sorted, sortable_keys
+from toolkit_metrics.packed_sort import key_layout, mann_whitney_columns, usable_cpus, workers_for_load
 
 TOLERANCE = 1e-9
 # Scores that stress the keys: both zeros, signs, denormals, the float extremes, repeats.
@@ -61,6 +64,9 @@ def check_columns(scores, y_true, weights, workers=1):
     k = scores.shape[1]
     totals = mann_whitney_columns(scores, y_true, weights, range(k), workers)
     for column in range(k):
+        alone = mann_whitney_columns(scores, y_true, weights, [column], workers)  # one-column kernels
+        assert (alone.u[0], alone.positive_total[0], alone.negative_total[0]) == pytest.approx(
+            (totals.u[column], totals.positive_total[column], totals.negative_total[column]), rel=1e-12, abs=1e-300)
         positive = y_true == column
         column_scores = scores[:, column].astype(np.float64)
         reference = mann_whitney_sorted(column_scores, positive, weights)
@@ -137,3 +143,32 @@ def test_sortable_keys_order_like_the_floats(values):
     for i in range(len(values)):
         assert np.array_equal(keys[i] < keys, scores[i] < scores)
         assert np.array_equal(keys[i] == keys, scores[i] == scores)  # -0.0 == 0.0 included
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is a Linux call")
+def test_threads_follow_the_cpus_this_process_may_use():
+    """One task never gets a thread pool; a process limited to one CPU (its affinity, as in a
+    container or under taskset) gets one thread however idle the machine is."""
+    assert workers_for_load(1) == 1
+    assert 1 <= workers_for_load(64) <= usable_cpus()
+    script = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+              "from toolkit_metrics.packed_sort import usable_cpus, workers_for_load; "
+              "print(usable_cpus(), workers_for_load(64))")
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["1", "1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DTYPES), st.data())
+def test_numpy_packed_keys_count_as_the_sorting_reference(dtype, data):
+    """The small-input path for probabilities: integer keys of non-negative scores (both zeros,
+    denormals, the largest float, repeats) give the reference's exact U and totals."""
+    width = np.finfo(dtype).bits
+    score = st.one_of(st.sampled_from([0.0, -0.0, 5e-324, 0.25, 1.0, 1e300, np.finfo(float).max]),
+                      st.floats(0, 1, width=width))
+    values = data.draw(st.lists(score, min_size=1, max_size=60))
+    with np.errstate(over="ignore"):
+        scores = np.array(values).astype(dtype)
+    scores[~np.isfinite(scores)] = 0.0
+    positive = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
+    assert mann_whitney_packed(scores, positive) == mann_whitney_sorted(scores.astype(np.float64), positive)

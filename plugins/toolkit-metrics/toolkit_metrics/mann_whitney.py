@@ -31,7 +31,9 @@ class MannWhitney(NamedTuple):
 
 def mann_whitney_sorted(scores: np.ndarray, positive: np.ndarray, weights: Optional[np.ndarray] = None) -> MannWhitney:
     """The reference: sort every score, group ties, count negatives below each group."""
-    order = np.argsort(scores, kind="stable")
+    # Any order within a group of equal scores will do (groups are summed whole); numpy's default
+    # argsort (vectorized) is several times faster than a stable one, and as repeatable.
+    order = np.argsort(scores)
     sorted_scores = scores[order]
     sorted_positive = positive[order]
     if weights is None:
@@ -48,6 +50,28 @@ def mann_whitney_sorted(scores: np.ndarray, positive: np.ndarray, weights: Optio
     negative_below = np.cumsum(group_negative) - group_negative
     u = _dot(group_positive, negative_below) + 0.5 * _dot(group_positive, group_negative)
     return MannWhitney(u, float(group_positive.sum()), float(group_negative.sum()))
+
+
+def mann_whitney_packed(scores: np.ndarray, positive: np.ndarray) -> MannWhitney:
+    """Unweighted U of non-negative scores (probabilities) in plain numpy: one ``np.sort`` of
+    (score bits << 1 | is_positive) keys, then counts per group of equal scores (exact integers).
+
+    The bits of a non-negative float sort like the float (-0.0 is made 0.0 first), with the top
+    bit free for the shift; the keys are uint32 for float16/32 scores, uint64 for float64. Several
+    times faster than the argsort in ``mann_whitney_sorted`` (numpy sorts plain integers fastest)."""
+    unsigned = np.uint64 if scores.dtype.itemsize == 8 else np.uint32
+    bits = (scores + scores.dtype.type(0)).view(f"u{scores.dtype.itemsize}")  # (a copy; -0.0 + 0 is 0.0)
+    keys = bits.astype(unsigned, copy=False) << unsigned(1)
+    keys |= positive
+    keys.sort()
+    values = keys >> unsigned(1)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    group_positive = np.add.reduceat((keys & unsigned(1)).astype(np.int64), starts)
+    group_negative = np.diff(np.append(starts, keys.shape[0])) - group_positive
+    negative_below = np.cumsum(group_negative) - group_negative
+    twice_u = int(np.multiply(group_positive, 2 * negative_below + group_negative).sum())
+    n_positive = int(group_positive.sum())
+    return MannWhitney(twice_u / 2, float(n_positive), float(keys.shape[0] - n_positive))
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:

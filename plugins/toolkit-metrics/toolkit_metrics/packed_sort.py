@@ -4,9 +4,12 @@ Each score becomes an unsigned integer key that sorts like the score (equal scor
 -0.0 the key of 0.0), offset from the smallest score's key and shifted left one bit to hold "is
 this example of the class". One pass over the (N, K) scores writes the keys of every class; one
 ``ndarray.sort`` per class (numpy's vectorized sort: what sorting the scores alone costs) lines
-them up; one compiled pass over the sorted keys then counts, for each group of equal scores, the
-negatives below it and its own positives and negatives. U = sum over groups of
-positives * (negatives below + half the negatives in the group): exact integers when unweighted.
+them up; one compiled pass over the sorted keys then counts. U = sum over groups of equal scores
+of positives * (negatives below + half the negatives in the group): exact integers when unweighted.
+A group's negatives sort before its positives, so each positive adds the negatives seen when its
+group began plus those seen so far (twice its share), without a branch per group. One column alone
+(binary tasks) is packed by a typed loop that compiles to vector instructions; many columns are
+packed a slice of rows per thread.
 
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
@@ -33,6 +36,8 @@ _INDEX_BITS = np.uint64(32)
 _INDEX_MASK = np.uint64(0xFFFFFFFF)
 _MAX_INDEXED_EXAMPLES = 1 << 32
 _BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+# From this many examples on, the keys of several columns are packed by slices of rows in threads.
+_PARALLEL_PACK_ROWS = 200_000
 
 
 class ClassTotals(NamedTuple):
@@ -54,15 +59,15 @@ def _sortable(bits, sign, all_ones):
 
 
 @njit(cache=True, nogil=True)
-def _pack(bits, y_true, columns, sign, all_ones, base, index_shift, out):
+def _pack(bits, y_true, columns, sign, all_ones, base, index_shift, first_index, out):
     """out[j, i] = (key of bits[i, columns[j]] - base) << 1 | (y_true[i] == columns[j]), and with
-    ``index_shift`` = 32, that shifted up again over the example index i. One pass over the rows.
-    Returns whether any score was negative (which a base assumed from 0.0 cannot take)."""
+    ``index_shift`` = 32, that shifted up again over the example index (first_index + i). One pass
+    over the rows. Returns whether any score was negative (which a base assumed from 0.0 cannot take)."""
     index_mask = _INDEX_MASK if index_shift else np.uint64(0)
     negative = False
     for i in range(bits.shape[0]):
         label = y_true[i]
-        index = np.uint64(i) & index_mask
+        index = np.uint64(first_index + i) & index_mask
         for j in range(columns.shape[0]):
             column = columns[j]
             score_bits = np.uint64(bits[i, column])
@@ -74,30 +79,60 @@ def _pack(bits, y_true, columns, sign, all_ones, base, index_shift, out):
 
 
 @njit(cache=True, nogil=True)
+def _pack_column(bits, y_true, column, sign, out):
+    """out[i] = bits[i, column] << 1 | (y_true[i] == column), in out's dtype, for scores assumed
+    non-negative (their bits sort like them; -0.0 becomes 0.0). The one-column case (binary
+    tasks): typed throughout, so that the loop compiles to vector instructions. Returns whether
+    any score was negative after all (then ``out`` is not usable)."""
+    key = out.dtype.type
+    zero = bits.dtype.type(0)
+    one = key(1)
+    highest = zero
+    for i in range(bits.shape[0]):
+        score_bits = bits[i, column]
+        highest = max(highest, score_bits)
+        value = key(score_bits if score_bits != sign else zero)
+        out[i] = (value << one) | key(y_true[i] == column)
+    return highest > sign
+
+
+@njit(cache=True, nogil=True)
+def _pack_column_indexed(bits, y_true, column, sign, out):
+    """``_pack_column``'s key shifted up over the example index (uint64 ``out``), for weights."""
+    zero = bits.dtype.type(0)
+    one = np.uint64(1)
+    highest = zero
+    for i in range(bits.shape[0]):
+        score_bits = bits[i, column]
+        highest = max(highest, score_bits)
+        value = np.uint64(score_bits if score_bits != sign else zero)
+        out[i] = (((value << one) | np.uint64(y_true[i] == column)) << _INDEX_BITS) | np.uint64(i)
+    return highest > sign
+
+
+@njit(cache=True, nogil=True)
 def _count_sorted(keys):
-    """(twice U, positives) from sorted keys (value << 1 | is_positive), unweighted."""
+    """(twice U, positives) from sorted keys (value << 1 | is_positive), unweighted.
+
+    Within a group of equal scores the negatives' keys sort first, so a positive sees every
+    negative below it and every one tied with it before it: twice its share of U is the
+    negatives seen when its group began plus the negatives seen so far. No branch in the loop
+    (a select keeps the group's start), so it runs at about a nanosecond per key."""
+    n = keys.shape[0]
+    one = keys.dtype.type(1)
     twice_u = 0
-    negatives_below = 0
-    group_positives = 0
-    group_negatives = 0
-    if keys.shape[0] == 0:
-        return 0, 0
-    previous = np.uint64(keys[0]) >> _ONE
-    for i in range(keys.shape[0]):
-        key = np.uint64(keys[i])
-        value = key >> _ONE
-        if value != previous:
-            twice_u += group_positives * (2 * negatives_below + group_negatives)
-            negatives_below += group_negatives
-            group_positives = 0
-            group_negatives = 0
-            previous = value
-        positive = np.int64(key & _ONE)
-        group_positives += positive
-        group_negatives += 1 - positive
-    twice_u += group_positives * (2 * negatives_below + group_negatives)
-    negatives_below += group_negatives
-    return twice_u, keys.shape[0] - negatives_below
+    negatives = 0
+    negatives_at_group_start = 0
+    previous = keys[0] >> one if n else keys.dtype.type(0)
+    for i in range(n):
+        key = keys[i]
+        value = key >> one
+        negatives_at_group_start = negatives if value != previous else negatives_at_group_start
+        previous = value
+        positive = np.int64(key & one)
+        twice_u += positive * (negatives_at_group_start + negatives)
+        negatives += 1 - positive
+    return twice_u, n - negatives
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -110,32 +145,29 @@ def _close_group(u, negatives_below, positives_total, group_positives, group_neg
 
 @njit(cache=True, nogil=True)
 def _weigh_sorted(keys, weights):
-    """(U, positive weight, negative weight) from sorted keys (value << 33 | is_positive << 32 | index)."""
-    u = 0.0
-    negatives_below = 0.0
-    positives_total = 0.0
-    group_positives = 0.0
-    group_negatives = 0.0
+    """(U, positive weight, negative weight) from sorted keys (value << 33 | is_positive << 32 | index).
+
+    As in ``_count_sorted``: a positive's weight counts against the negative weight below its
+    group plus the negative weight seen so far (its group's negatives sort first), each halved."""
     value_shift = _INDEX_BITS + _ONE
-    if keys.shape[0] == 0:
-        return 0.0, 0.0, 0.0
-    previous = keys[0] >> value_shift
-    for i in range(keys.shape[0]):
+    twice_u = 0.0
+    negatives = 0.0
+    positives = 0.0
+    negatives_at_group_start = 0.0
+    n = keys.shape[0]
+    previous = keys[0] >> value_shift if n else np.uint64(0)
+    for i in range(n):
         key = keys[i]
         value = key >> value_shift
-        if value != previous:
-            u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
-                                                               group_positives, group_negatives)
-            group_positives = 0.0
-            group_negatives = 0.0
-            previous = value
+        negatives_at_group_start = negatives if value != previous else negatives_at_group_start
+        previous = value
         weight = weights[np.intp(key & _INDEX_MASK)]
-        positive = np.float64((key >> _INDEX_BITS) & _ONE)
-        group_positives += weight * positive
-        group_negatives += weight - weight * positive
-    u, negatives_below, positives_total = _close_group(u, negatives_below, positives_total,
-                                                       group_positives, group_negatives)
-    return u, positives_total, negatives_below
+        if (key >> _INDEX_BITS) & _ONE:  # (a branch: cheaper here than a product by 0 or 1)
+            twice_u += weight * (negatives_at_group_start + negatives)
+            positives += weight
+        else:
+            negatives += weight
+    return twice_u / 2, positives, negatives
 
 
 @njit(cache=True, nogil=True)
@@ -180,14 +212,23 @@ def _float_key(value: np.floating, unsigned) -> int:
 
 
 def workers_for_load(tasks: int) -> int:
-    """Threads worth starting now: the CPUs the load average leaves idle, counting this process's
-    own running thread as one of them (so an idle machine gets every CPU, a busy one one thread)."""
+    """Threads worth starting now: the CPUs this process may run on (its affinity) that the load
+    average leaves idle, counting this process's own running thread as one of them (so an idle
+    machine gets every CPU, a busy one a single thread)."""
+    if tasks <= 1:
+        return 1
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not every platform reports a load average
         return 1
-    cpus = os.cpu_count() or 1
-    return max(1, min(tasks, cpus, int(cpus - load + 1.5)))
+    return max(1, min(tasks, usable_cpus(), int(usable_cpus() - load + 1.5)))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or ``taskset``'s share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def key_layout(y_score: np.ndarray, weighted: bool) -> tuple[int, Optional[type]]:
@@ -255,16 +296,34 @@ def mann_whitney_columns(
             return twice_u / 2, n_positive, n - n_positive
         return _weigh_sorted(row, weights)
 
+    bits = y_score.view(unsigned)
     results = []
     for start in range(0, tasks, per_pass):
         group = columns[start:start + per_pass]
-        negative = _pack(y_score.view(unsigned), y_true, group, sign, all_ones, np.uint64(base),
-                         32 if weights is not None else 0, keys)
+        if assumed and len(group) == 1:
+            pack_column = _pack_column if weights is None else _pack_column_indexed
+            negative = pack_column(bits, y_true, group[0], unsigned(sign), keys[0])
+        else:
+            negative = _pack_rows(bits, y_true, group, (sign, all_ones, np.uint64(base)),
+                                  32 if weights is not None else 0, keys, workers)
         if negative and assumed:
             return mann_whitney_columns(y_score, y_true, weights, columns, workers,
                                         key_layout(y_score, weights is not None))
         results += _map(sort_and_count, range(len(group)), workers)
     return ClassTotals(*np.array(results, dtype=np.float64).reshape(tasks, 3).T)
+
+
+def _pack_rows(bits, y_true, group, constants: tuple, index_shift: int, keys: np.ndarray, workers: int) -> bool:
+    """``_pack`` of every row, in ``workers`` slices of rows at once (one pass writes the keys of
+    several columns; it costs about as much as sorting one of them). Returns whether any score
+    was negative."""
+    n = bits.shape[0]
+    slices = workers if n >= _PARALLEL_PACK_ROWS else 1
+    bounds = [n * part // slices for part in range(slices + 1)]
+    return any(_map(lambda part: _pack(bits[bounds[part]:bounds[part + 1]], y_true[bounds[part]:bounds[part + 1]],
+                                       group, *constants, index_shift, bounds[part],
+                                       keys[:, bounds[part]:bounds[part + 1]]),
+                    range(slices), workers))
 
 
 def _map(function, items, workers: int) -> list:

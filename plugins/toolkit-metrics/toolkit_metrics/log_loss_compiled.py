@@ -1,0 +1,80 @@
+"""The log-loss statistic's large-batch kernels (numba): each row's true-class score, and the exact
+sum of float32 or float64 values in one pass (the same integer ``log_loss.exact_sum`` gives).
+
+Each finite float is m * 2**e exactly (m an integer below 2**53). One pass adds m, split into two
+26/27-bit limbs, to int64 totals per exponent field: no rounding, and no overflow below 2**36
+values. Python integers then shift each exponent's totals into place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_LIMB_BITS = 26
+# float dtype -> (unsigned view, mantissa bits stored, exponent field mask, sign bit, exponent of
+# the subnormals' unit in the last place)
+_FORMATS = {
+    np.dtype(np.float32): (np.uint32, 23, 0xFF, 31, -149),
+    np.dtype(np.float64): (np.uint64, 52, 0x7FF, 63, -1074),
+}
+
+
+@njit(cache=True, nogil=True)
+def _limb_totals(bits, mantissa_bits, exponent_mask, sign_bit, high, low):
+    """Adds every value's mantissa limbs (signed) into high[field] and low[field]."""
+    fraction_mask = (bits.dtype.type(1) << bits.dtype.type(mantissa_bits)) - bits.dtype.type(1)
+    implicit = np.int64(1) << np.int64(mantissa_bits)
+    limb_mask = (np.int64(1) << np.int64(_LIMB_BITS)) - np.int64(1)
+    sign = bits.dtype.type(1) << bits.dtype.type(sign_bit)
+    for i in range(bits.shape[0]):
+        value = bits[i]
+        field = np.int64((value >> bits.dtype.type(mantissa_bits)) & bits.dtype.type(exponent_mask))
+        mantissa = np.int64(value & fraction_mask)
+        if field != 0:
+            mantissa |= implicit
+        else:  # subnormal (or zero): the exponent of field 1, no implicit bit
+            field = 1
+        if value & sign:
+            mantissa = -mantissa
+        high[field] += mantissa >> np.int64(_LIMB_BITS)  # (arithmetic shift: floor, low limb stays >= 0)
+        low[field] += mantissa & limb_mask
+
+
+def exact_sum_compiled(values: np.ndarray, unit_bits: int) -> int:
+    """The exact sum of finite float32/float64 ``values`` in units of 2**-unit_bits."""
+    unsigned, mantissa_bits, exponent_mask, sign_bit, lowest = _FORMATS[values.dtype]
+    high = np.zeros(exponent_mask + 1, dtype=np.int64)
+    low = np.zeros(exponent_mask + 1, dtype=np.int64)
+    _limb_totals(np.ascontiguousarray(values).reshape(-1).view(unsigned), mantissa_bits, exponent_mask, sign_bit,
+                 high, low)
+    total = 0
+    for field in np.flatnonzero(high | low).tolist():
+        # the unit in the last place at this field: 2**(lowest + field - 1)
+        total += ((int(high[field]) << _LIMB_BITS) + int(low[field])) << (lowest + field - 1 + unit_bits)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _gather_clipped(y_score, y_true, low, high, out):
+    for i in range(y_true.shape[0]):
+        out[i] = min(max(y_score[i, y_true[i]], low), high)
+
+
+@njit(cache=True, nogil=True)
+def _select_clipped(negative_column, positive_column, y_true, low, high, out):
+    for i in range(y_true.shape[0]):
+        score = positive_column[i] if y_true[i] == 1 else negative_column[i]
+        out[i] = min(max(score, low), high)
+
+
+def clipped_true_class_scores(y_score: np.ndarray, y_true: np.ndarray, low, high) -> np.ndarray:
+    """A new array of each row's score in its true class's column, clipped to [low, high]
+    (the values numpy's gather and ``np.clip`` give), in any memory layout."""
+    out = np.empty(y_true.shape[0], dtype=y_score.dtype)
+    low, high = y_score.dtype.type(low), y_score.dtype.type(high)
+    if y_score.shape[1] == 2:  # binary: a select between two columns compiles to vector code
+        _select_clipped(y_score[:, 0], y_score[:, 1], y_true, low, high, out)
+    else:
+        _gather_clipped(y_score, y_true, low, high, out)
+    return out
