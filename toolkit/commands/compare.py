@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from toolkit.errors import UsageError
 from toolkit.progress import HEADLINE_METRICS, format_value
+from toolkit.reporting.directions import higher_is_better
 from toolkit.tracking.journal import DEAD_STATUS, dead_run_ids
 
 SHOWN_PARAMS = ("variant", "optimizer", "loss", "epochs", "batch_size", "estimator")
@@ -85,20 +86,11 @@ def run(args: argparse.Namespace) -> int:
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise UsageError(f"--metric {args.metric!r}: no run in {reader.location()} has it; {hint}"
                          f"metrics there: {', '.join(sorted(known)[:20]) or 'none'}")
-    higher = _higher_is_better(args.metric)
+    higher = higher_is_better(args.metric) is not False
     runs = sorted(runs, key=lambda found: _rank(found.metrics.get(args.metric), higher))[: args.limit]
     print(_table(runs, args.metric))
     print(f"\n{len(runs)} run(s) from {reader.location()}, best {args.metric} first")
     return 0
-
-
-def _higher_is_better(metric: str) -> bool:
-    from toolkit.plugin.manager import get_plugin_manager
-
-    spec = get_plugin_manager().get_metrics().get(metric)
-    if spec is not None and spec.higher_is_better is not None:
-        return bool(spec.higher_is_better)
-    return not metric.endswith("loss")
 
 
 def _rank(value: Optional[float], higher: bool) -> tuple:

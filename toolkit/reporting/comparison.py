@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Mapping, Optional, Sequence
 
 from toolkit.reporting import charts
+from toolkit.reporting.directions import TRAIN_PREFIX as _TRAIN_PREFIX, higher_is_better, is_count, metric_directions
 from toolkit.reporting.html import (
-    _TRAIN_PREFIX, _number, _scalar_keys, _table, _text, _time, image_figures, is_count, learning_curve_keys,
+    _number, _scalar_keys, _table, _text, _time, image_figures, learning_curve_keys,
     model_summaries, page,
 )
 from toolkit.reporting.paired import paired_section
@@ -31,30 +32,6 @@ def run_labels(records: Sequence[RunRecord]) -> list[str]:
     names = [record.run_name for record in records]
     return [name if name and names.count(name) == 1 else f"{name} {record.run_id[:8]}".strip()
             for name, record in zip(names, records)]
-
-
-def metric_directions() -> dict[str, Optional[bool]]:
-    """Metric name -> higher is better (True), lower (False) or neither (None), as the installed
-    metrics declare it (``MetricSpec.higher_is_better``)."""
-    from toolkit.plugin.manager import get_plugin_manager
-
-    return {name: spec.higher_is_better for name, spec in get_plugin_manager().get_metrics().items()}
-
-
-def higher_is_better(key: str, directions: Mapping[str, Optional[bool]]) -> Optional[bool]:
-    """The better direction of metric key ``key`` (``train/loss``, ``f1/cat``, ``accuracy``): its
-    metric's own, else the ``<name>_per_class`` metric's; a framework's ``loss`` or ``error``
-    is lower-better and its ``accuracy`` higher-better; counts and unknown keys have none."""
-    name = key[len(_TRAIN_PREFIX):] if key.startswith(_TRAIN_PREFIX) else key
-    stem = name.split("/")[0]
-    for candidate in (name, stem, f"{stem}_per_class"):
-        if candidate in directions:
-            return directions[candidate]
-    if is_count(name):
-        return None
-    if "loss" in stem or "error" in stem:
-        return False
-    return True if "accuracy" in stem else None
 
 
 def differing_params(records: Sequence[RunRecord]) -> list[str]:

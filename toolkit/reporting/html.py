@@ -9,6 +9,7 @@ import math
 from typing import Any, Iterable, Optional, Sequence
 
 from toolkit.reporting import charts, slice_table
+from toolkit.reporting.directions import TRAIN_PREFIX as _TRAIN_PREFIX, is_count  # noqa: F401  (comparison's old import)
 from toolkit.reporting.record import RunRecord
 
 # Shown first, in this order, when present; the other scalar metrics follow alphabetically.
@@ -71,14 +72,6 @@ def _threshold(value: Optional[float]) -> str:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def is_count(key: str) -> bool:
-    """Counts (examples, support) are whole numbers with no interval."""
-    return key.split("/")[0] in _COUNT_METRICS
-
-
-_COUNT_METRICS = ("example_count", "support")
 
 
 def _time(milliseconds: Optional[int]) -> str:
@@ -358,7 +351,6 @@ def _model_summary(record: RunRecord) -> str:
     return "<h2>Model</h2>\n" + model_summaries(record)
 
 
-_TRAIN_PREFIX = "train/"  # the trainer's name for the framework's values on the training data
 _IMAGE_MAGIC = ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"))
 
 # The single-run page, top to bottom: a new section is one function of the record and one line here.

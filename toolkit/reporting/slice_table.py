@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from toolkit.evaluation.slices import parse_tracker_key
 from toolkit.plugin.records import RunRecord
+from toolkit.reporting.directions import higher_is_better
 
 # The columns shown, in this order, when the run has them; every slice metric is in the trackers.
 COLUMNS = ("example_count", "accuracy", "roc_auc", "roc_auc_ovr_macro", "log_loss", "f1", "f1_macro",
@@ -65,17 +66,8 @@ def _worst(rows: dict[tuple, dict[str, float]], metric: str) -> Optional[tuple]:
                if metric in metrics and not math.isnan(metrics[metric])}
     if len(defined) < 2:
         return None
-    higher = _higher_is_better(metric)
+    higher = higher_is_better(metric) is not False  # lower-better metrics say so; others rank up
     return min(defined, key=defined.get) if higher else max(defined, key=defined.get)
-
-
-def _higher_is_better(metric: str) -> bool:
-    from toolkit.plugin.manager import get_plugin_manager
-
-    spec = get_plugin_manager().get_metrics().get(metric)
-    if spec is not None and spec.higher_is_better is not None:
-        return bool(spec.higher_is_better)
-    return not metric.endswith("loss")
 
 
 def _order(values: tuple) -> tuple:
