@@ -85,7 +85,7 @@ def test_evaluate_prints_intervals_and_threshold_targets(binary_files, capsys):
     assert cli.main(["evaluate", *files, "--ci", "0.9", "--n-bootstrap", "200", "--seed", "1",
                      "--target-precision", "0.8", "--target-recall", "0.9", "--gate", "accuracy_ci_low>=0.5"]) == 0
     out = capsys.readouterr().out
-    assert "90% bootstrap intervals (200 resamples):" in out
+    assert "90% bootstrap intervals (200 multinomial resamples):" in out
     assert "best F1 " in out and "precision >= 0.8: threshold " in out and "recall >= 0.9: threshold " in out
     assert cli.main(["evaluate", *files, "--ci", "1.5"]) == 2
 

@@ -12,7 +12,8 @@ import pytest
 from scipy import stats
 
 import toolkit
-from toolkit.evaluation.poisson import _THRESHOLDS, cell_counts, poisson_from_uniform, resample_weights
+from toolkit.evaluation import poisson
+from toolkit.evaluation.poisson import _THRESHOLDS, cell_counts, poisson_from_uniform, resample_weights, weights_block
 
 LABELS = [0, 1, 2]
 
@@ -42,6 +43,21 @@ def test_inversion_by_table_equals_the_direct_search_at_every_threshold():
 def test_a_stream_entered_at_any_position_gives_the_same_weights(start):
     whole = resample_weights(5, 3, 0, start + 50)
     np.testing.assert_array_equal(resample_weights(5, 3, start, 50), whole[start:])
+
+
+@pytest.mark.parametrize("first, count", [(0, 9), (3, 5), (4, 1), (7, 2)])
+def test_any_block_of_positions_and_resamples_is_the_same_part_of_the_whole(first, count):
+    whole = weights_block(8, 0, 700, 0, 12)
+    np.testing.assert_array_equal(weights_block(8, 123, 400, first, count), whole[123:523, first:first + count])
+    np.testing.assert_array_equal(whole[:, 3], resample_weights(8, 3, 0, 700))
+
+
+def test_the_compiled_kernel_draws_the_numpy_weights_bit_for_bit():
+    pytest.importorskip("numba")
+    for seed, start, first, count in ((0, 0, 0, 32), (2**62 + 5, 10**12, 7, 5)):
+        compiled = weights_block(seed, start, 70_000, first, count, compiled=True)  # several threads
+        np.testing.assert_array_equal(compiled, weights_block(seed, start, 70_000, first, count))
+    assert poisson.compiled_for(poisson.COMPILED_MIN_WEIGHTS) and not poisson.compiled_for(1000)
 
 
 def test_cell_counts_depend_only_on_the_counts_and_the_seed():
@@ -110,9 +126,9 @@ def test_files_in_any_batching_give_the_in_memory_intervals(tmp_path):
     bounded = toolkit.evaluate_files(str(tmp_path / "part-*.parquet"), y_true="label", y_score="p*",
                                      labels=LABELS, batch_rows=700, **options)
     unweighted = toolkit.evaluate(y_true, y_score=scores, labels=LABELS, bootstrap="poisson", **options)
-    for key in ("accuracy", "f1_macro", "precision/1"):  # bounded memory: the confusion metrics
+    for key in ("accuracy", "f1_macro", "precision/1", "log_loss"):  # bounded memory: counts and log loss
         np.testing.assert_allclose(bounded.intervals[key], unweighted.intervals[key], rtol=0, atol=1e-12)
-    assert any(note.startswith("log_loss: no confidence interval") for note in bounded.warnings)
+    assert any(note.startswith("roc_auc_ovr_macro_binned: no confidence interval") for note in bounded.warnings)
 
 
 def test_dask_in_any_partitioning_gives_the_in_memory_intervals():
@@ -173,3 +189,136 @@ def test_95_percent_poisson_intervals_cover_the_true_value_about_95_percent_of_t
     coverage = {name: hits / datasets for name, hits in covered.items()}
     # 500 datasets: the standard error of a 95% coverage is about 1 point
     assert all(0.90 <= value <= 0.99 for value in coverage.values()), coverage
+
+
+def _assert_close_intervals(result, expected, keys):
+    # weighted counts are summed in another order batch by batch: equal to within rounding
+    for key in keys:
+        np.testing.assert_allclose(result.intervals[key], expected.intervals[key], rtol=1e-12, atol=1e-12, err_msg=key)
+
+
+def _count_keys(result):
+    """Every interval but AUROC's (which needs every score): counts, weighted counts and log loss."""
+    return [key for key in result.intervals if not key.startswith("roc_auc")]
+
+
+def test_bounded_files_resample_weighted_counts_batch_by_batch(tmp_path):
+    y_true, scores, weights = _problem(3000, seed=13, weighted=True)
+    frame = pd.DataFrame(scores, columns=["p0", "p1", "p2"]).assign(label=y_true, weight=weights)
+    frame[:1300].to_parquet(tmp_path / "part-0.parquet")
+    frame[1300:].to_parquet(tmp_path / "part-1.parquet")
+    options = dict(labels=LABELS, ci=0.95, n_bootstrap=100, seed=21)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, bootstrap="poisson", **options)
+    keys = _count_keys(expected)
+    assert {"f1_macro", "support/1", "log_loss"} <= set(keys)
+    for batch_rows in (128, 1000, 4000):
+        result = toolkit.evaluate_files(str(tmp_path / "part-*.parquet"), y_true="label", y_score="p*",
+                                        sample_weight="weight", batch_rows=batch_rows, **options)
+        assert not any(note.startswith(tuple(f"{key}: no confidence" for key in keys)) for note in result.warnings)
+        _assert_close_intervals(result, expected, keys)
+
+
+def test_bounded_dask_resamples_weighted_counts_in_any_partitioning():
+    import dask.array as da
+
+    y_true, scores, weights = _problem(2500, seed=14, weighted=True)
+    options = dict(labels=LABELS, ci=0.9, n_bootstrap=80, seed=22)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, bootstrap="poisson", **options)
+    for chunks in (300, 1250):
+        result = toolkit.evaluate(da.from_array(y_true, chunks=chunks), y_score=da.from_array(scores, chunks=(chunks, 3)),
+                                  sample_weight=da.from_array(weights, chunks=chunks), exact=False, **options)
+        _assert_close_intervals(result, expected, _count_keys(expected))
+
+
+def test_bounded_state_does_not_grow_with_the_examples():
+    y_true, scores, weights = _problem(20_000, seed=15, weighted=True)
+    evaluator = toolkit.Evaluator(labels=LABELS, exact=False, ci=0.9, n_bootstrap=50, seed=3, bootstrap="poisson")
+    sizes = []
+    for start in range(0, 20_000, 1000):
+        part = slice(start, start + 1000)
+        evaluator.update(y_true[part], y_score=scores[part], sample_weight=weights[part])
+        sizes.append(len(pickle.dumps(evaluator)))
+    sums = evaluator._poisson_sums
+    assert not sums.pending and sums.cells.shape == (50, 9) and sums.count == 20_000
+    assert max(sizes) - min(sizes) < 1000, sizes  # fixed-size states: no per-example data kept
+
+
+def test_spawned_parts_merge_in_order_and_misplaced_parts_are_refused():
+    y_true, scores, weights = _problem(1500, seed=16, weighted=True)
+    options = dict(labels=LABELS, exact=False, ci=0.9, n_bootstrap=60, seed=5, bootstrap="poisson")
+    root = toolkit.Evaluator(**options)
+    root.update(y_true[:500], y_score=scores[:500], sample_weight=weights[:500])
+    left, right = root.spawn(), root.spawn()
+    left.update(y_true[500:1000], y_score=scores[500:1000], sample_weight=weights[500:1000])
+    right.update(y_true[1000:], y_score=scores[1000:], sample_weight=weights[1000:])
+    result = root.merge(left.merge(right)).compute()
+    whole = toolkit.Evaluator(**options).update(y_true, y_score=scores, sample_weight=weights).compute()
+    _assert_close_intervals(result, whole, _count_keys(whole))
+    misplaced = toolkit.Evaluator(**options).update(y_true[:10], y_score=scores[:10], sample_weight=weights[:10])
+    with pytest.raises(ValueError, match="placed at position 0 .* come at position 1500"):
+        root.merge(misplaced)
+
+
+def test_a_statistic_declares_terms_and_from_sums_together():
+    from toolkit.plugin import StatisticSpec
+
+    def step(state, batch):
+        return state
+
+    with pytest.raises(ValueError, match="terms and from_sums must both be callables"):
+        StatisticSpec("half", init=lambda labels: 0, update=step, merge=lambda a, b: a + b, terms=lambda batch: None)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_compiled_batch_sums_equal_the_numpy_ones(weighted, monkeypatch):
+    pytest.importorskip("numba")
+    from toolkit.evaluation.poisson_sums import PoissonSums
+    from toolkit.plugin import Batch
+
+    rng = np.random.default_rng(17)
+    n = 70_000  # two halves on threads
+    y_true, y_pred = rng.integers(0, 3, n), rng.integers(0, 3, n)
+    batch = Batch(y_true, y_pred, rng.dirichlet(np.ones(3), n), rng.uniform(0.1, 2.0, n) if weighted else None)
+    folded = []
+    for threshold in (10**15, 1):  # numpy, then compiled
+        monkeypatch.setattr(poisson, "COMPILED_MIN_WEIGHTS", threshold)
+        sums = PoissonSums(3, 101, 3, start=41, term_statistics=["log_loss_terms"])
+        sums.add(batch, toolkit.plugin.get_plugin_manager().get_statistics())
+        folded.append(sums)
+    numpy_sums, compiled_sums = folded
+    np.testing.assert_allclose(compiled_sums.sums["log_loss_terms"], numpy_sums.sums["log_loss_terms"], rtol=1e-12)
+    if weighted:
+        np.testing.assert_allclose(compiled_sums.cells, numpy_sums.cells, rtol=1e-12)
+        np.testing.assert_array_equal(compiled_sums.examples, numpy_sums.examples)
+    else:
+        assert compiled_sums.cells is None and numpy_sums.cells is None
+
+
+def test_compiled_weighted_cell_sums_add_count_times_weight_per_cell():
+    pytest.importorskip("numba")
+    from toolkit.evaluation.poisson_kernels import weighted_cell_sums
+
+    rng = np.random.default_rng(18)
+    counts = rng.poisson(1.0, size=(5000, 24)).astype(np.uint8)
+    cells, weights = rng.integers(0, 9, 5000), rng.uniform(0.1, 2.0, 5000)
+    expected = np.zeros((9, 24))
+    np.add.at(expected, cells, counts * weights[:, None])
+    np.testing.assert_allclose(weighted_cell_sums(counts, cells, weights, 9), expected, rtol=1e-12)
+
+
+def test_bounded_slices_resample_weighted_counts_and_log_loss_in_any_partitioning():
+    import dask.array as da
+
+    y_true, scores, weights = _problem(2400, seed=19, weighted=True)
+    region = np.random.default_rng(19).choice(["north", "south"], 2400)
+    options = dict(labels=LABELS, ci=0.9, n_bootstrap=60, seed=23)
+    expected = toolkit.evaluate(y_true, y_score=scores, sample_weight=weights, slice_by={"region": region},
+                                bootstrap="poisson", **options)
+    for chunks in (350, 2400):
+        result = toolkit.evaluate(da.from_array(y_true, chunks=chunks), y_score=da.from_array(scores, chunks=(chunks, 3)),
+                                  sample_weight=da.from_array(weights, chunks=chunks),
+                                  slice_by={"region": da.from_array(region, chunks=chunks)}, exact=False, **options)
+        for name, alone in expected.slices.items():
+            keys = _count_keys(alone)
+            assert "log_loss" in keys and "f1_macro" in keys
+            _assert_close_intervals(result.slices[name], alone, keys)

@@ -14,6 +14,7 @@ import numpy as np
 from toolkit.commands import gating
 from toolkit.commands.prediction_files import read_prediction_files
 from toolkit.errors import UsageError
+from toolkit.evaluation.bootstrap import METHODS as BOOTSTRAP_METHODS
 from toolkit.evaluation.inputs import SCORE_TYPES
 from toolkit.progress import final_metrics_block
 
@@ -67,6 +68,9 @@ def add_parser(subparsers: Any) -> None:
                        help="exact AUROC, keeping every score in memory (default: binned AUROC, bounded memory)")
     files.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch (default 262144)")
     gating.add_arguments(parser)
+    parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS, metavar="METHOD",
+                        help="how --ci resamples are drawn: poisson (the default with --files: the same "
+                             "intervals for any --batch-rows) or multinomial (the default otherwise)")
     parser.set_defaults(run=run)
 
 
@@ -99,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         params={argument: os.path.basename(path) for argument, path in
                 (("y_true", args.y_true), ("y_score", args.y_score), ("y_pred", args.y_pred)) if path},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
+        bootstrap=args.bootstrap, threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
         slice_by=slice_by, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, len(y_true))
@@ -133,8 +137,8 @@ def _run_files(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows, trackers=args.trackers, run_name=args.run_name,
         params={"files": " ".join(os.path.basename(path) for path in args.files)},
         gates=gates, baseline=baseline, ci=args.ci, n_bootstrap=args.n_bootstrap, seed=args.seed,
-        threshold_targets=gating.threshold_targets(args), score_type=args.score_type,
-        slice_by=args.slice_by or None, cross_slices=args.cross_slices,
+        bootstrap=args.bootstrap or "poisson", threshold_targets=gating.threshold_targets(args),
+        score_type=args.score_type, slice_by=args.slice_by or None, cross_slices=args.cross_slices,
     )
     return _print_result(args, result, int(result.metrics.get("example_count", 0)))
 
@@ -205,7 +209,8 @@ def _print_result(args: argparse.Namespace, result: Any, examples: int) -> int:
     print(f"{examples} examples, {len(result.labels)} labels ({result.task})")
     print(final_metrics_block(result.metrics, keys=[key for key in result.metrics if "/" not in key]))
     if result.intervals:
-        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} resamples):")
+        method = args.bootstrap or ("poisson" if args.files else "multinomial")
+        print(f"{args.ci:.0%} bootstrap intervals ({args.n_bootstrap} {method} resamples):")
         gating.print_intervals(result)
     gating.print_thresholds(result)
     print_slices(result)

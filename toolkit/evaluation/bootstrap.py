@@ -32,11 +32,11 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from toolkit.evaluation.poisson import cell_counts, check_seed, weight_chunks
+from toolkit.evaluation.poisson import cell_counts, check_seed, chunk_width, compiled_for, weight_chunks
 from toolkit.plugin.types import RAW_INPUTS, MetricSpec, Resamples
 
-# Each chunk's (N, R) count matrix holds about this many counts (one byte each), and the
-# indices behind it are drawn about DRAW_CELLS at a time.
+# Each chunk's (N, R) count matrix holds about this many counts (one byte each; R >= 16 however
+# large N is, see poisson.chunk_width), and the indices behind it are drawn about DRAW_CELLS at a time.
 CHUNK_CELLS = 32_000_000
 DRAW_CELLS = 1_000_000
 _CONFUSION_NEEDS = {"confusion", "labels", "count"}
@@ -130,7 +130,10 @@ def resampled_values(
     ``method="poisson"``: each example's weight in each resample is Poisson(1), a function of
     ``seed`` (an integer), the resample and the example's position only (see
     :mod:`toolkit.evaluation.poisson`), so the same data split into any batches or partitions
-    gives the same intervals.
+    gives the same intervals. Weighted counts without each example's weight (exact=False) are
+    resampled from ``poisson_cells``: (R, K * K) cell sums and (R,) example counts folded batch by
+    batch (:mod:`toolkit.evaluation.poisson_sums`), and statistics that declare per-example terms
+    (log loss's) from ``poisson_states``, each statistic's state in each resample.
     """
     poisson = method == "poisson"
     if poisson:
@@ -142,10 +145,10 @@ def resampled_values(
     scalar = [spec for spec in specs if spec.kind == "scalar"]
     weighted = values.get("weighted_cells")
     confusion_weighted = getattr(values.get("confusion"), "dtype", np.dtype(int)).kind == "f"
-    confusion_specs, example_specs = [], []
+    confusion_specs, example_specs, state_specs = [], [], []
     for spec in scalar:
         if set(spec.needs) <= _CONFUSION_NEEDS:
-            if confusion_weighted and weighted is None:
+            if confusion_weighted and weighted is None and values.get("poisson_cells") is None:
                 notes.append(f"{spec.name}: no confidence interval: weighted counts are resampled from "
                              "each example's weight, which exact=False does not keep")
             else:
@@ -154,6 +157,8 @@ def resampled_values(
             example_specs.append((spec, True))  # its vectorised resample function
         elif set(spec.needs) <= _RESAMPLABLE and _given(values, spec.needs):
             example_specs.append((spec, False))  # compute on each resampled copy
+        elif set(spec.needs) - {"labels"} <= set(values.get("poisson_states") or ()):
+            state_specs.append(spec)  # statistics resampled batch by batch from their terms
         else:
             wanted = _resample_needs(spec) if spec.resample is not None else spec.needs
             missing = sorted(need for need in wanted if values.get(need) is None or need not in _RESAMPLABLE)
@@ -161,12 +166,18 @@ def resampled_values(
                          "(not kept in this evaluation, or not per-example data)")
     draws: list[dict[str, list[np.ndarray]]] = [{} for _ in models]
 
-    if confusion_specs and weighted is None:
+    if confusion_specs and confusion_weighted and weighted is None:  # Poisson sums folded batch by batch
+        cells, examples = values["poisson_cells"]
+        k = np.asarray(values["confusion"]).shape[0]
+        _run_on_confusions(confusion_specs, values, cells.reshape(-1, k, k), examples, draws[0], chosen)
+    elif confusion_specs and weighted is None:
         joint = np.asarray(values["confusion"] if joint_confusion is None else joint_confusion)
         total = int(joint.sum())
         cells = (cell_counts(seed, joint, n_bootstrap) if poisson
                  else rng.multinomial(total, joint.ravel() / total, size=n_bootstrap).reshape((n_bootstrap,) + joint.shape))
         _confusions_of_models(confusion_specs, models, cells, draws, chosen)
+    if state_specs:
+        _run_on_states(state_specs, values, values["poisson_states"], draws[0], chosen)
     if example_specs or (confusion_specs and weighted is not None):
         n = _example_count(values, [spec for spec, _ in example_specs])
         chunks = (weight_chunks(seed, n, n_bootstrap, CHUNK_CELLS) if poisson
@@ -206,10 +217,16 @@ def _confusions_of_models(specs, models, cells: np.ndarray, draws, chosen) -> No
 
 def _confusion_by_weighted_cells(specs, values, weighted, resamples: Resamples, draws, chosen) -> None:
     k = np.asarray(values["confusion"]).shape[0]
-    order, starts, present = _cell_groups(weighted)
-    mass = np.take(resamples.by_example, order, axis=0) * weighted.sample_weight[order][:, None]
-    confusions = np.zeros((len(resamples), k * k))
-    confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
+    by_example = resamples.by_example
+    if compiled_for(by_example.size):  # one sequential pass, no (N, R) float copy
+        from toolkit.evaluation.poisson_kernels import weighted_cell_sums
+
+        confusions = weighted_cell_sums(by_example, weighted.cells, weighted.sample_weight, k * k).T
+    else:
+        order, starts, present = _cell_groups(weighted)
+        mass = np.take(by_example, order, axis=0) * weighted.sample_weight[order][:, None]
+        confusions = np.zeros((len(resamples), k * k))
+        confusions[:, present] = np.add.reduceat(mass, starts, axis=0).T
     examples = resamples.by_example.sum(axis=0, dtype=np.int64)
     _run_on_confusions(specs, values, confusions.reshape(-1, k, k), examples, draws, chosen)
 
@@ -239,6 +256,21 @@ def _run_on_confusions(specs, values, confusions: np.ndarray, counts: np.ndarray
             draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))
 
 
+def _run_on_states(specs, values, states: Mapping[str, list], draws, chosen) -> None:
+    """Each metric on each resample's statistics (a list of R states per statistic)."""
+    n_bootstrap = len(next(iter(states.values())))
+    for spec in specs:
+        collected: dict[str, list[float]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for r in range(n_bootstrap):
+                arguments = {need: values.get("labels") if need == "labels" else states[need][r] for need in spec.needs}
+                for key, value in _as_mapping(spec.name, _safe(spec.compute, {**arguments, **chosen[spec.name]})).items():
+                    collected.setdefault(key, []).append(value)
+        for key, series in collected.items():
+            draws.setdefault(key, []).append(np.asarray(series, dtype=np.float64))
+
+
 # --- per-example metrics ----------------------------------------------------------------------
 
 def _example_count(values: Mapping[str, Any], specs: Sequence[MetricSpec]) -> int:
@@ -257,7 +289,7 @@ def _count_chunks(n: int, n_bootstrap: int, rng: np.random.Generator):
     in a resample has probability below 1e-500 at any N; int32 takes over if it happens) makes
     those gathers four times cheaper than int32.
     """
-    chunk = max(1, min(n_bootstrap, CHUNK_CELLS // max(n, 1)))
+    chunk = chunk_width(n, n_bootstrap, CHUNK_CELLS)
     # the indices are drawn and counted a few resamples at a time, so the scratch arrays stay in cache
     group = max(1, min(chunk, DRAW_CELLS // max(n, 1)))
     done = 0

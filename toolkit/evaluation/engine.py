@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap as resampling, inputs, slices as slicing
+from toolkit.evaluation import bootstrap as resampling, inputs, poisson_sums, slices as slicing
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import (
@@ -37,6 +37,10 @@ class Evaluator:
     ``score_type`` says what ``y_score`` holds: ``"probability"`` (checked: in [0, 1], rows
     summing to 1), ``"logits"`` (sigmoid/softmax applied first) or ``"decision"`` (margins:
     ranking metrics only; y_pred is ``> 0`` for binary margins, the argmax otherwise).
+
+    ``first_position`` is the global position of this evaluator's first example, which keys its
+    Poisson bootstrap weights (``bootstrap="poisson"``): 0 for the first part, None for a part
+    whose position is known only when it is merged in order (``spawn()`` makes those).
 
     ``slice_by`` names slice columns (``["region", "device"]``) whose values every ``update``
     then gives (``slices={"region": ...}``); ``cross_slices`` adds crossings (True: all columns
@@ -66,6 +70,7 @@ class Evaluator:
         keep_predictions: bool = False,
         slice_by: slicing.SliceByArgument = None,
         cross_slices: slicing.CrossArgument = False,
+        first_position: Optional[int] = 0,
     ) -> None:
         resampling.check_options(ci, n_bootstrap, seed, bootstrap)
         self._slicing = slicing.check_slice_by(slice_by, cross_slices)
@@ -123,6 +128,12 @@ class Evaluator:
         self._slice_prefixes: dict[str, str] = {}  # tracker key prefix -> slice name (two must not share one)
         self._slice_template: Optional[Evaluator] = None  # an empty slice evaluator, copied per new slice
         self._scalars_only = False  # slice evaluators leave artifacts (curves, tables) to the whole
+        # exact=False, Poisson: weighted counts and statistics with per-example terms (log loss's)
+        # are resampled batch by batch in bounded memory, not from kept examples
+        self._poisson_sums = poisson_sums.for_statistics(
+            seed, n_bootstrap, len(self.labels), first_position,
+            [self._statistic_specs[name] for name in self._statistics],
+        ) if ci is not None and bootstrap == "poisson" and not self._exact else None
         # per batch: (y_true, y_pred, whether y_pred was given, y_score, weights)
         self._kept: Optional[list] = [] if keep_predictions else None
 
@@ -187,8 +198,9 @@ class Evaluator:
         return list(self._selected if self._selected is not None else self._defaults)
 
     def spawn(self) -> "Evaluator":
-        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back."""
-        return Evaluator(self.labels, plugin_manager=self._manager, **self.settings)
+        """A new, empty evaluator made alike (same labels, metrics and options), ready to merge back;
+        its examples' positions (for the Poisson bootstrap) are set when it is merged."""
+        return Evaluator(self.labels, plugin_manager=self._manager, first_position=None, **self.settings)
 
     # --- accumulating -----------------------------------------------------------------------------
 
@@ -255,7 +267,10 @@ class Evaluator:
             if self._slice_template is None:
                 settings = {key: value for key, value in self.settings.items()
                             if key not in ("slice_by", "cross_slices")}
-                self._slice_template = Evaluator(self.labels, plugin_manager=self._manager, **settings)
+                # a slice's examples count from its own first one, placed on merge like its parent's
+                unplaced = self._poisson_sums is not None and self._poisson_sums.start is None
+                self._slice_template = Evaluator(self.labels, plugin_manager=self._manager,
+                                                 first_position=None if unplaced else 0, **settings)
                 self._slice_template._scalars_only = True
             child = self._slices[name] = self._slice_template._fresh()
             self._slice_pairs[name] = pairs
@@ -268,6 +283,7 @@ class Evaluator:
         child._states = {name: self._statistic_specs[name].init(self.labels) for name in self._statistics}
         child._raw = {name: [] for name in self._raw_needed}
         child._slices, child._slice_pairs, child._slice_prefixes = {}, {}, {}
+        child._poisson_sums = None if self._poisson_sums is None else self._poisson_sums.emptied()
         return child
 
     def _accumulate(self, batch: Batch, raw: dict) -> None:
@@ -280,6 +296,8 @@ class Evaluator:
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
+        if self._poisson_sums is not None:
+            self._poisson_sums.add(batch, self._statistic_specs)
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
         true_values = inputs.as_label_array(y_true, "y_true")
@@ -330,6 +348,8 @@ class Evaluator:
             self._states[name] = self._statistic_specs[name].merge(self._states[name], other._states[name])
         for name in self._raw_needed:
             self._raw[name].extend(other._raw[name])
+        if self._poisson_sums is not None:
+            self._poisson_sums.merge(other._poisson_sums)
         self._kept = None
         for name, child in getattr(other, "_slices", {}).items():
             pairs = other._slice_pairs[name]
@@ -413,7 +433,7 @@ class Evaluator:
             extra = {name for name in _KEPT_FOR_INTERVALS if name in available}
             extra |= {need for spec in scalar for need in (spec.resample_needs or ()) if need in available}
             intervals = resampling.bootstrap_intervals(
-                scalar, {**values, **self._values(extra - set(values))},
+                scalar, {**values, **self._values(extra - set(values)), **self._poisson_values()},
                 ci=self.ci, n_bootstrap=self.n_bootstrap, seed=self.seed, notes=notes,
                 params={spec.name: self._params.get(spec.name, spec.params) for spec in scalar},
                 method=self.bootstrap,
@@ -447,6 +467,16 @@ class Evaluator:
                     notes.append(f"slice {name}: {note}")
             entries.append((self._slice_pairs[name], result))
         return slicing.SliceResults(self._slicing, entries)
+
+    def _poisson_values(self) -> dict[str, Any]:
+        """What the bootstrap reads from the batch-by-batch Poisson sums, when this evaluator keeps them."""
+        if self._poisson_sums is None:
+            return {}
+        sums = self._poisson_sums.resampled()
+        resampled = {"poisson_states": sums.states({name: self._statistic_specs[name].from_sums for name in sums.sums})}
+        if sums.cells is not None:
+            resampled["poisson_cells"] = (sums.cells, sums.examples)
+        return resampled
 
     def _kept_predictions(self) -> Optional[Predictions]:
         if not self._kept:

@@ -69,6 +69,12 @@ class StatisticSpec:
     ``bounded`` is False for a state that grows with the number of examples (the core's
     ``scores``): evaluations asked to keep memory bounded (``exact=False``) leave out the
     metrics that need it unless they are named.
+
+    ``terms`` and ``from_sums`` (optional, together) declare a state that is a weighted sum over
+    examples: ``terms(batch)`` returns an (n, m) float array of each example's terms, and the
+    state of any examples with weights ``w`` (the sample weights, 1 without) is
+    ``from_sums(sum of w_i * terms_i)``, an (m,) array. The Poisson bootstrap then resamples the
+    statistic batch by batch in O(R m) memory, so its metrics get intervals with ``exact=False``.
     """
 
     name: str
@@ -79,11 +85,16 @@ class StatisticSpec:
     requires: tuple = ()
     description: str = ""
     bounded: bool = True
+    terms: Optional[Callable[[Batch], Any]] = None
+    from_sums: Optional[Callable[[Any], Any]] = None
 
     def __post_init__(self) -> None:
         _check_name("statistic", self.name)
         if not isinstance(self.bounded, bool):
             raise ValueError(f"statistic {self.name!r}: bounded must be True or False")
+        if (self.terms is None) != (self.from_sums is None) or not all(
+                function is None or callable(function) for function in (self.terms, self.from_sums)):
+            raise ValueError(f"statistic {self.name!r}: terms and from_sums must both be callables, or both None")
         for attribute in ("init", "update", "merge"):
             if not callable(getattr(self, attribute)):
                 raise ValueError(f"statistic {self.name!r}: {attribute} must be callable")

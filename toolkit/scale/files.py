@@ -66,8 +66,9 @@ def evaluate_files(
         default from the Poisson bootstrap: with the same seed, the same intervals whatever
         ``batch_rows`` or the split of rows into files (and the same as ``toolkit.evaluate(...,
         bootstrap="poisson")`` on the whole arrays). With ``exact=False`` memory stays bounded:
-        metrics of unweighted confusion counts get intervals; those that need every example
-        (weighted counts, AUROC, log loss) get a note instead, unless ``exact=True``.
+        metrics of confusion counts and log loss get intervals (weighted counts and log loss
+        summed per resample batch by batch); AUROC, which needs every score, gets a note instead,
+        unless ``exact=True``.
     :param slice_by, cross_slices: slice columns (a name or a list of names): ``result.slices``
         holds each slice's result, as in ``toolkit.evaluate`` (the slice is named after its column).
     The other arguments (``score_type`` among them) are those of ``toolkit.evaluate``. Threshold targets need ``exact=True``,

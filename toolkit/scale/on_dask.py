@@ -179,7 +179,7 @@ def _partition_evaluator(labels: tuple, settings: Mapping[str, Any], part: dict[
     y_true = part["y_true"]
     if len(y_true) == 0:
         return None
-    evaluator = Evaluator(labels, **settings)
+    evaluator = Evaluator(labels, first_position=None, **settings)  # placed when merged, in order
     names = settings.get("slice_by") or ()
     evaluator.update(y_true, part.get("y_pred"), part.get("y_score"), sample_weight=part.get("sample_weight"),
                      slices={name: part[slice_argument(name)] for name in names} if names else None)

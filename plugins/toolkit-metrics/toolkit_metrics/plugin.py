@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.plugin import MetricSpec, StatisticSpec, hookimpl
 
-from toolkit_metrics import counting, curves, log_loss, ranking, resampling
+from toolkit_metrics import counting, curves, log_loss, loss_terms, ranking, resampling
 
 BINARY = ("binary",)
 MULTICLASS = ("multiclass",)
@@ -36,7 +36,7 @@ def _check_targets(target_precision=None, target_recall=None):
 def toolkit_register_statistics() -> list[StatisticSpec]:
     return [
         StatisticSpec("log_loss_terms", log_loss.init, log_loss.update, log_loss.merge,
-                      requires=("y_score",),
+                      requires=("y_score",), terms=loss_terms.terms, from_sums=loss_terms.from_sums,
                       description="weighted sum of log losses and of weights (two numbers)"),
     ]
 

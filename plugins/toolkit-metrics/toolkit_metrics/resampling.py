@@ -5,6 +5,8 @@ A resample is the same examples with their weights multiplied by how often each 
 negatives scored below it plus half of those tied with it. With the examples sorted once per
 score column, "negatives below a positive" is a fixed position in the negatives' running sum,
 so each resample costs one cumulative sum and one gather, vectorised over the chunk's rows.
+From _COMPILED_MIN_EXAMPLES examples on, a compiled pass over the sorted order does the same sums
+(``resampled_kernels``): several times faster, and without the running sums' scratch arrays.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import numpy as np
 
 # Below this many examples a thread pool costs more than it saves.
 _PARALLEL_MIN_EXAMPLES = 100_000
+# From this many examples on, the compiled kernels (resampled_kernels) do the sums: importing numba
+# costs about 1 s once per process, which 1,000 resamples of K=2 classes repay from here on.
+_COMPILED_MIN_EXAMPLES = 100_000
 # Rows of counts turned into floats at a time for the log-loss sums (stays in cache).
 _LOSS_BLOCK_ROWS = 4096
 
@@ -44,10 +49,34 @@ def sorted_column(scores: np.ndarray, positive: np.ndarray) -> SortedColumn:
     return SortedColumn(negatives, positives, below, None if np.array_equal(below, up_to) else up_to)
 
 
+@dataclass(frozen=True)
+class RankedColumn:
+    """One score column's ranking for the compiled kernel: the examples by ascending score, and
+    what each step of that order is (see ``resampled_kernels.step_kinds``)."""
+
+    order: np.ndarray
+    kinds: np.ndarray
+
+
+def ranked_column(scores: np.ndarray, positive: np.ndarray) -> RankedColumn:
+    from toolkit_metrics.resampled_kernels import step_kinds
+
+    order = np.argsort(scores)
+    if order.shape[0] < 2**31:  # half the bytes to read per step
+        order = order.astype(np.int32)
+    return RankedColumn(order, step_kinds(scores[order], positive[order]))
+
+
+def _column(score_table, k: int):
+    """Column ``k``'s ranking, in the form the resampled sums of this many examples use."""
+    y_true, y_score = score_table.y_true, score_table.y_score
+    rank = ranked_column if y_true.shape[0] >= _COMPILED_MIN_EXAMPLES else sorted_column
+    return rank(np.ascontiguousarray(y_score[:, k]), y_true == k)
+
+
 def _sorted_columns(score_table) -> list[SortedColumn]:
     y_true, y_score = score_table.y_true, score_table.y_score
-    return _per_class(lambda k: sorted_column(np.ascontiguousarray(y_score[:, k]), y_true == k),
-                      range(y_score.shape[1]), y_true.shape[0])
+    return _per_class(lambda k: _column(score_table, k), range(y_score.shape[1]), y_true.shape[0])
 
 
 def _per_class(work, classes, n_examples: int) -> list:
@@ -120,16 +149,21 @@ def _running_sums_at(padded: np.ndarray, below: np.ndarray,
     return (2 * first if up_to is None else first + read_before(up_to)), total
 
 
-def resampled_auc(column: SortedColumn, by_example: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
+def resampled_auc(column: "SortedColumn | RankedColumn", by_example: np.ndarray, weights: Optional[np.ndarray]) -> np.ndarray:
     """AUROC of one column in each resample (columns of the (N, R) ``by_example`` counts);
     nan where a class is absent from a resample."""
     return resampled_auc_and_mass(column, by_example, weights)[0]
 
 
-def resampled_auc_and_mass(column: SortedColumn, by_example: np.ndarray,
+def resampled_auc_and_mass(column: "SortedColumn | RankedColumn", by_example: np.ndarray,
                            weights: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`resampled_auc`, and the positives' resampled (weighted) mass, which is the class's
     support in each resample."""
+    if isinstance(column, RankedColumn):
+        from toolkit_metrics.resampled_kernels import auc_sums
+
+        twice_u, positive_total, negative_total = auc_sums(column.order, column.kinds, by_example, weights)
+        return _area(twice_u, positive_total, negative_total), positive_total
     positive_mass = np.take(by_example, column.positives, axis=0)
     if weights is not None:
         positive_mass = positive_mass * weights[column.positives][:, None]
@@ -142,10 +176,13 @@ def resampled_auc_and_mass(column: SortedColumn, by_example: np.ndarray,
         twice_u = np.einsum("ij,ij->j", positive_mass.astype(np.int64), twice_below).astype(np.float64)
     else:
         twice_u = np.einsum("ij,ij->j", positive_mass, twice_below)
+    return _area(twice_u, positive_total, negative_total), positive_total
+
+
+def _area(twice_u: np.ndarray, positive_total: np.ndarray, negative_total: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        auc = np.where((positive_total > 0) & (negative_total > 0),
-                       0.5 * twice_u / (positive_total * negative_total), np.nan)
-    return auc, positive_total
+        return np.where((positive_total > 0) & (negative_total > 0),
+                        0.5 * twice_u / (positive_total * negative_total), np.nan)
 
 
 def _one_vs_rest(scores, resamples) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +197,7 @@ def _one_vs_rest(scores, resamples) -> tuple[np.ndarray, np.ndarray]:
 
 
 def roc_auc(scores, labels: Sequence, resamples) -> np.ndarray:
-    column = scores.derived("sorted_column_1", lambda table: sorted_column(
-        np.ascontiguousarray(table.y_score[:, 1]), table.y_true == 1))
+    column = scores.derived("sorted_column_1", lambda table: _column(table, 1))
     return resampled_auc(column, resamples.by_example, scores.sample_weight)
 
 
@@ -187,6 +223,12 @@ def log_loss(scores, resamples) -> np.ndarray:
     weights = scores.sample_weight
     by_example = resamples.by_example
     weights = np.ones(by_example.shape[0]) if weights is None else weights
+    if by_example.shape[0] >= _COMPILED_MIN_EXAMPLES:
+        from toolkit_metrics.resampled_kernels import loss_sums
+
+        sums = loss_sums(scores.derived("weighted_losses", lambda table: losses * weights), weights, by_example)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sums[0] / sums[1]
     both = np.column_stack([losses * weights, weights])  # (N, 2): one product gives both sums
     sums = np.zeros((2, by_example.shape[1]))
     # float copies of the counts a block of rows at a time: a whole (N, R) float64 copy would
