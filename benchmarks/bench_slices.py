@@ -15,6 +15,7 @@ Printed as ratios to the whole evaluation. Every figure depends on the machine's
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -81,7 +82,7 @@ def main() -> None:
     worst = max(abs(a - b) for sliced_result, alone in zip(result.slices.values(), looped)
                 for a, b in ((sliced_result[key], alone[key]) for key in alone.metrics))
     print(f"N = {args.n:,}, K = {args.classes}, {len(masks)} slices ({args.regions} regions x 3 devices, each alone "
-          f"and crossed); best of {args.repeat}")
+          f"and crossed); best of {args.repeat}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  whole evaluation, no slices          {whole:8.2f} s   1.00x")
     print(f"  toolkit slice_by, one pass           {sliced:8.2f} s   {sliced / whole:5.2f}x the whole")
     print(f"  loop: toolkit.evaluate per subset    {loop:8.2f} s   {loop / whole:5.2f}x the whole, "

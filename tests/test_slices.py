@@ -214,3 +214,39 @@ def test_a_gate_for_every_slice_passes_exactly_when_each_slice_gate_passes(thres
     assert every.passed == all(outcome.passed for outcome in each)
     values = [outcome.value for outcome in each]
     assert every.value == (min(values) if operator in (">=", ">") else max(values))
+
+
+
+def _assert_groups_match_masks(values: dict, crossings: list) -> None:
+    n = len(next(iter(values.values())))
+    made = slicing.check_slice_by(list(values), crossings)
+    for columns_of_slicing, order, present in made.groups(values, n):
+        seen = set()
+        for pairs, start, stop in present:
+            rows = np.ones(n, bool)
+            for column, value in pairs:
+                rows &= values[column] == value
+            np.testing.assert_array_equal(order[start:stop], np.flatnonzero(rows))
+            assert tuple(column for column, _ in pairs) == columns_of_slicing
+            seen.add(pairs)
+        combos = set(zip(*(values[column].tolist() for column in columns_of_slicing)))
+        assert {tuple(value for _, value in pairs) for pairs in seen} == combos
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 300).flatmap(lambda n: st.tuples(*[
+    st.lists(st.integers(0, values), min_size=n, max_size=n) for values in (2, 300, 70_000)])))
+def test_groups_hold_each_slices_rows_in_their_order(columns):
+    # wide crossings (up to 3 x 301 x 70,001 codes) take the sorting path, narrow ones the counting
+    # path; more than 256 slices of one slicing sort 16-bit codes
+    values = {name: np.array(column) for name, column in zip("abc", columns)}
+    _assert_groups_match_masks(values, [("a", "b"), ("a", "b", "c"), ("a", "c")])
+
+
+@pytest.mark.parametrize("common, rare", [("north", "zz"), (7, -3), (True, False)])
+def test_groups_find_values_only_a_few_rows_hold(common, rare):
+    # slice values are first looked for in a sample of rows: rows at odd positions lie outside it
+    column = np.array([common] * 10_000)
+    column[[1, 4_999, 9_999]] = rare
+    other = np.arange(10_000) % 3
+    _assert_groups_match_masks({"kind": column, "other": other}, True)
