@@ -192,6 +192,7 @@ def test_report_of_a_run_read_back_from_mlflow_renders_in_chromium(mlflow_store,
         assert f'data-metric="{key}">{result.metrics[key]:.4f}<' in dom, key
     low, high = result.intervals["accuracy"]
     assert f"<td>{low:.4f}</td><td>{high:.4f}</td>" in dom
+    assert "Intervals: 95% percentile bootstrap over examples (Multinomial, 200 resamples, seed 1)." in dom
     assert 'data-gate="roc_auc &gt;= 0.99">FAIL' in dom and 'data-gate="accuracy &gt;= 0.6">PASS' in dom
     assert all(f">{int(count)}</td>" in dom for count in result.confusion_matrix.ravel())
     analysis = result.artifacts["threshold_analysis"]

@@ -441,9 +441,17 @@ class Evaluator:
         return EvaluationResult(
             metrics=metrics, labels=list(self.labels), confusion_matrix=values["confusion"],
             warnings=notes, artifacts=artifacts, task=self.task, intervals=intervals,
-            predictions=self._kept_predictions(),
+            interval_method=self._interval_method(), predictions=self._kept_predictions(),
             slices=self._compute_slices(metrics, notes),
         )
+
+    def _interval_method(self) -> dict[str, Any]:
+        """How the intervals were drawn, for readers of a recorded run (empty without ``ci``)."""
+        if self.ci is None:
+            return {}
+        seed = self.seed if isinstance(self.seed, (int, np.integer)) and not isinstance(self.seed, bool) else None
+        return {"level": self.ci, "bootstrap": self.bootstrap, "resamples": self.n_bootstrap,
+                "seed": None if seed is None else int(seed)}
 
     def _compute_slices(self, whole: Mapping[str, float], notes: list[str]) -> slicing.SliceResults:
         """Each slice's result; its notes (an undefined metric, ...) also reach the whole's warnings."""

@@ -18,7 +18,8 @@ class EvaluationResult:
     ``confusion_matrix`` has rows = true label and columns = predicted label, in the order of
     ``labels``; counts are integers, or floats when sample weights were given. ``intervals``
     maps metric keys to bootstrap ``(low, high)`` confidence intervals (when ``ci`` was asked
-    for) and ``gates`` lists each quality gate's outcome (when gates were given). ``slices``
+    for), drawn as ``interval_method`` says (level, bootstrap, resamples, seed), and ``gates``
+    lists each quality gate's outcome (when gates were given). ``slices``
     maps slice names (``"region=north"``) to each slice's own result (when ``slice_by`` was
     given); trackers get their metrics as ``slice/<column>/<value>/<metric>``. Beyond 1,024
     labels ``confusion_matrix`` is a :class:`toolkit.evaluation.confusion.SparseConfusion` (the
@@ -34,6 +35,8 @@ class EvaluationResult:
     task: str = "multiclass"
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     gates: list = field(default_factory=list)  # GateResult, one per gate, in the order given
+    # How ``intervals`` were drawn: {"level", "bootstrap" (multinomial/poisson), "resamples", "seed"}
+    interval_method: Mapping[str, Any] = field(default_factory=dict)
     # slice name ("region=north") -> that slice's EvaluationResult (toolkit.evaluation.slices.SliceResults)
     slices: Mapping[str, "EvaluationResult"] = field(default_factory=dict)
     # The checked inputs (toolkit.plugin.records.Predictions) when the evaluation keeps them for its trackers.
@@ -70,6 +73,7 @@ class EvaluationResult:
             "warnings": list(self.warnings),
             "intervals": {key: [_json_number(low), _json_number(high)] for key, (low, high) in self.intervals.items()},
             "gates": [outcome.to_dict() for outcome in self.gates],
+            **({"interval_method": dict(self.interval_method)} if self.interval_method else {}),
             **({"slices": {name: result.to_dict() for name, result in self.slices.items()}} if self.slices else {}),
         }
 

@@ -149,9 +149,21 @@ def _metrics(record: RunRecord) -> str:
     if not intervals:
         return ("<h2>Metrics</h2>\n<p class=\"meta\">No confidence intervals were recorded (evaluate with "
                 "ci=0.95 to get them).</p>\n" + _table(["metric", "value"], rows))
-    note = (f"<p class=\"meta\">Intervals: percentile bootstrap over examples"
-            f"{f' at {float(level):.0%}' if level else ''}.</p>")
+    note = f"<p class=\"meta\">Intervals: {_text(interval_text(record.evaluation.get('interval_method'), level))}.</p>"
     return "<h2>Metrics</h2>\n" + note + "\n" + _table(["metric", "value", "CI low", "CI high"], rows)
+
+
+def interval_text(method: Optional[dict], level: Any = None) -> str:
+    """"95% percentile bootstrap over examples (Poisson, 1,000 resamples, seed 0)", as far as recorded."""
+    method = method or {}
+    level = method.get("level", level)
+    details = [f"{method['bootstrap'].capitalize()}" if method.get("bootstrap") else "",
+               f"{method['resamples']:,} resamples" if method.get("resamples") else "",
+               f"seed {method['seed']}" if method.get("seed") is not None else
+               ("no fixed seed" if method else "")]
+    shown = ", ".join(detail for detail in details if detail)
+    return (f"{f'{float(level):.0%} ' if level else ''}percentile bootstrap over examples"
+            f"{f' ({shown})' if shown else ''}")
 
 
 def _confusion(record: RunRecord) -> str:
