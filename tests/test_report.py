@@ -383,6 +383,25 @@ def test_sweep_report_writes_the_comparison_page_of_its_runs(mlflow_store, tmp_p
     assert len(re.findall(r'alt="confusion matrix of ', text)) == 3 and 'data-chart="accuracy"' in text
 
 
+def test_a_failed_variant_is_on_the_sweep_page_as_failed(mlflow_store, tmp_path, capsys):
+    from toolkit.cli import main
+    from toolkit.reporting import record
+
+    (tmp_path / "sgd.yaml").write_text(SGD_CONFIG)
+    (tmp_path / "sweep.yaml").write_text(
+        "base: sgd.yaml\nvariants:\n  - name: fine\n  - name: broken\n    set: {model.options.alpha: -1.0}\n")
+    page = tmp_path / "sweep.html"
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--report", str(page)]) == 1  # a variant failed
+    out = capsys.readouterr().out
+    assert "variant broken failed" in out and f"report of 2 run(s) -> {page}" in out
+    reader = record.open_reader("mlflow")
+    status = {run.params["variant"]: (run.run_id, run.status) for run in reader.list_runs()}
+    assert {name: state for name, (_, state) in status.items()} == {"fine": "FINISHED", "broken": "FAILED"}
+    text = page.read_text(encoding="utf-8")
+    assert f'<td class="name">{status["broken"][0]}</td>' in text  # the failed run is on the page
+    assert ">FAILED</td>" in text and ">FINISHED</td>" in text
+
+
 def test_the_same_run_twice_is_refused(mlflow_store, tmp_path, capsys):
     from toolkit.cli import main
 

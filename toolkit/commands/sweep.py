@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import time
 from typing import Any
 
 from toolkit import config as configs
@@ -43,7 +44,8 @@ def add_parser(subparsers: Any) -> None:
         "--report", metavar="FILE",
         help="at the end, write the comparison page of the sweep's runs to FILE (as toolkit report RUN_ID "
              "RUN_ID ... does: learning curves overlaid, the params that differ, final metrics, confusion "
-             "matrices and sample images side by side), read back from the first tracker that can read",
+             "matrices and sample images side by side), read back from the first tracker that can read; "
+             "a failed variant's run is on it too, FAILED, with what it logged",
     )
     parser.set_defaults(run=run)
 
@@ -102,22 +104,35 @@ def report_tracker(config: configs.TrainConfig, manager: Any) -> str:
     return readable[0]
 
 
-def write_report(path: str, histories: list, config: configs.TrainConfig, tracker: str, manager: Any) -> None:
-    """The comparison page of the runs in ``histories``, read back from ``tracker``."""
+def write_report(path: str, histories: list, failed_runs: list, started_ms: int, config: configs.TrainConfig,
+                 tracker: str, manager: Any) -> None:
+    """The comparison page of the sweep's runs, read back from ``tracker``: every finished run, and
+    each failed variant's run (FAILED, with what it logged before failing), found by its run name."""
     from toolkit.commands.report import write_comparison
     from toolkit.reporting import html
     from toolkit.reporting.record import open_reader
 
     reader = open_reader(tracker, training.tracker_options(config, manager).get(tracker), manager)
-    records = [reader.read_run(history.run.links[tracker].run_id) for history in histories
-               if tracker in history.run.links]
+    run_ids = [history.run.links[tracker].run_id for history in histories if tracker in history.run.links]
+    if failed_runs:
+        recorded = [summary for summary in reader.list_runs()
+                    if summary.run_name in failed_runs and (summary.start_time or 0) >= started_ms]
+        for run_name in failed_runs:
+            newest = max((summary for summary in recorded if summary.run_name == run_name),
+                         key=lambda summary: summary.start_time or 0, default=None)
+            if newest is None:
+                print(f"--report: the failed variant's run {run_name!r} is not in {reader.location()}; "
+                      "it is not on the page")
+            else:
+                run_ids.append(newest.run_id)
+    records = [reader.read_run(run_id) for run_id in run_ids]
     if len(records) > 1:
         write_comparison(records, path)
     elif records:  # one run: its own report
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(html.render(records[0]))
     else:
-        print(f"--report: no run finished, so no page was written to {path}")
+        print(f"--report: no run was recorded, so no page was written to {path}")
         return
     print(f"report of {len(records)} run(s) -> {path}")
 
@@ -129,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     variants = load_variants(args.sweep, args.overrides, manager, args.only)
     tracker = report_tracker(variants[0][1], manager) if args.report is not None else None
     prepared = {name: training.prepare(config, manager) for name, config in variants}  # every model builds
-    rows, failed, histories = [], [], []
+    rows, failed, failed_runs, histories = [], [], [], []
+    started_ms = int(time.time() * 1000) - 1000  # runs of this sweep start after this (clocks rounded)
     for number, (name, config) in enumerate(variants, start=1):
         base_name = config.run_name or "run"
         print(f"\n== variant {number}/{len(variants)}: {name} ==", flush=True)
@@ -142,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         except Exception as error:  # the run is FAILED in every tracker; the sweep goes on
             print(f"variant {name} failed: {type(error).__name__}: {redact_text(str(error))}", flush=True)
             failed.append(name)
+            failed_runs.append(f"{base_name}-{name}")
             continue
         histories.append(history)
         metrics = dict(history.final.metrics) if history.final is not None else {}
@@ -154,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     if rows:
         print(metrics_table(rows, keys=["accuracy", "f1_macro", "roc_auc_ovr_macro", "log_loss", "epochs", "s/epoch", "seconds"]))
     if tracker is not None:
-        write_report(args.report, histories, variants[0][1], tracker, manager)
+        write_report(args.report, histories, failed_runs, started_ms, variants[0][1], tracker, manager)
     if failed:
         print(f"failed: {', '.join(failed)}")
         return 1
