@@ -70,6 +70,11 @@ class StatisticSpec:
     ``scores``): evaluations asked to keep memory bounded (``exact=False``) leave out the
     metrics that need it unless they are named.
 
+    A batch may be any subset of the examples, in any order of arrival: batches of a stream,
+    Dask partitions, and, with ``slice_by``, the rows of one slice (each slice keeps a state of
+    its own, updated with that slice's rows of each batch). So ``update`` must not assume the
+    batch is the whole data or that positions are contiguous.
+
     ``terms`` and ``from_sums`` (optional, together) declare a state that is a weighted sum over
     examples: ``terms(batch)`` returns an (n, m) float array of each example's terms, and the
     state of any examples with weights ``w`` (the sample weights, 1 without) is
