@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime
-import html
-import math
 from typing import Any, Iterable, Optional, Sequence
 
 from toolkit.reporting import charts, slice_table
-from toolkit.reporting.directions import TRAIN_PREFIX as _TRAIN_PREFIX, is_count  # noqa: F401  (comparison's old import)
+from toolkit.reporting.cells import missing as _missing, number as _number, text as _text
+from toolkit.reporting.directions import TRAIN_PREFIX as _TRAIN_PREFIX, is_count
 from toolkit.reporting.record import RunRecord
 
 # Shown first, in this order, when present; the other scalar metrics follow alphabetically.
@@ -52,26 +51,11 @@ def page(title: str, sections: Iterable[str]) -> str:
     )
 
 
-def _text(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _number(value: Optional[float], digits: int = 4, count: bool = False) -> str:
-    """Four decimals; ``count`` values (examples, support, cells) as integers when they are whole."""
-    if _missing(value):
-        return "n/a"
-    if count and float(value).is_integer():
-        return f"{int(value):d}"
-    return f"{value:.{digits}f}"
-
-
 def _threshold(value: Optional[float]) -> str:
     """A score threshold with the digits that tell it apart (0.000123, 0.999987), not rounded to 0.0000/1.0000."""
     return "n/a" if _missing(value) else format(value, ".6g")
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _time(milliseconds: Optional[int]) -> str:

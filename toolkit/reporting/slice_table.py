@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from toolkit.evaluation.slices import parse_tracker_key
 from toolkit.plugin.records import RunRecord
+from toolkit.reporting.cells import number
 from toolkit.reporting.directions import higher_is_better
 
 # The columns shown, in this order, when the run has them; every slice metric is in the trackers.
@@ -53,7 +54,7 @@ def render_slice_tables(record: RunRecord, heading: str = "Slices") -> str:
             for metric in shown:
                 css = ' class="worst"' if worst.get(metric) == values else ""
                 cells.append(f"<td{css} data-slice-metric=\"{html.escape(metric)}\">"
-                             f"{_number(metrics.get(metric), metric in _NOT_RANKED)}</td>")
+                             f"{number(metrics.get(metric), count=metric in _NOT_RANKED)}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
         parts.append(f"<h3>by {html.escape(' x '.join(columns))}</h3>\n<table class=\"slices\"><thead><tr>"
                      f"<th class=\"name\">slice</th>{head}</tr></thead><tbody>\n" + "\n".join(body)
@@ -81,9 +82,3 @@ def _is_number(text: Any) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _number(value: Optional[float], count: bool) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{int(value):d}" if count and float(value).is_integer() else f"{value:.4f}"
