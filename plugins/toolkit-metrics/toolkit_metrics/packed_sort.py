@@ -22,7 +22,9 @@ repay that (see ``ranking``), and compiled code is cached on disk after the firs
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Optional, Sequence
 
@@ -38,6 +40,13 @@ _MAX_INDEXED_EXAMPLES = 1 << 32
 _BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 # From this many examples on, the keys of several columns are packed by slices of rows in threads.
 _PARALLEL_PACK_ROWS = 200_000
+# From this many examples on, one column given two threads is split by value and its two parts
+# sorted and counted at once (below, the thread hand-offs cost more than half a sort saves).
+SPLIT_MIN_EXAMPLES = 200_000
+# Scores read to choose the value that splits a column (a strided sample).
+_SPLIT_SAMPLE = 4_096
+# A split is used only if the sample puts at least this share of the scores in each part.
+_SPLIT_MIN_SHARE = 0.125
 
 
 class ClassTotals(NamedTuple):
@@ -107,6 +116,45 @@ def _pack_column_indexed(bits, y_true, column, sign, out):
         highest = max(highest, score_bits)
         value = np.uint64(score_bits if score_bits != sign else zero)
         out[i] = (((value << one) | np.uint64(y_true[i] == column)) << _INDEX_BITS) | np.uint64(i)
+    return highest > sign
+
+
+@njit(cache=True, nogil=True)
+def _count_below(bits, column, sign, pivot):
+    """How many scores of bits[:, column] (assumed non-negative; -0.0 counts as 0.0) are below
+    ``pivot`` (bits of the same dtype)."""
+    zero = bits.dtype.type(0)
+    below = 0
+    for i in range(bits.shape[0]):
+        score_bits = bits[i, column]
+        below += (score_bits if score_bits != sign else zero) < pivot
+    return below
+
+
+@njit(cache=True, nogil=True)
+def _pack_column_split(bits, y_true, column, sign, pivot, index_shift, first_index, low, low_step, high, high_step, out):
+    """``_pack_column``'s keys (with ``index_shift`` = 32, ``_pack_column_indexed``'s, examples
+    numbered from ``first_index``), scores below ``pivot`` written at out[low], low + low_step, ...
+    and the others at out[high], high + high_step, ...: a partition by value, so equal scores share
+    a part. Steps are 1 or -1 (as uint64, which wraps). Branch-free: each key is written at both
+    slots and one of them advances, so the slot each pointer ends at receives a stray key (the
+    caller leaves it out). Returns whether any score was negative."""
+    key = out.dtype.type
+    zero = bits.dtype.type(0)
+    one = key(1)
+    shift = key(index_shift)
+    index_mask = key(_INDEX_MASK) if index_shift else key(0)
+    highest = zero
+    for i in range(bits.shape[0]):
+        score_bits = bits[i, column]
+        highest = max(highest, score_bits)
+        value = score_bits if score_bits != sign else zero
+        below = np.uint64(value < pivot)
+        packed = (((key(value) << one) | key(y_true[i] == column)) << shift) | (key(first_index + i) & index_mask)
+        out[low] = packed
+        out[high] = packed
+        low += below * low_step
+        high += (_ONE - below) * high_step
     return highest > sign
 
 
@@ -284,12 +332,12 @@ def mann_whitney_columns(
 
     # Columns per pass over the scores, so that their keys take no more memory than the scores.
     per_pass = max(1, min(tasks, (y_score.shape[1] * y_score.dtype.itemsize) // np.dtype(key_dtype).itemsize))
-    keys = np.empty((per_pass, n), dtype=key_dtype)
+    keys = np.empty((per_pass, n + 2), dtype=key_dtype)  # two spare slots for _split_column
     width = y_score.dtype.itemsize * 8
     sign, all_ones = np.uint64(1 << (width - 1)), np.uint64((1 << width) - 1)
 
     def sort_and_count(j: int) -> tuple:
-        row = keys[j]
+        row = keys[j, :n]
         row.sort()
         if weights is None:
             twice_u, n_positive = _count_sorted(row)
@@ -300,6 +348,15 @@ def mann_whitney_columns(
     results = []
     for start in range(0, tasks, per_pass):
         group = columns[start:start + per_pass]
+        splittable = assumed and len(group) == 1 and workers > 1 and n >= SPLIT_MIN_EXAMPLES
+        pivot = _split_pivot(bits[:, group[0]], unsigned(sign)) if splittable else None
+        if pivot is not None:
+            totals = _split_column(bits, y_true, group[0], weights, unsigned(sign), pivot, keys[0])
+            if totals is not None:
+                results.append(totals)
+                continue
+            return mann_whitney_columns(y_score, y_true, weights, columns, workers,
+                                        key_layout(y_score, weights is not None))
         if assumed and len(group) == 1:
             pack_column = _pack_column if weights is None else _pack_column_indexed
             negative = pack_column(bits, y_true, group[0], unsigned(sign), keys[0])
@@ -311,6 +368,90 @@ def mann_whitney_columns(
                                         key_layout(y_score, weights is not None))
         results += _map(sort_and_count, range(len(group)), workers)
     return ClassTotals(*np.array(results, dtype=np.float64).reshape(tasks, 3).T)
+
+
+def _split_pivot(column_bits: np.ndarray, sign) -> Optional[np.unsignedinteger]:
+    """A score (its bits) that splits a column of non-negative scores about in half, chosen from
+    a strided sample: scores below it go to one part, the others to the other. None when the
+    sample holds a negative score, or puts less than ``_SPLIT_MIN_SHARE`` in a part (many ties)."""
+    sample = column_bits[::max(1, column_bits.shape[0] // _SPLIT_SAMPLE)].copy()
+    if (sample > sign).any():
+        return None
+    sample[sample == sign] = 0  # -0.0 is 0.0
+    sample.sort()
+    median = sample[sample.shape[0] // 2]
+    # below the median, or up to it (pivot one above): whichever splits the sample more evenly
+    below, up_to = np.searchsorted(sample, median, "left"), np.searchsorted(sample, median, "right")
+    half = sample.shape[0] / 2
+    pivot, low_share = (median, below) if abs(below - half) <= abs(up_to - half) else (median + 1, up_to)
+    if min(low_share, sample.shape[0] - low_share) < _SPLIT_MIN_SHARE * sample.shape[0]:
+        return None
+    return column_bits.dtype.type(pivot)
+
+
+def _split_column(bits, y_true, column: int, weights, sign, pivot, keys: np.ndarray) -> Optional[tuple]:
+    """(U, positive total, negative total) of one column on two threads, split by value at
+    ``pivot``. Each thread counts the scores below it in its half of the rows, then packs its rows'
+    keys: the low part (L keys) fills keys[:L + 1], the first half's from the front, the second's
+    from the back, and the high part keys[L + 1:], likewise; each part's one slot between the two
+    halves' keys takes both pointers' strays and is then filled with the part's last key, so the
+    parts are keys[:L] and keys[L + 1:n + 1] (``keys`` holds n + 2). Then each thread sorts and
+    counts one part. Equal scores share a part, so every pair across the parts ranks the high
+    part's score above: U = U_low + U_high + positives_high * negatives_low. None when a score is
+    negative (these keys assumed none)."""
+    n = bits.shape[0]
+    bounds = (0, n // 2, n)
+    below = [0, 0]
+    negative = [False, False]
+    counted: list = [None, None]
+    barrier = threading.Barrier(2)
+    forward, backward = _ONE, np.uint64(-1 & 0xFFFFFFFFFFFFFFFF)
+
+    def part(half: int) -> None:
+        try:
+            rows = slice(bounds[half], bounds[half + 1])
+            below[half] = _count_below(bits[rows], column, sign, pivot)
+            barrier.wait()
+            low = below[0] + below[1]
+            gap = (below[0], low + 1 + bounds[1] - below[0])  # the slot between the halves, per part
+            pointers = (0, forward, low + 1, forward) if half == 0 else (low, backward, n + 1, backward)
+            negative[half] = _pack_column_split(bits[rows], y_true[rows], column, sign, pivot,
+                                                0 if weights is None else 32, bounds[half],
+                                                *(np.uint64(value) for value in pointers), keys)
+            barrier.wait()
+            if negative[0] or negative[1]:
+                return
+            own = keys[:low + 1] if half == 0 else keys[low + 1:]
+            own[gap[half] - (0 if half == 0 else low + 1)] = own[-1]  # the gap takes the part's last key
+            own = own[:-1]
+            own.sort()
+            counted[half] = _count_sorted(own) if weights is None else _weigh_sorted(own, weights)
+        except BaseException:
+            barrier.abort()  # the other thread's wait raises instead of waiting for ever
+            raise
+
+    other = _second_thread().submit(part, 1)
+    try:
+        part(0)
+    except threading.BrokenBarrierError:
+        other.result()  # raises the other thread's error, the cause
+        raise
+    other.result()
+    if negative[0] or negative[1]:
+        return None
+    low, high = counted
+    if weights is None:  # (twice U, positives): exact integers
+        low_negatives = below[0] + below[1] - low[1]
+        positives = low[1] + high[1]
+        return (low[0] + high[0] + 2 * high[1] * low_negatives) / 2, positives, n - positives
+    return low[0] + high[0] + high[1] * low[2], low[1] + high[1], low[2] + high[2]
+
+
+@functools.lru_cache(maxsize=None)
+def _second_thread() -> ThreadPoolExecutor:
+    """The thread that runs the second part of split columns, started once per process: starting
+    and joining a thread per column costs about a tenth of the split's time at 1e6 examples."""
+    return ThreadPoolExecutor(1, thread_name_prefix="toolkit-split")
 
 
 def _pack_rows(bits, y_true, group, constants: tuple, index_shift: int, keys: np.ndarray, workers: int) -> bool:

@@ -49,7 +49,8 @@ def area_by_column(score_table, columns: Sequence[int]) -> OneVsRest:
 
         if y_score.dtype.itemsize not in (2, 4, 8):  # long double: compared in float64, as scikit-learn does
             y_score = y_score.astype(np.float64)
-        workers = workers_for_load(len(columns)) if n >= _PARALLEL_MIN_EXAMPLES else 1
+        # threads for several columns, or for the two parts of one column split by value
+        workers = workers_for_load(max(len(columns), 2)) if n >= _PARALLEL_MIN_EXAMPLES else 1
         u, positives, negatives = mann_whitney_columns(y_score, y_true, weights, columns, workers)
     with np.errstate(invalid="ignore", divide="ignore"):
         auc = np.where((positives > 0) & (negatives > 0), u / (positives * negatives), np.nan)
