@@ -11,6 +11,17 @@ group began plus those seen so far (twice its share), without a branch per group
 (binary tasks) is packed by a typed loop that compiles to vector instructions; many columns are
 packed a slice of rows per thread.
 
+One column given two threads (binary tasks on an idle machine) is split by value instead: the
+median of a strided sample of its scores is the pivot, keys of scores below it are packed into
+one part and the others into another (equal scores always share a part), and each part is sorted
+and counted on its own thread. No pair of scores across the parts is tied and the high part's
+score is the larger, so U = U_low + U_high + positives_high * negatives_low (in exact integers
+unweighted; weighted, the one-thread path's sums added in another order). This halves the sort,
+which is most of the cost; a sample that cannot split the column (mostly one value)
+keeps it whole. The two threads take the steps' tasks as they come free (``shared_steps``), so a
+helper thread kept off the CPU by other processes delays nothing; one thread (a busy machine, see
+``workers_for_load``) takes the one-thread path.
+
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
 or float16 probability does. Otherwise (float64 with weights, or scores spanning most of the float
@@ -24,7 +35,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Optional, Sequence
 
@@ -32,6 +42,7 @@ import numpy as np
 from numba import njit
 
 from toolkit_metrics.mann_whitney import sortable_keys
+from toolkit_metrics.shared_steps import run_steps
 
 _ONE = np.uint64(1)
 _INDEX_BITS = np.uint64(32)
@@ -41,7 +52,9 @@ _BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 # From this many examples on, the keys of several columns are packed by slices of rows in threads.
 _PARALLEL_PACK_ROWS = 200_000
 # From this many examples on, one column given two threads is split by value and its two parts
-# sorted and counted at once (below, the thread hand-offs cost more than half a sort saves).
+# sorted and counted at once. Below it the extra counting pass and thread hand-offs cost more than
+# half a sort saves: measured (float32, 2 idle CPUs) the split takes 1.4x the one-thread time at
+# 1e5 examples, 0.9x at 2e5 and 0.7x at 1e6 unweighted; weighted 0.7x at 1e5 and 0.5x at 1e6.
 SPLIT_MIN_EXAMPLES = 200_000
 # Scores read to choose the value that splits a column (a strided sample).
 _SPLIT_SAMPLE = 4_096
@@ -391,52 +404,43 @@ def _split_pivot(column_bits: np.ndarray, sign) -> Optional[np.unsignedinteger]:
 
 def _split_column(bits, y_true, column: int, weights, sign, pivot, keys: np.ndarray) -> Optional[tuple]:
     """(U, positive total, negative total) of one column on two threads, split by value at
-    ``pivot``. Each thread counts the scores below it in its half of the rows, then packs its rows'
-    keys: the low part (L keys) fills keys[:L + 1], the first half's from the front, the second's
-    from the back, and the high part keys[L + 1:], likewise; each part's one slot between the two
-    halves' keys takes both pointers' strays and is then filled with the part's last key, so the
-    parts are keys[:L] and keys[L + 1:n + 1] (``keys`` holds n + 2). Then each thread sorts and
-    counts one part. Equal scores share a part, so every pair across the parts ranks the high
-    part's score above: U = U_low + U_high + positives_high * negatives_low. None when a score is
-    negative (these keys assumed none)."""
+    ``pivot``. First the scores below it are counted in each half of the rows; then each half's
+    keys are packed: the low part (L keys) fills keys[:L + 1], the first half's from the front,
+    the second's from the back, and the high part keys[L + 1:], likewise; each part's one slot
+    between the two halves' keys takes both pointers' strays and is then filled with the part's
+    last key, so the parts are keys[:L] and keys[L + 1:n + 1] (``keys`` holds n + 2). Then each
+    part is sorted and counted. Equal scores share a part, so every pair across the parts ranks
+    the high part's score above: U = U_low + U_high + positives_high * negatives_low. None when a
+    score is negative (these keys assumed none)."""
     n = bits.shape[0]
     bounds = (0, n // 2, n)
     below = [0, 0]
     negative = [False, False]
     counted: list = [None, None]
-    barrier = threading.Barrier(2)
     forward, backward = _ONE, np.uint64(-1 & 0xFFFFFFFFFFFFFFFF)
 
-    def part(half: int) -> None:
-        try:
-            rows = slice(bounds[half], bounds[half + 1])
-            below[half] = _count_below(bits[rows], column, sign, pivot)
-            barrier.wait()
-            low = below[0] + below[1]
-            gap = (below[0], low + 1 + bounds[1] - below[0])  # the slot between the halves, per part
-            pointers = (0, forward, low + 1, forward) if half == 0 else (low, backward, n + 1, backward)
-            negative[half] = _pack_column_split(bits[rows], y_true[rows], column, sign, pivot,
-                                                0 if weights is None else 32, bounds[half],
-                                                *(np.uint64(value) for value in pointers), keys)
-            barrier.wait()
-            if negative[0] or negative[1]:
-                return
-            own = keys[:low + 1] if half == 0 else keys[low + 1:]
-            own[gap[half] - (0 if half == 0 else low + 1)] = own[-1]  # the gap takes the part's last key
-            own = own[:-1]
-            own.sort()
-            counted[half] = _count_sorted(own) if weights is None else _weigh_sorted(own, weights)
-        except BaseException:
-            barrier.abort()  # the other thread's wait raises instead of waiting for ever
-            raise
+    def count(half: int) -> None:
+        below[half] = _count_below(bits[bounds[half]:bounds[half + 1]], column, sign, pivot)
 
-    other = _second_thread().submit(part, 1)
-    try:
-        part(0)
-    except threading.BrokenBarrierError:
-        other.result()  # raises the other thread's error, the cause
-        raise
-    other.result()
+    def pack(half: int) -> None:
+        low = below[0] + below[1]
+        pointers = (0, forward, low + 1, forward) if half == 0 else (low, backward, n + 1, backward)
+        rows = slice(bounds[half], bounds[half + 1])
+        negative[half] = _pack_column_split(bits[rows], y_true[rows], column, sign, pivot,
+                                            0 if weights is None else 32, bounds[half],
+                                            *(np.uint64(value) for value in pointers), keys)
+
+    def rank(part: int) -> None:
+        if negative[0] or negative[1]:
+            return
+        low = below[0] + below[1]
+        own = keys[:low + 1] if part == 0 else keys[low + 1:]
+        own[below[0] if part == 0 else bounds[1] - below[0]] = own[-1]  # the slot between the halves
+        own = own[:-1]
+        own.sort()
+        counted[part] = _count_sorted(own) if weights is None else _weigh_sorted(own, weights)
+
+    run_steps([[functools.partial(step, half) for half in (0, 1)] for step in (count, pack, rank)])
     if negative[0] or negative[1]:
         return None
     low, high = counted
@@ -445,13 +449,6 @@ def _split_column(bits, y_true, column: int, weights, sign, pivot, keys: np.ndar
         positives = low[1] + high[1]
         return (low[0] + high[0] + 2 * high[1] * low_negatives) / 2, positives, n - positives
     return low[0] + high[0] + high[1] * low[2], low[1] + high[1], low[2] + high[2]
-
-
-@functools.lru_cache(maxsize=None)
-def _second_thread() -> ThreadPoolExecutor:
-    """The thread that runs the second part of split columns, started once per process: starting
-    and joining a thread per column costs about a tenth of the split's time at 1e6 examples."""
-    return ThreadPoolExecutor(1, thread_name_prefix="toolkit-split")
 
 
 def _pack_rows(bits, y_true, group, constants: tuple, index_shift: int, keys: np.ndarray, workers: int) -> bool:
