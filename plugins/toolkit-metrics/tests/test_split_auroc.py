@@ -159,3 +159,24 @@ def test_a_negative_score_outside_the_sample_falls_back_to_measured_keys(split_f
     y_true = rng.integers(0, 2, n)
     for weights in (None, rng.uniform(0.1, 2.0, n)):
         check_against_references(mann_whitney_columns(scores, y_true, weights, [1], workers=2), scores, y_true, weights)
+
+
+def test_steps_run_every_task_once_in_order_and_raise_the_first_error():
+    """run_steps: each step's tasks all run, once, after every task of the step before; a task's
+    error reaches the caller (whichever thread ran it) and no later step runs."""
+    from toolkit_metrics.shared_steps import run_steps
+
+    done: list = []
+    run_steps([[lambda step=step, task=task: done.append((step, task)) for task in range(5)] for step in range(3)]
+              + [[]])  # an empty step finishes at once
+    assert sorted(done) == [(step, task) for step in range(3) for task in range(5)]
+    assert [step for step, _ in done] == sorted(step for step, _ in done)
+
+    def fail() -> None:
+        raise ValueError("task failed")
+
+    later: list = []
+    for _ in range(20):  # the failing task lands on either thread
+        with pytest.raises(ValueError, match="task failed"):
+            run_steps([[fail, lambda: None], [lambda: later.append(1)]])
+    assert not later
