@@ -2,6 +2,7 @@
 scikit-learn's roc_auc_score and the one-thread path: at any split value (empty parts included),
 with many ties, both zeros, float16/32/64, with and without sample weights."""
 
+import os
 import warnings
 
 import numpy as np
@@ -180,3 +181,25 @@ def test_steps_run_every_task_once_in_order_and_raise_the_first_error():
         with pytest.raises(ValueError, match="task failed"):
             run_steps([[fail, lambda: None], [lambda: later.append(1)]])
     assert not later
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_splits_columns_with_its_own_helper_thread():
+    """After a fork the parent's helper thread does not exist in the child: the child starts its
+    own, and its split columns still give the exact U."""
+    rng = np.random.default_rng(5)
+    scores = rng.random((50_000, 2)).astype(np.float32)
+    y_true = rng.integers(0, 2, 50_000)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packed_sort, "SPLIT_MIN_EXAMPLES", 1)
+        expected = mann_whitney_columns(scores, y_true, None, [1], workers=2).u[0]  # starts the helper
+        child = os.fork()
+        if child == 0:  # the child: exit status 0 only if the split gives the same U
+            try:
+                from toolkit_metrics.shared_steps import _helper
+                same = mann_whitney_columns(scores, y_true, None, [1], workers=2).u[0] == expected
+                os._exit(0 if same and any(thread.is_alive() for thread in _helper()._threads) else 1)
+            finally:
+                os._exit(2)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -17,10 +17,10 @@ one part and the others into another (equal scores always share a part), and eac
 and counted on its own thread. No pair of scores across the parts is tied and the high part's
 score is the larger, so U = U_low + U_high + positives_high * negatives_low (in exact integers
 unweighted; weighted, the one-thread path's sums added in another order). This halves the sort,
-which is most of the cost; a sample that cannot split the column (mostly one value)
-keeps it whole. The two threads take the steps' tasks as they come free (``shared_steps``), so a
-helper thread kept off the CPU by other processes delays nothing; one thread (a busy machine, see
-``workers_for_load``) takes the one-thread path.
+which is most of the cost; a sample that cannot split the column (mostly one value) keeps it
+whole. The two threads take each step's tasks as they come free (``shared_steps``), so that a
+helper thread kept off the CPU by other processes does not hold the caller up; one thread (a
+busy machine, see ``workers_for_load``) takes the one-thread path.
 
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32

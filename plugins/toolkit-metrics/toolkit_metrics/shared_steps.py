@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
@@ -66,3 +67,7 @@ def _helper() -> ThreadPoolExecutor:
     """The helper thread, started once per process (starting and joining one per call costs
     about a tenth of splitting a column of 1e6 scores). It waits on a queue while idle."""
     return ThreadPoolExecutor(1, thread_name_prefix="toolkit-steps")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has no helper thread: it starts its own
+    os.register_at_fork(after_in_child=_helper.cache_clear)
