@@ -3,6 +3,9 @@ scikit-learn's roc_auc_score and the one-thread path: at any split value (empty 
 with many ties, both zeros, float16/32/64, with and without sample weights."""
 
 import os
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -203,3 +206,17 @@ def test_a_forked_child_splits_columns_with_its_own_helper_thread():
                 os._exit(2)
         _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="the running-thread count is Linux's")
+def test_a_process_running_now_takes_a_thread_away():
+    """A CPU-bound process started a moment ago (before the load average sees it) already
+    leaves one CPU fewer: no split column then waits on a thread that shares a CPU with it."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert packed_sort.running_elsewhere() >= 1
+        assert packed_sort.workers_for_load(64) <= max(1, packed_sort.usable_cpus() - 1)
+    finally:
+        busy.kill()
+        busy.wait()

@@ -275,14 +275,27 @@ def _float_key(value: np.floating, unsigned) -> int:
 def workers_for_load(tasks: int) -> int:
     """Threads worth starting now: the CPUs this process may run on (its affinity) that the load
     average leaves idle, counting this process's own running thread as one of them (so an idle
-    machine gets every CPU, a busy one a single thread)."""
+    machine gets every CPU, a busy one a single thread), and no more than the threads running
+    elsewhere right now leave free: the load average takes a minute to see a process that has
+    just started, and a thread sharing a CPU with it holds up the ones waiting for it."""
     if tasks <= 1:
         return 1
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not every platform reports a load average
         return 1
-    return max(1, min(tasks, usable_cpus(), int(usable_cpus() - load + 1.5)))
+    cpus = usable_cpus()
+    return max(1, min(tasks, cpus, int(cpus - load + 1.5), cpus - running_elsewhere()))
+
+
+def running_elsewhere() -> int:
+    """Threads running or ready to run on the machine now, besides the one asking (Linux's
+    /proc/loadavg; 0 where there is none)."""
+    try:
+        with open("/proc/loadavg") as stats:
+            return max(0, int(stats.read().split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def usable_cpus() -> int:
