@@ -1,6 +1,7 @@
 """One score column split by value and ranked on two threads (packed_sort's split path) against
 scikit-learn's roc_auc_score and the one-thread path: at any split value (empty parts included),
-with many ties, both zeros, float16/32/64, with and without sample weights."""
+with many ties, both zeros, float16/32/64, with and without sample weights; the two threads'
+task sharing (shared_steps), after a fork too; and threads withheld while another process runs."""
 
 import os
 import subprocess
