@@ -5,10 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toolkit
+from toolkit.plugin import Batch
+from toolkit_metrics import log_loss as statistic
 from toolkit_metrics.log_loss import UNIT_BITS, exact_sum
 
 
@@ -67,8 +70,6 @@ def test_compiled_exact_sum_of_the_float_extremes():
        st.booleans(), st.booleans())
 def test_compiled_large_batch_path_gives_the_same_log_loss(seed, n_classes, dtype, weighted, column_major):
     """Large batches gather, clip and sum compiled; forced on small ones, the value is the same bits."""
-    from toolkit_metrics import log_loss as statistic
-
     rng = np.random.default_rng(seed)
     n = 700
     y_true = rng.integers(0, n_classes, n)
@@ -86,3 +87,115 @@ def test_compiled_large_batch_path_gives_the_same_log_loss(seed, n_classes, dtyp
         finally:
             statistic.COMPILED_MIN_ROWS = original
     assert results[0] == results[1]
+
+
+# --- the fixed-point road of unweighted float32 and float16 scores -----------------------------
+
+def _extreme_logs(dtype) -> list[float]:
+    """The least and greatest logs clipping to [eps, 1 - eps] of ``dtype`` lets through."""
+    eps = np.finfo(dtype).eps
+    return [float(value) for value in np.log(np.array([eps, 1 - eps], dtype=dtype))]
+
+
+# float32 values at the ends of the fixed-point range (-16, -2**-24] and just beyond them
+_EDGES = [-16.0, -2.0 ** -24, 0.0, -0.0, 1.0, *_extreme_logs(np.float32), *_extreme_logs(np.float16)] + [
+    float(np.nextafter(np.float32(edge), np.float32(toward))) for edge, toward in ((-16, 0), (-2.0 ** -24, 0))] + [
+    float(sign * np.finfo(np.float32).smallest_subnormal) for sign in (-1, 1)]
+_FLOAT32S = st.one_of(st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True, width=32),
+                      st.floats(-16.0, -2.0 ** -24, exclude_min=True, width=32),
+                      st.sampled_from(_EDGES))
+
+
+def _fixed_point_sum(add, values: np.ndarray):
+    totals = np.zeros(2, dtype=np.int64)
+    return statistic._from_fixed_point(totals) if add(values, totals) else None
+
+
+def test_clipped_logs_lie_in_the_fixed_point_range():
+    for dtype in (np.float16, np.float32):
+        least, greatest = _extreme_logs(dtype)
+        assert -16 < least and greatest <= -2.0 ** -24, dtype
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FLOAT32S, max_size=300))
+def test_fixed_point_sums_are_exact_inside_their_range_and_decline_outside(values):
+    from toolkit_metrics.log_loss_compiled import fixed_point_totals
+
+    array = np.array(values, dtype=np.float32)
+    inside = all(-16 < value <= -2.0 ** -24 for value in array.tolist())
+    expected = exact_sum(array.astype(np.float64)) if inside else None
+    assert _fixed_point_sum(statistic._fixed_point_totals, array) == expected
+    assert _fixed_point_sum(fixed_point_totals, array) == expected
+
+
+def test_fixed_point_limbs_hold_millions_of_the_largest_values():
+    """3e6 values of magnitude near 2**51 units: one int64 total of whole units would overflow."""
+    from toolkit_metrics.log_loss_compiled import fixed_point_totals
+
+    values = np.full(3_000_000, np.nextafter(np.float32(-16), np.float32(0)))
+    expected = 3_000_000 * Fraction(float(values[0])) * (1 << UNIT_BITS)
+    assert _fixed_point_sum(statistic._fixed_point_totals, values) == expected
+    assert _fixed_point_sum(fixed_point_totals, values) == expected
+
+
+def _exact_log_loss(scores: np.ndarray, y_true: np.ndarray) -> float:
+    """The definition, in plain numpy: the mean of each row's clipped true-class log in the scores'
+    dtype, summed exactly and rounded once."""
+    eps = np.finfo(scores.dtype).eps
+    logs = np.log(np.clip(scores[np.arange(len(y_true)), y_true], eps, 1 - eps))
+    return float(Fraction(-exact_sum(logs.astype(np.float64)), len(y_true) << UNIT_BITS))
+
+
+def _scores_at_the_clip_ends(rng, n: int, n_classes: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """y_true and (n, K) probabilities: half of the true-class ones uniform, half at or past the
+    clip range's ends (0, 1, eps, 1 - eps, a subnormal, ...), the rest of each row in one other class."""
+    info = np.finfo(dtype)
+    ends = np.array([0, 1, info.eps, 1 - info.eps, info.eps / 2, np.nextafter(1 - info.eps, 1),
+                     info.smallest_subnormal, 0.5], dtype=dtype)
+    y_true = rng.integers(0, n_classes, n)
+    probability = np.where(rng.random(n) < 0.5, rng.choice(ends, n), rng.random(n).astype(dtype))
+    rows = np.arange(n)
+    scores = np.zeros((n, n_classes), dtype=dtype)
+    scores[rows, (y_true + rng.integers(1, n_classes, n)) % n_classes] = 1 - probability
+    scores[rows, y_true] = probability
+    return y_true, scores
+
+
+def _given_and_seen(scores: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """The scores as given to evaluate (binary: the positive column) and as the statistic sees them."""
+    if scores.shape[1] == 2:
+        positive = scores[:, 1]
+        return positive, np.stack([1 - positive, positive], axis=1)
+    if layout == "strided":
+        spaced = np.zeros((scores.shape[0], 2 * scores.shape[1]), dtype=scores.dtype)
+        spaced[:, ::2] = scores
+        return spaced[:, ::2], scores
+    return np.asarray(scores, order=layout), scores
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 300), st.sampled_from([2, 3, 7]),
+       st.sampled_from([np.float16, np.float32]), st.sampled_from(["C", "F", "strided"]), st.booleans())
+def test_fixed_point_log_loss_is_the_exact_mean_of_the_clipped_logs(seed, n, n_classes, dtype, layout, compiled):
+    y_true, scores = _scores_at_the_clip_ends(np.random.default_rng(seed), n, n_classes, dtype)
+    given_scores, seen = _given_and_seen(scores, layout)
+    with pytest.MonkeyPatch.context() as patch:
+        if compiled:
+            patch.setattr(statistic, "COMPILED_MIN_ROWS", 1)
+        result = toolkit.evaluate(y_true, y_score=given_scores, metrics=["log_loss"], labels=list(range(n_classes)))
+    assert result["log_loss"] == _exact_log_loss(seen, y_true)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fixed_point_road_is_taken_and_exact_across_chunks(compiled, dtype, n_classes):
+    n = (statistic._FIXED_POINT_CHUNK_ROWS if compiled else statistic._CHUNK_ROWS) * 2 + 7
+    y_true, scores = _scores_at_the_clip_ends(np.random.default_rng(n_classes), n, n_classes, dtype)
+    seen = _given_and_seen(scores, "F")[1]
+    assert statistic._fixed_point_log_sum(seen, y_true, compiled) is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(statistic, "COMPILED_MIN_ROWS", 1 if compiled else n + 1)
+        state = statistic.update(statistic.init([]), Batch(y_true, y_true, seen))
+    assert statistic.log_loss(state) == _exact_log_loss(seen, y_true)

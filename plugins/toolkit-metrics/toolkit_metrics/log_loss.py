@@ -5,6 +5,12 @@ rounded), so the result does not depend on how the examples were split into batc
 or Dask partitions, nor on the order they were merged in: the same data gives the same log loss
 to the last bit. Weights are brought to a unit near 1 by a power of two per batch (exact), so
 ``w * 1e-300`` and ``w * 1e300`` give what ``w`` gives instead of underflowing or overflowing.
+
+Unweighted float32 and float16 scores take a shorter road to the same integers: their logs are
+float32 values in [log(eps), log(1 - eps)] of float32 eps = 2**-23 (float16's range lies inside),
+so each is a whole number of 2**-FIXED_POINT_BITS units below 2**51, and two int64 limb totals
+sum them exactly in one vector pass, without the per-exponent scatter. A log outside that range
+(which clipping rules out) sends the batch down the general road.
 """
 
 from __future__ import annotations
@@ -23,6 +29,14 @@ _CHUNK_ROWS = 1 << 18  # rows per step: small work arrays; per-exponent sums of 
 # From this many rows in a batch on, sums run compiled (compiled_sums): importing numba costs about
 # a second once per process, which smaller one-shot evaluations would not earn back.
 COMPILED_MIN_ROWS = 500_000
+# The fixed-point road: a float32 v with -16 < v <= -2**-24 has its unit in the last place at
+# 2**-47 or above, so v * 2**47 is a whole number below 2**51 in magnitude. Negative floats' bit
+# patterns, read as unsigned integers, grow with the magnitude: one min and one max check a chunk.
+FIXED_POINT_BITS = 47
+_LEAST_PATTERN = int(np.float32(-2.0 ** -24).view(np.uint32))
+_BEYOND_PATTERN = int(np.float32(-16.0).view(np.uint32))
+FIXED_POINT_LIMB_BITS = 26  # the low limb of each value's units: per-batch int64 totals hold 2**37 rows
+_FIXED_POINT_CHUNK_ROWS = 1 << 16  # compiled road: a float32 work array that stays in the core's cache
 
 
 def exact_sum(values: np.ndarray) -> int:
@@ -56,6 +70,10 @@ def update(state: list, batch: Batch) -> list:
     # Large batches gather and sum in compiled loops (log_loss_compiled): the same values and the
     # same exact integers, several times faster.
     compiled = y_score.shape[0] >= COMPILED_MIN_ROWS
+    if weights is None and y_score.dtype.itemsize <= 4:
+        log_sum = _fixed_point_log_sum(y_score, batch.y_true, compiled)
+        if log_sum is not None:  # (log p <= 0: its sum is negated once, exactly)
+            return [state[0] - log_sum, state[1] + (y_score.shape[0] << UNIT_BITS)]
     summed = _compiled_sum if compiled else exact_sum
     shift = 0
     if weights is not None:
@@ -64,8 +82,7 @@ def update(state: list, batch: Batch) -> list:
     losses = weighted = 0
     for start in range(0, y_score.shape[0], _CHUNK_ROWS):  # chunks: work arrays stay small at any N
         part = slice(start, start + _CHUNK_ROWS)
-        # log p <= 0: its sum is negated once, exactly, instead of negating every term
-        chunk_logs = _log_probabilities(y_score[part], batch.y_true[part], compiled)
+        chunk_logs = _log_probabilities(y_score, batch.y_true, part, compiled)
         if weights is None:
             losses -= summed(chunk_logs)
         else:
@@ -77,6 +94,48 @@ def update(state: list, batch: Batch) -> list:
     return [state[0] + _unscaled(losses, shift), state[1] + _unscaled(weighted, shift)]
 
 
+def _fixed_point_log_sum(y_score: np.ndarray, y_true: np.ndarray, compiled: bool) -> int | None:
+    """The sum of the rows' clipped true-class logs (float32, or float16 widened) in units of
+    2**-UNIT_BITS, added in fixed point; None when a log falls outside the fixed-point range."""
+    if compiled:
+        from toolkit_metrics.log_loss_compiled import fixed_point_totals as add
+
+        rows = _FIXED_POINT_CHUNK_ROWS
+    else:
+        add, rows = _fixed_point_totals, _CHUNK_ROWS
+    n = y_score.shape[0]
+    work = np.empty(min(n, rows), dtype=np.float32)  # one work array for every chunk's logs
+    totals = np.zeros(2, dtype=np.int64)  # [units >> FIXED_POINT_LIMB_BITS, the units' low bits]
+    for start in range(0, n, rows):
+        chunk_logs = work[:min(rows, n - start)]
+        part = slice(start, start + rows)
+        if compiled and y_score.dtype == np.float32:
+            _log_probabilities(y_score, y_true, part, compiled, out=chunk_logs)
+        else:  # (float16: numba has none, and its logs are float16's; they widen exactly)
+            chunk_logs[...] = _log_probabilities(y_score, y_true, part)
+        if not add(chunk_logs, totals):
+            return None
+    return _from_fixed_point(totals)
+
+
+def _from_fixed_point(totals: np.ndarray) -> int:
+    """The sum that fixed-point limb totals hold, in units of 2**-UNIT_BITS."""
+    units = (int(totals[0]) << FIXED_POINT_LIMB_BITS) + int(totals[1])
+    return units << (UNIT_BITS - FIXED_POINT_BITS)
+
+
+def _fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
+    """numpy's ``log_loss_compiled.fixed_point_totals`` (the same totals and answer), for batches
+    too small to earn numba's import."""
+    patterns = values.view(np.uint32)
+    if values.size and (patterns.min() < _LEAST_PATTERN or patterns.max() >= _BEYOND_PATTERN):
+        return False
+    units = (values * np.float32(2.0 ** FIXED_POINT_BITS)).astype(np.int64)
+    totals[0] += (units >> FIXED_POINT_LIMB_BITS).sum()
+    totals[1] += (units & ((1 << FIXED_POINT_LIMB_BITS) - 1)).sum()
+    return True
+
+
 def _compiled_sum(values: np.ndarray) -> int:
     from toolkit_metrics.log_loss_compiled import exact_sum_compiled
 
@@ -85,15 +144,17 @@ def _compiled_sum(values: np.ndarray) -> int:
     return exact_sum_compiled(values, UNIT_BITS)
 
 
-def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, compiled: bool = False) -> np.ndarray:
-    """log of each row's true-class probability, clipped to [eps, 1 - eps] of the scores' dtype."""
+def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, rows: slice = slice(None), compiled: bool = False,
+                       out: np.ndarray | None = None) -> np.ndarray:
+    """log of the true-class probability of each row in ``rows``, clipped to [eps, 1 - eps] of
+    the scores' dtype, in that dtype; into ``out`` (compiled only) or a new array."""
     eps = np.finfo(y_score.dtype).eps
     if compiled and y_score.dtype.itemsize >= 4:  # (numba has no float16)
         from toolkit_metrics.log_loss_compiled import clipped_true_class_scores
 
-        probability = clipped_true_class_scores(y_score, y_true, eps, 1 - eps)
+        probability = clipped_true_class_scores(y_score[rows], y_true[rows], eps, 1 - eps, out)
     else:
-        probability = _true_class_scores(y_score, y_true)
+        probability = _true_class_scores(y_score, y_true, rows)
         np.clip(probability, eps, 1 - eps, out=probability)
     return np.log(probability, out=probability)
 
@@ -104,12 +165,21 @@ def _losses(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     return np.negative(logs, out=logs)
 
 
-def _true_class_scores(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    """A new array of each row's score in its true class's column."""
+def _true_class_scores(y_score: np.ndarray, y_true: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+    """A new array of the score in each row's true class's column, for the rows in ``rows``."""
     n, n_classes = y_score.shape
-    if y_score.flags.c_contiguous:  # one flat gather: several times faster than a 2-D fancy index
-        return y_score.reshape(-1).take(y_true + np.arange(0, n * n_classes, n_classes))
-    return y_score[np.arange(n), y_true]
+    start, stop, _ = rows.indices(n)
+    # Row- or column-major scores (binary ones arrive column-major): one flat gather, several
+    # times faster than a 2-D fancy index.
+    if y_score.flags.c_contiguous:
+        flat, row_step, column_step = y_score.reshape(-1), n_classes, 1
+    elif y_score.flags.f_contiguous:
+        flat, row_step, column_step = y_score.reshape(-1, order="F"), 1, n
+    else:
+        return y_score[np.arange(start, stop), y_true[rows]]
+    index = np.arange(start * row_step, stop * row_step, row_step)
+    index += y_true[rows] if column_step == 1 else y_true[rows] * column_step
+    return flat.take(index)
 
 
 def _unscaled(total: int, shift: int) -> int:

@@ -1,15 +1,19 @@
-"""The log-loss statistic's large-batch kernels (numba): each row's true-class score, and the exact
-sum of float32 or float64 values in one pass (the same integer ``log_loss.exact_sum`` gives).
+"""The log-loss statistic's large-batch kernels (numba): each row's true-class score, and exact
+sums of float32 or float64 values in one pass (the same integers ``log_loss.exact_sum`` gives).
 
-Each finite float is m * 2**e exactly (m an integer below 2**53). One pass adds m, split into two
-26/27-bit limbs, to int64 totals per exponent field: no rounding, and no overflow below 2**36
-values. Python integers then shift each exponent's totals into place.
+Any finite float is m * 2**e exactly (m an integer below 2**53): ``exact_sum_compiled`` adds m,
+split into two 26/27-bit limbs, to int64 totals per exponent field: no rounding, and no overflow
+below 2**36 values; Python integers then shift each exponent's totals into place. The float32
+logs of clipped probabilities need less (``fixed_point_totals``): each is a whole number of
+2**-47 units below 2**51, so two int64 totals, with no scatter, hold their exact sum.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from toolkit_metrics.log_loss import _BEYOND_PATTERN, _LEAST_PATTERN, FIXED_POINT_BITS, FIXED_POINT_LIMB_BITS
 
 _LIMB_BITS = 26
 # float dtype -> (unsigned view, mantissa bits stored, exponent field mask, sign bit, exponent of
@@ -41,6 +45,27 @@ def _limb_totals(bits, mantissa_bits, exponent_mask, sign_bit, high, low):
         low[field] += mantissa & limb_mask
 
 
+@njit(cache=True, nogil=True)
+def fixed_point_totals(values, totals) -> bool:
+    """Adds float32 ``values`` as whole numbers of 2**-FIXED_POINT_BITS units, split into two limbs,
+    to totals[0] (units >> FIXED_POINT_LIMB_BITS) and totals[1] (the units' low bits); True when
+    every value was in the range where those units are exact (else the totals are meaningless)."""
+    patterns = values.view(np.uint32)
+    scale = np.float32(2.0 ** FIXED_POINT_BITS)  # (a power of two: each product is exact)
+    limb_mask = (np.int64(1) << np.int64(FIXED_POINT_LIMB_BITS)) - np.int64(1)
+    least, greatest = np.uint32(0xFFFFFFFF), np.uint32(0)
+    high = low = np.int64(0)
+    for i in range(values.shape[0]):  # (min, max and sums only: compiles to vector code)
+        least = min(least, patterns[i])
+        greatest = max(greatest, patterns[i])
+        units = np.int64(values[i] * scale)
+        high += units >> np.int64(FIXED_POINT_LIMB_BITS)  # (arithmetic shift: floor, the low limb stays >= 0)
+        low += units & limb_mask
+    totals[0] += high
+    totals[1] += low
+    return values.shape[0] == 0 or (least >= _LEAST_PATTERN and greatest < _BEYOND_PATTERN)
+
+
 def exact_sum_compiled(values: np.ndarray, unit_bits: int) -> int:
     """The exact sum of finite float32/float64 ``values`` in units of 2**-unit_bits."""
     unsigned, mantissa_bits, exponent_mask, sign_bit, lowest = _FORMATS[values.dtype]
@@ -68,10 +93,12 @@ def _select_clipped(negative_column, positive_column, y_true, low, high, out):
         out[i] = min(max(score, low), high)
 
 
-def clipped_true_class_scores(y_score: np.ndarray, y_true: np.ndarray, low, high) -> np.ndarray:
-    """A new array of each row's score in its true class's column, clipped to [low, high]
-    (the values numpy's gather and ``np.clip`` give), in any memory layout."""
-    out = np.empty(y_true.shape[0], dtype=y_score.dtype)
+def clipped_true_class_scores(y_score: np.ndarray, y_true: np.ndarray, low, high,
+                              out: np.ndarray | None = None) -> np.ndarray:
+    """Each row's score in its true class's column, clipped to [low, high] (the values numpy's
+    gather and ``np.clip`` give), from any memory layout, into ``out`` or a new array."""
+    if out is None:
+        out = np.empty(y_true.shape[0], dtype=y_score.dtype)
     low, high = y_score.dtype.type(low), y_score.dtype.type(high)
     if y_score.shape[1] == 2:  # binary: a select between two columns compiles to vector code
         _select_clipped(y_score[:, 0], y_score[:, 1], y_true, low, high, out)
