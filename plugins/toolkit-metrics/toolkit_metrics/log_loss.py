@@ -33,8 +33,8 @@ COMPILED_MIN_ROWS = 500_000
 # 2**-47 or above, so v * 2**47 is a whole number below 2**51 in magnitude. Negative floats' bit
 # patterns, read as unsigned integers, grow with the magnitude: one min and one max check a chunk.
 FIXED_POINT_BITS = 47
-_LEAST_PATTERN = int(np.float32(-2.0 ** -24).view(np.uint32))
-_BEYOND_PATTERN = int(np.float32(-16.0).view(np.uint32))
+FIXED_POINT_FIRST_PATTERN = int(np.float32(-2.0 ** -24).view(np.uint32))
+FIXED_POINT_END_PATTERN = int(np.float32(-16.0).view(np.uint32))
 FIXED_POINT_LIMB_BITS = 26  # the low limb of each value's units: per-batch int64 totals hold 2**37 rows
 _FIXED_POINT_CHUNK_ROWS = 1 << 16  # compiled road: a float32 work array that stays in the core's cache
 
@@ -104,16 +104,16 @@ def _fixed_point_log_sum(y_score: np.ndarray, y_true: np.ndarray, compiled: bool
     else:
         add, rows = _fixed_point_totals, _CHUNK_ROWS
     n = y_score.shape[0]
-    work = np.empty(min(n, rows), dtype=np.float32)  # one work array for every chunk's logs
     totals = np.zeros(2, dtype=np.int64)  # [units >> FIXED_POINT_LIMB_BITS, the units' low bits]
+    # compiled float32: one work array, reused by every chunk (numba has no float16)
+    work = np.empty(min(n, rows), dtype=np.float32) if compiled and y_score.dtype == np.float32 else None
     for start in range(0, n, rows):
-        chunk_logs = work[:min(rows, n - start)]
         part = slice(start, start + rows)
-        if compiled and y_score.dtype == np.float32:
-            _log_probabilities(y_score, y_true, part, compiled, out=chunk_logs)
-        else:  # (float16: numba has none, and its logs are float16's; they widen exactly)
-            chunk_logs[...] = _log_probabilities(y_score, y_true, part)
-        if not add(chunk_logs, totals):
+        if work is not None:
+            logs = _log_probabilities(y_score, y_true, part, compiled, out=work[:min(rows, n - start)])
+        else:  # (float16's logs are float16's: they widen exactly)
+            logs = _log_probabilities(y_score, y_true, part).astype(np.float32, copy=False)
+        if not add(logs, totals):
             return None
     return _from_fixed_point(totals)
 
@@ -128,7 +128,7 @@ def _fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
     """numpy's ``log_loss_compiled.fixed_point_totals`` (the same totals and answer), for batches
     too small to earn numba's import."""
     patterns = values.view(np.uint32)
-    if values.size and (patterns.min() < _LEAST_PATTERN or patterns.max() >= _BEYOND_PATTERN):
+    if values.size and (patterns.min() < FIXED_POINT_FIRST_PATTERN or patterns.max() >= FIXED_POINT_END_PATTERN):
         return False
     units = (values * np.float32(2.0 ** FIXED_POINT_BITS)).astype(np.int64)
     totals[0] += (units >> FIXED_POINT_LIMB_BITS).sum()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from toolkit_metrics.log_loss import _BEYOND_PATTERN, _LEAST_PATTERN, FIXED_POINT_BITS, FIXED_POINT_LIMB_BITS
+from toolkit_metrics.log_loss import (FIXED_POINT_BITS, FIXED_POINT_END_PATTERN, FIXED_POINT_FIRST_PATTERN,
+                                      FIXED_POINT_LIMB_BITS)
 
 _LIMB_BITS = 26
 # float dtype -> (unsigned view, mantissa bits stored, exponent field mask, sign bit, exponent of
@@ -45,25 +46,30 @@ def _limb_totals(bits, mantissa_bits, exponent_mask, sign_bit, high, low):
         low[field] += mantissa & limb_mask
 
 
-@njit(cache=True, nogil=True)
-def fixed_point_totals(values, totals) -> bool:
+def fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
     """Adds float32 ``values`` as whole numbers of 2**-FIXED_POINT_BITS units, split into two limbs,
     to totals[0] (units >> FIXED_POINT_LIMB_BITS) and totals[1] (the units' low bits); True when
     every value was in the range where those units are exact (else the totals are meaningless)."""
+    # (the constants go in as arguments: numba's disk cache would not see them change in log_loss)
+    return _fixed_point_totals(values, totals, np.float32(2.0 ** FIXED_POINT_BITS), FIXED_POINT_LIMB_BITS,
+                               np.uint32(FIXED_POINT_FIRST_PATTERN), np.uint32(FIXED_POINT_END_PATTERN))
+
+
+@njit(cache=True, nogil=True)
+def _fixed_point_totals(values, totals, scale, limb_bits, first_pattern, end_pattern):
     patterns = values.view(np.uint32)
-    scale = np.float32(2.0 ** FIXED_POINT_BITS)  # (a power of two: each product is exact)
-    limb_mask = (np.int64(1) << np.int64(FIXED_POINT_LIMB_BITS)) - np.int64(1)
+    limb_mask = (np.int64(1) << np.int64(limb_bits)) - np.int64(1)
     least, greatest = np.uint32(0xFFFFFFFF), np.uint32(0)
     high = low = np.int64(0)
     for i in range(values.shape[0]):  # (min, max and sums only: compiles to vector code)
         least = min(least, patterns[i])
         greatest = max(greatest, patterns[i])
-        units = np.int64(values[i] * scale)
-        high += units >> np.int64(FIXED_POINT_LIMB_BITS)  # (arithmetic shift: floor, the low limb stays >= 0)
+        units = np.int64(values[i] * scale)  # (scale is a power of two: exact)
+        high += units >> np.int64(limb_bits)  # (arithmetic shift: floor, the low limb stays >= 0)
         low += units & limb_mask
     totals[0] += high
     totals[1] += low
-    return values.shape[0] == 0 or (least >= _LEAST_PATTERN and greatest < _BEYOND_PATTERN)
+    return values.shape[0] == 0 or (least >= first_pattern and greatest < end_pattern)
 
 
 def exact_sum_compiled(values: np.ndarray, unit_bits: int) -> int:
