@@ -125,14 +125,20 @@ def _from_fixed_point(totals: np.ndarray) -> int:
 
 
 def _fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
-    """numpy's ``log_loss_compiled.fixed_point_totals`` (the same totals and answer), for batches
-    too small to earn numba's import."""
+    """numpy's ``log_loss_compiled.fixed_point_totals``: the same answer and sum (its low limb may
+    be negative here), for batches too small to earn numba's import."""
     patterns = values.view(np.uint32)
     if values.size and (patterns.min() < FIXED_POINT_FIRST_PATTERN or patterns.max() >= FIXED_POINT_END_PATTERN):
         return False
-    units = (values * np.float32(2.0 ** FIXED_POINT_BITS)).astype(np.int64)
-    totals[0] += (units >> FIXED_POINT_LIMB_BITS).sum()
-    totals[1] += (units & ((1 << FIXED_POINT_LIMB_BITS) - 1)).sum()
+    # The limbs in float32, exactly (scaled by powers of two; a float minus its integer part
+    # toward zero is exact): units / 2**FIXED_POINT_LIMB_BITS truncated, and the rest. Summed in
+    # float64 they stay exact, every partial sum a whole number below 2**53, for 2**26 values at a time.
+    for start in range(0, values.size, 1 << 26):
+        scaled = values[start:start + (1 << 26)] * np.float32(2.0 ** (FIXED_POINT_BITS - FIXED_POINT_LIMB_BITS))
+        high = np.trunc(scaled)
+        low = np.multiply(scaled - high, np.float32(2.0 ** FIXED_POINT_LIMB_BITS), out=scaled)
+        totals[0] += int(high.sum(dtype=np.float64))
+        totals[1] += int(low.sum(dtype=np.float64))
     return True
 
 
