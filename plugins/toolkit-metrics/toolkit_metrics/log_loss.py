@@ -15,6 +15,7 @@ sum them exactly in one vector pass, without the per-exponent scatter. A log out
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from typing import Sequence
 
@@ -111,8 +112,10 @@ def _fixed_point_log_sum(y_score: np.ndarray, y_true: np.ndarray, compiled: bool
         part = slice(start, start + rows)
         if work is not None:
             logs = _log_probabilities(y_score, y_true, part, compiled, out=work[:min(rows, n - start)])
-        else:  # (float16's logs are float16's: they widen exactly)
-            logs = _log_probabilities(y_score, y_true, part).astype(np.float32, copy=False)
+        elif y_score.dtype == np.float16:  # (its logs widen exactly)
+            logs = _float16_logs(np.float32).take(_true_class_scores(y_score.view(np.uint16), y_true, part))
+        else:
+            logs = _log_probabilities(y_score, y_true, part)
         if not add(logs, totals):
             return None
     return _from_fixed_point(totals)
@@ -154,8 +157,10 @@ def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, rows: slice = sl
                        out: np.ndarray | None = None) -> np.ndarray:
     """log of the true-class probability of each row in ``rows``, clipped to [eps, 1 - eps] of
     the scores' dtype, in that dtype; into ``out`` (compiled only) or a new array."""
+    if y_score.dtype == np.float16:
+        return _float16_logs(np.float16).take(_true_class_scores(y_score.view(np.uint16), y_true, rows))
     eps = np.finfo(y_score.dtype).eps
-    if compiled and y_score.dtype.itemsize >= 4:  # (numba has no float16)
+    if compiled:
         from toolkit_metrics.log_loss_compiled import clipped_true_class_scores
 
         probability = clipped_true_class_scores(y_score[rows], y_true[rows], eps, 1 - eps, out)
@@ -163,6 +168,19 @@ def _log_probabilities(y_score: np.ndarray, y_true: np.ndarray, rows: slice = sl
         probability = _true_class_scores(y_score, y_true, rows)
         np.clip(probability, eps, 1 - eps, out=probability)
     return np.log(probability, out=probability)
+
+
+@functools.lru_cache(maxsize=2)
+def _float16_logs(dtype: type) -> np.ndarray:
+    """Indexed by a float16's bit pattern: the log of that float16 clipped to [eps, 1 - eps],
+    numpy's float16 log widened to ``dtype``. (numpy computes float16 clips and logs one value
+    at a time; 65536 patterns are fewer than the rows of a large batch.)"""
+    values = np.arange(1 << 16).astype(np.uint16).view(np.float16)
+    eps = np.finfo(np.float16).eps
+    with np.errstate(invalid="ignore"):  # (the NaN patterns: scores never hold them)
+        table = np.log(np.clip(values, eps, 1 - eps)).astype(dtype)
+    table.flags.writeable = False
+    return table
 
 
 def _losses(y_score: np.ndarray, y_true: np.ndarray) -> np.ndarray:
