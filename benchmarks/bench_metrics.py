@@ -18,7 +18,9 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
 - scikit-learn and torchmetrics (when installed: ``pip install torch==2.13.0 torchmetrics``, the
   CPU build, or ``pip install -e '.[bench]'``): the classic suite; numpy/tk and torch/tk are their
   times over toolkit classic's;
-- w/unw: toolkit's AUROC alone with sample weights over without.
+- w/unw: toolkit's AUROC alone with sample weights over without;
+- wavg/mac (K > 2): the support-weighted one-vs-rest AUROC (``roc_auc_ovr_weighted``, the default
+  suite's "weighted AUROC") alone over the unweighted mean (``roc_auc_ovr_macro``) alone.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
 machine slows them alike; medians are printed, with ratios to the floor. Peak memory is what
@@ -99,6 +101,10 @@ def toolkit_auroc(y_true, y_pred, y_score, weights):
 def toolkit_auroc_weighted(y_true, y_pred, y_score, weights):
     return toolkit.evaluate(y_true, y_pred, y_score, sample_weight=weights,
                             metrics=[auroc_key(_classes(y_score))]).metrics
+
+
+def toolkit_auroc_support_weighted(y_true, y_pred, y_score, weights):
+    return toolkit.evaluate(y_true, y_pred, y_score, metrics=["roc_auc_ovr_weighted"]).metrics
 
 
 def numpy_classic(y_true, y_pred, y_score, weights):
@@ -232,6 +238,8 @@ def print_case(n: int, n_classes: int, outcome: dict, names: list) -> None:
     for name in names:
         row += f" {medians[name] * 1e3:>9.1f} {medians[name] / floor:>6.2f}x" if name in medians else f" {'-':>17}"
     row += f" {medians['toolkit AUROC weighted'] / medians['toolkit AUROC']:>8.2f}x"
+    support_weighted = medians.get("toolkit AUROC support-weighted")
+    row += f" {support_weighted / medians['toolkit AUROC']:>8.2f}x" if support_weighted else f" {'-':>9}"
     for peer in ("numpy", "torchmetrics"):
         if peer in names:
             row += (f" {medians[peer] / medians['toolkit classic']:>7.1f}x" if peer in medians else f" {'-':>8}")
@@ -264,6 +272,7 @@ def main(argv: Optional[list] = None) -> int:
         "floor": sort_floor, "toolkit classic": toolkit_classic, "toolkit default": toolkit_default,
         "numpy": numpy_classic, "scikit-learn": sklearn_classic,
         "toolkit AUROC": toolkit_auroc, "toolkit AUROC weighted": toolkit_auroc_weighted,
+        "toolkit AUROC support-weighted": toolkit_auroc_support_weighted,
     }
     if importlib.util.find_spec("torchmetrics") is None:
         print("torchmetrics is not installed (pip install torch==2.13.0 torchmetrics, or '.[bench]'): "
@@ -281,17 +290,18 @@ def main(argv: Optional[list] = None) -> int:
         print(f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} CPUs; "
               f"{args.dtype} scores; medians of {args.repeats} interleaved runs (3 above N={SLOW_PEER_LIMIT:.0e}, "
               "where scikit-learn and torchmetrics run only with --slow-peers, once); ms and ratio to the floor; "
-              "w/unw: weighted over unweighted AUROC; numpy/tk, torch/tk: their time over toolkit classic's; "
+              "w/unw: AUROC with sample weights over without; wavg/mac: roc_auc_ovr_weighted over _macro; numpy/tk, torch/tk: their time over toolkit classic's; "
               "mem: peak numpy allocation / size of the scores")
         print(f"{'N':>6} {'K':>3} {'floor':>8}" + "".join(f" {name[:16]:>17}" for name in shown)
-              + f" {'w/unw':>9}" + "".join(f" {label:>8}" for peer, label in
+              + f" {'w/unw':>9} {'wavg/mac':>9}" + "".join(f" {label:>8}" for peer, label in
                                            (("numpy", "numpy/tk"), ("torchmetrics", "torch/tk")) if peer in shown)
               + "  mem: " + " ".join(label for _, label in MEMORY_LABELS))
         for n in args.sizes:
             for n_classes in args.classes:
                 repeats = args.repeats if n <= SLOW_PEER_LIMIT else min(args.repeats, 3)
                 chosen = {name: function for name, function in columns.items()
-                          if args.slow_peers or n <= SLOW_PEER_LIMIT or name not in SLOW_PEERS}
+                          if (args.slow_peers or n <= SLOW_PEER_LIMIT or name not in SLOW_PEERS)
+                          and (n_classes > 2 or name != "toolkit AUROC support-weighted")}
                 print_case(n, n_classes, run_case(n, n_classes, chosen, repeats, args.dtype), shown)
     finally:
         if other is not None:

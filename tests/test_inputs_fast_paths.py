@@ -117,3 +117,22 @@ def test_binary_scores_are_widened_into_their_two_columns():
 def test_class_index_labels_in_one_pass_still_refuse_negatives_in_an_evaluation():
     with pytest.raises(ValueError, match="y_pred contains \\[-1\\]"):
         toolkit.evaluate([0, 1, 1], [0, -1, 1], labels=[0, 1])
+
+
+
+def test_evaluate_reads_each_label_array_bound_once_and_only_within_the_call(monkeypatch):
+    reads = []
+    read_largest = inputs._read_largest
+    monkeypatch.setattr(inputs, "_read_largest", lambda values: reads.append(values) or read_largest(values))
+    y_true = np.array([0, 1, 1, 0, 2, 1], dtype=np.int64)
+    y_pred = np.array([0, 1, 2, 0, 2, 2], dtype=np.int64)
+    result = toolkit.evaluate(y_true, y_pred, metrics=["accuracy"])
+    assert result.metrics["accuracy"] == pytest.approx(4 / 6)
+    # inferring the labels read each array's bound once; encoding the same arrays reused it
+    assert [id(values) for values in reads] == [id(y_true), id(y_pred)]
+    # outside an evaluation nothing is remembered: a changed array is read again
+    assert inputs._largest_if_non_negative(y_true) == 2
+    y_true[0] = 7
+    assert inputs._largest_if_non_negative(y_true) == 7
+    with pytest.raises(ValueError, match="y_true contains"):
+        toolkit.evaluate(y_true, y_pred, labels=[0, 1, 2], metrics=["accuracy"])

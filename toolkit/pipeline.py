@@ -198,13 +198,14 @@ def evaluate(
         evaluator = pipeline.evaluator(collections.labels(labels), has_scores=y_score is not None)
         collections.fill(evaluator, scheduler)
         return pipeline.finish(evaluator)
-    if labels is None:
-        true_values = inputs.as_label_array(y_true, "y_true")
-        pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
-        score_array = None if y_score is None else np.asarray(y_score)
-        labels = inputs.infer_labels(true_values, pred_values, score_array)
-    evaluator = pipeline.evaluator(labels, has_scores=y_score is not None, keep_predictions=True)
-    evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight, slices=slice_values)
+    with inputs.bounds_read_once():
+        if labels is None:
+            true_values = inputs.as_label_array(y_true, "y_true")
+            pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")
+            score_array = None if y_score is None else np.asarray(y_score)
+            labels = inputs.infer_labels(true_values, pred_values, score_array)
+        evaluator = pipeline.evaluator(labels, has_scores=y_score is not None, keep_predictions=True)
+        evaluator.update(y_true, y_pred, y_score, sample_weight=sample_weight, slices=slice_values)
     return pipeline.finish(evaluator)
 
 

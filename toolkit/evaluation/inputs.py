@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -202,9 +204,34 @@ def encode(values: np.ndarray, labels: tuple, argument: str) -> np.ndarray:
     return mapped[inverse.reshape(-1)]
 
 
+# id(array) -> (array, its _largest_if_non_negative), inside a ``bounds_read_once`` block only
+_READ_BOUNDS: ContextVar[Optional[dict]] = ContextVar("toolkit_read_bounds", default=None)
+
+
+@contextmanager
+def bounds_read_once() -> Iterator[None]:
+    """Within the block, each integer array's bound is read once: inferring labels and then
+    encoding the same arrays (``toolkit.evaluate``) would read every array twice (a pass over
+    8 MB per million labels each time). Only for a block that does not change the arrays."""
+    token = _READ_BOUNDS.set({})
+    try:
+        yield
+    finally:
+        _READ_BOUNDS.reset(token)
+
+
 def _largest_if_non_negative(values: np.ndarray) -> Optional[int]:
     """The largest of integer ``values`` when none is negative, else None: one pass, reading
     signed values as unsigned (no copy), where a negative one is at least 2**(bits - 1)."""
+    read = _READ_BOUNDS.get()
+    if read is None:
+        return _read_largest(values)
+    if id(values) not in read:
+        read[id(values)] = (values, _read_largest(values))  # (kept, so that its id is not reused meanwhile)
+    return read[id(values)][1]
+
+
+def _read_largest(values: np.ndarray) -> Optional[int]:
     if values.dtype.kind == "u":
         return int(values.max())
     largest = int(values.view(values.dtype.str.replace("i", "u")).max())
