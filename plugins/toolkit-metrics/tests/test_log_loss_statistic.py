@@ -199,3 +199,20 @@ def test_fixed_point_road_is_taken_and_exact_across_chunks(compiled, dtype, n_cl
         patch.setattr(statistic, "COMPILED_MIN_ROWS", 1 if compiled else n + 1)
         state = statistic.update(statistic.init([]), Batch(y_true, y_true, seen))
     assert statistic.log_loss(state) == _exact_log_loss(seen, y_true)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", ["f2", "f4", "f8"])
+def test_big_endian_scores_give_the_native_log_loss(compiled, weighted, dtype):
+    rng = np.random.default_rng(7)
+    y_true, scores = _scores_at_the_clip_ends(rng, 500, 3, np.dtype(dtype))
+    weights = rng.random(500) if weighted else None
+    results = []
+    with pytest.MonkeyPatch.context() as patch:
+        if compiled:
+            patch.setattr(statistic, "COMPILED_MIN_ROWS", 1)
+        for order in "<>":
+            results.append(toolkit.evaluate(y_true, y_score=scores.astype(order + dtype), sample_weight=weights,
+                                            metrics=["log_loss"], labels=[0, 1, 2])["log_loss"])
+    assert results[0] == results[1]

@@ -68,6 +68,8 @@ def init(labels: Sequence) -> list:
 def update(state: list, batch: Batch) -> list:
     """Add one batch's losses, probabilities clipped to [eps, 1 - eps] of the scores' dtype."""
     y_score, weights = batch.y_score, batch.sample_weight
+    if not y_score.dtype.isnative:  # (numba and the bit-pattern checks read native floats only)
+        y_score = y_score.astype(y_score.dtype.newbyteorder("="))
     # Large batches gather and sum in compiled loops (log_loss_compiled): the same values and the
     # same exact integers, several times faster.
     compiled = y_score.shape[0] >= COMPILED_MIN_ROWS
