@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import toolkit
 from toolkit.plugin import Batch
 from toolkit_metrics import log_loss as statistic
-from toolkit_metrics.log_loss import UNIT_BITS, exact_sum
+from toolkit_metrics.log_loss import FIXED_POINT, UNIT_BITS, exact_sum
 
 
 @given(st.lists(st.floats(0, 1e300, allow_nan=False, allow_subnormal=True), max_size=300))
@@ -89,7 +89,7 @@ def test_compiled_large_batch_path_gives_the_same_log_loss(seed, n_classes, dtyp
     assert results[0] == results[1]
 
 
-# --- the fixed-point road of unweighted float32 and float16 scores -----------------------------
+# --- the fixed-point road of unweighted scores --------------------------------------------------
 
 def _extreme_logs(dtype) -> list[float]:
     """The least and greatest logs clipping to [eps, 1 - eps] of ``dtype`` lets through."""
@@ -97,44 +97,55 @@ def _extreme_logs(dtype) -> list[float]:
     return [float(value) for value in np.log(np.array([eps, 1 - eps], dtype=dtype))]
 
 
-# float32 values at the ends of the fixed-point range (-16, -2**-24] and just beyond them
-_EDGES = [-16.0, -2.0 ** -24, 0.0, -0.0, 1.0, *_extreme_logs(np.float32), *_extreme_logs(np.float16)] + [
-    float(np.nextafter(np.float32(edge), np.float32(toward))) for edge, toward in ((-16, 0), (-2.0 ** -24, 0))] + [
-    float(sign * np.finfo(np.float32).smallest_subnormal) for sign in (-1, 1)]
-_FLOAT32S = st.one_of(st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True, width=32),
-                      st.floats(-16.0, -2.0 ** -24, exclude_min=True, width=32),
-                      st.sampled_from(_EDGES))
+def _floats(dtype) -> st.SearchStrategy:
+    """Any finite float of ``dtype``, often inside its fixed-point range, at its ends and just past them."""
+    fixed_point, info = FIXED_POINT[np.dtype(dtype)], np.finfo(dtype)
+    ends = [-fixed_point.bound, -fixed_point.least]
+    edges = [*ends, 0.0, -0.0, 1.0, *_extreme_logs(dtype), *_extreme_logs(np.float16),
+             *(float(np.nextafter(dtype(end), dtype(0))) for end in ends),
+             *(float(np.nextafter(dtype(end), dtype(-np.inf))) for end in ends),
+             float(info.smallest_subnormal), -float(info.smallest_subnormal)]
+    width = info.bits
+    return st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=width),
+                     st.floats(-fixed_point.bound, -fixed_point.least, exclude_min=True, width=width),
+                     st.sampled_from(edges))
 
 
 def _fixed_point_sum(add, values: np.ndarray):
-    totals = np.zeros(2, dtype=np.int64)
-    return statistic._from_fixed_point(totals) if add(values, totals) else None
+    fixed_point = FIXED_POINT[values.dtype]
+    totals = np.zeros(fixed_point.limbs, dtype=np.int64)
+    return fixed_point.whole(totals) if add(values, totals) else None
 
 
 def test_clipped_logs_lie_in_the_fixed_point_range():
-    for dtype in (np.float16, np.float32):
+    for dtype, summed_as in ((np.float16, np.float32), (np.float32, np.float32), (np.float64, np.float64)):
         least, greatest = _extreme_logs(dtype)
-        assert -16 < least and greatest <= -2.0 ** -24, dtype
+        fixed_point = FIXED_POINT[np.dtype(summed_as)]
+        assert -fixed_point.bound < least and greatest <= -fixed_point.least, dtype
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_FLOAT32S, max_size=300))
-def test_fixed_point_sums_are_exact_inside_their_range_and_decline_outside(values):
+@given(st.sampled_from([np.float32, np.float64]).flatmap(
+    lambda dtype: st.lists(_floats(dtype), max_size=300).map(lambda values: np.array(values, dtype=dtype))))
+def test_fixed_point_sums_are_exact_inside_their_range_and_decline_outside(array):
     from toolkit_metrics.log_loss_compiled import fixed_point_totals
 
-    array = np.array(values, dtype=np.float32)
-    inside = all(-16 < value <= -2.0 ** -24 for value in array.tolist())
+    fixed_point = FIXED_POINT[array.dtype]
+    inside = all(fixed_point.least <= -value < fixed_point.bound for value in array.tolist())
     expected = exact_sum(array.astype(np.float64)) if inside else None
     assert _fixed_point_sum(statistic._fixed_point_totals, array) == expected
     assert _fixed_point_sum(fixed_point_totals, array) == expected
 
 
-def test_fixed_point_limbs_hold_millions_of_the_largest_values():
-    """3e6 values of magnitude near 2**51 units: one int64 total of whole units would overflow."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fixed_point_limbs_hold_millions_of_the_largest_values(dtype):
+    """3e6 values of the largest magnitude: one int64 total of whole units would overflow."""
     from toolkit_metrics.log_loss_compiled import fixed_point_totals
 
-    values = np.full(3_000_000, np.nextafter(np.float32(-16), np.float32(0)))
-    expected = 3_000_000 * Fraction(float(values[0])) * (1 << UNIT_BITS)
+    fixed_point = FIXED_POINT[np.dtype(dtype)]
+    ends = np.nextafter(dtype(-fixed_point.bound), dtype(0)), dtype(-fixed_point.least)
+    values = np.tile(np.array(ends, dtype=dtype), 1_500_000)
+    expected = 1_500_000 * sum(Fraction(float(end)) for end in ends) * (1 << UNIT_BITS)
     assert _fixed_point_sum(statistic._fixed_point_totals, values) == expected
     assert _fixed_point_sum(fixed_point_totals, values) == expected
 
@@ -176,7 +187,7 @@ def _given_and_seen(scores: np.ndarray, layout: str) -> tuple[np.ndarray, np.nda
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2 ** 32 - 1), st.integers(1, 300), st.sampled_from([2, 3, 7]),
-       st.sampled_from([np.float16, np.float32]), st.sampled_from(["C", "F", "strided"]), st.booleans())
+       st.sampled_from([np.float16, np.float32, np.float64]), st.sampled_from(["C", "F", "strided"]), st.booleans())
 def test_fixed_point_log_loss_is_the_exact_mean_of_the_clipped_logs(seed, n, n_classes, dtype, layout, compiled):
     y_true, scores = _scores_at_the_clip_ends(np.random.default_rng(seed), n, n_classes, dtype)
     given_scores, seen = _given_and_seen(scores, layout)
@@ -188,7 +199,7 @@ def test_fixed_point_log_loss_is_the_exact_mean_of_the_clipped_logs(seed, n, n_c
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_fixed_point_road_is_taken_and_exact_across_chunks(compiled, dtype, n_classes):
     n = (statistic._FIXED_POINT_CHUNK_ROWS if compiled else statistic._CHUNK_ROWS) * 2 + 7

@@ -6,16 +6,18 @@ or Dask partitions, nor on the order they were merged in: the same data gives th
 to the last bit. Weights are brought to a unit near 1 by a power of two per batch (exact), so
 ``w * 1e-300`` and ``w * 1e300`` give what ``w`` gives instead of underflowing or overflowing.
 
-Unweighted float32 and float16 scores take a shorter road to the same integers: their logs are
-float32 values in [log(eps), log(1 - eps)] of float32 eps = 2**-23 (float16's range lies inside),
-so each is a whole number of 2**-FIXED_POINT_BITS units below 2**51, and two int64 limb totals
-sum them exactly in one vector pass, without the per-exponent scatter. A log outside that range
-(which clipping rules out) sends the batch down the general road.
+Unweighted scores take a shorter road to the same integers (FIXED_POINT): their clipped logs lie
+in [log(eps), log(1 - eps)] of the scores' eps, so each float32 log is a whole number of 2**-47
+units below 2**51 (float16's logs widen to float32 exactly), each float64 one of 2**-105 units
+below 2**111; a few int64 limb totals sum them exactly in one vector pass, without the
+per-exponent scatter. A log outside that range (which clipping rules out) sends the batch down
+the general road.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
@@ -30,14 +32,40 @@ _CHUNK_ROWS = 1 << 18  # rows per step: small work arrays; per-exponent sums of 
 # From this many rows in a batch on, sums run compiled (compiled_sums): importing numba costs about
 # a second once per process, which smaller one-shot evaluations would not earn back.
 COMPILED_MIN_ROWS = 500_000
-# The fixed-point road: a float32 v with -16 < v <= -2**-24 has its unit in the last place at
-# 2**-47 or above, so v * 2**47 is a whole number below 2**51 in magnitude. Negative floats' bit
-# patterns, read as unsigned integers, grow with the magnitude: one min and one max check a chunk.
-FIXED_POINT_BITS = 47
-FIXED_POINT_FIRST_PATTERN = int(np.float32(-2.0 ** -24).view(np.uint32))
-FIXED_POINT_END_PATTERN = int(np.float32(-16.0).view(np.uint32))
-FIXED_POINT_LIMB_BITS = 26  # the low limb of each value's units: per-batch int64 totals hold 2**37 rows
-_FIXED_POINT_CHUNK_ROWS = 1 << 16  # compiled road: a float32 work array that stays in the core's cache
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """How one float dtype's logs add up in fixed point. A value v with least <= -v < bound has
+    its unit in the last place at 2**-fraction_bits or above, so v * 2**fraction_bits is a whole
+    number: it is split into ``limbs`` int64 limbs, each but the top one ``limb_bits`` wide, whose
+    totals stay exact for far more rows than a batch holds."""
+
+    fraction_bits: int
+    limbs: int
+    limb_bits: int
+    least: float
+    bound: float
+    unsigned: type  # the unsigned integers of the float's width
+
+    def patterns(self, dtype: type) -> tuple[int, int]:
+        """[first, end): the bit patterns, read as unsigned integers, of the values in range
+        (negative floats' patterns grow with their magnitude: one min and one max check a chunk)."""
+        return tuple(int(np.array(value, dtype=dtype).view(self.unsigned)) for value in (-self.least, -self.bound))
+
+    def whole(self, totals: np.ndarray) -> int:
+        """The sum that limb totals (top limb first) hold, in units of 2**-UNIT_BITS."""
+        units = 0
+        for total in totals.tolist():
+            units = (units << self.limb_bits) + total
+        return units << (UNIT_BITS - self.fraction_bits)
+
+
+FIXED_POINT = {
+    np.dtype(np.float32): FixedPoint(47, 2, 26, 2.0 ** -24, 16.0, np.uint32),  # float32's logs: -15.9 to -2**-23
+    np.dtype(np.float64): FixedPoint(105, 4, 28, 2.0 ** -53, 64.0, np.uint64),  # float64's: -36.1 to -2**-52
+}
+_FIXED_POINT_CHUNK_ROWS = 1 << 16  # compiled road: a work array that stays in the core's cache
 
 
 def exact_sum(values: np.ndarray) -> int:
@@ -73,7 +101,7 @@ def update(state: list, batch: Batch) -> list:
     # Large batches gather and sum in compiled loops (log_loss_compiled): the same values and the
     # same exact integers, several times faster.
     compiled = y_score.shape[0] >= COMPILED_MIN_ROWS
-    if weights is None and y_score.dtype.itemsize <= 4:
+    if weights is None and y_score.dtype in (np.float16, np.float32, np.float64):
         log_sum = _fixed_point_log_sum(y_score, batch.y_true, compiled)
         if log_sum is not None:  # (log p <= 0: its sum is negated once, exactly)
             return [state[0] - log_sum, state[1] + (y_score.shape[0] << UNIT_BITS)]
@@ -98,7 +126,7 @@ def update(state: list, batch: Batch) -> list:
 
 
 def _fixed_point_log_sum(y_score: np.ndarray, y_true: np.ndarray, compiled: bool) -> int | None:
-    """The sum of the rows' clipped true-class logs (float32, or float16 widened) in units of
+    """The sum of the rows' clipped true-class logs (float16's widened to float32) in units of
     2**-UNIT_BITS, added in fixed point; None when a log falls outside the fixed-point range."""
     if compiled:
         from toolkit_metrics.log_loss_compiled import fixed_point_totals as add
@@ -107,43 +135,44 @@ def _fixed_point_log_sum(y_score: np.ndarray, y_true: np.ndarray, compiled: bool
     else:
         add, rows = _fixed_point_totals, _CHUNK_ROWS
     n = y_score.shape[0]
-    totals = np.zeros(2, dtype=np.int64)  # [units >> FIXED_POINT_LIMB_BITS, the units' low bits]
-    # compiled float32: one work array, reused by every chunk (numba has no float16)
-    work = np.empty(min(n, rows), dtype=np.float32) if compiled and y_score.dtype == np.float32 else None
+    float16 = y_score.dtype == np.float16
+    fixed_point = FIXED_POINT[np.dtype(np.float32) if float16 else y_score.dtype]
+    totals = np.zeros(fixed_point.limbs, dtype=np.int64)
+    # compiled: one work array, reused by every chunk (numba has no float16)
+    work = np.empty(min(n, rows), dtype=y_score.dtype) if compiled and not float16 else None
     for start in range(0, n, rows):
         part = slice(start, start + rows)
         if work is not None:
             logs = _log_probabilities(y_score, y_true, part, compiled, out=work[:min(rows, n - start)])
-        elif y_score.dtype == np.float16:  # (its logs widen exactly)
+        elif float16:  # (its logs widen exactly)
             logs = _float16_logs(np.float32).take(_true_class_scores(y_score.view(np.uint16), y_true, part))
         else:
             logs = _log_probabilities(y_score, y_true, part)
         if not add(logs, totals):
             return None
-    return _from_fixed_point(totals)
-
-
-def _from_fixed_point(totals: np.ndarray) -> int:
-    """The sum that fixed-point limb totals hold, in units of 2**-UNIT_BITS."""
-    units = (int(totals[0]) << FIXED_POINT_LIMB_BITS) + int(totals[1])
-    return units << (UNIT_BITS - FIXED_POINT_BITS)
+    return fixed_point.whole(totals)
 
 
 def _fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
-    """numpy's ``log_loss_compiled.fixed_point_totals``: the same answer and sum (its low limb may
-    be negative here), for batches too small to earn numba's import."""
-    patterns = values.view(np.uint32)
-    if values.size and (patterns.min() < FIXED_POINT_FIRST_PATTERN or patterns.max() >= FIXED_POINT_END_PATTERN):
+    """numpy's ``log_loss_compiled.fixed_point_totals``: the same answer and sum (its limbs may
+    differ: they are truncated here), for batches too small to earn numba's import."""
+    fixed_point = FIXED_POINT[values.dtype]
+    first, end = fixed_point.patterns(values.dtype)
+    patterns = values.view(fixed_point.unsigned)
+    if values.size and (patterns.min() < first or patterns.max() >= end):
         return False
-    # The limbs in float32, exactly (scaled by powers of two; a float minus its integer part
-    # toward zero is exact): units / 2**FIXED_POINT_LIMB_BITS truncated, and the rest. Summed in
-    # float64 they stay exact, every partial sum a whole number below 2**53, for 2**26 values at a time.
-    for start in range(0, values.size, 1 << 26):
-        scaled = values[start:start + (1 << 26)] * np.float32(2.0 ** (FIXED_POINT_BITS - FIXED_POINT_LIMB_BITS))
-        high = np.trunc(scaled)
-        low = np.multiply(scaled - high, np.float32(2.0 ** FIXED_POINT_LIMB_BITS), out=scaled)
-        totals[0] += int(high.sum(dtype=np.float64))
-        totals[1] += int(low.sum(dtype=np.float64))
+    # The limbs in the floats' own dtype, exactly (scaled by powers of two; a float minus its
+    # integer part toward zero is exact), top first. Summed in float64 they stay exact, every
+    # partial sum a whole number below 2**53, for 2**24 values at a time.
+    low_bits = fixed_point.limb_bits * (fixed_point.limbs - 1)
+    for start in range(0, values.size, 1 << 24):
+        scaled = values[start:start + (1 << 24)] * values.dtype.type(2.0 ** (fixed_point.fraction_bits - low_bits))
+        for limb in range(fixed_point.limbs - 1):
+            whole = np.trunc(scaled)
+            totals[limb] += int(whole.sum(dtype=np.float64))
+            scaled -= whole
+            scaled *= values.dtype.type(2.0 ** fixed_point.limb_bits)
+        totals[-1] += int(scaled.sum(dtype=np.float64))
     return True
 
 

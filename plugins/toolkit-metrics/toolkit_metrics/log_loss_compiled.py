@@ -3,9 +3,9 @@ sums of float32 or float64 values in one pass (the same integers ``log_loss.exac
 
 Any finite float is m * 2**e exactly (m an integer below 2**53): ``exact_sum_compiled`` adds m,
 split into two 26/27-bit limbs, to int64 totals per exponent field: no rounding, and no overflow
-below 2**36 values; Python integers then shift each exponent's totals into place. The float32
-logs of clipped probabilities need less (``fixed_point_totals``): each is a whole number of
-2**-47 units below 2**51, so two int64 totals, with no scatter, hold their exact sum.
+below 2**36 values; Python integers then shift each exponent's totals into place. The logs of
+clipped probabilities need less (``fixed_point_totals``): each is a whole number of units of the
+dtype's ``log_loss.FIXED_POINT``, so a few int64 limb totals, with no scatter, hold their exact sum.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from toolkit_metrics.log_loss import (FIXED_POINT_BITS, FIXED_POINT_END_PATTERN, FIXED_POINT_FIRST_PATTERN,
-                                      FIXED_POINT_LIMB_BITS)
+from toolkit_metrics.log_loss import FIXED_POINT
 
 _LIMB_BITS = 26
 # float dtype -> (unsigned view, mantissa bits stored, exponent field mask, sign bit, exponent of
@@ -47,19 +46,25 @@ def _limb_totals(bits, mantissa_bits, exponent_mask, sign_bit, high, low):
 
 
 def fixed_point_totals(values: np.ndarray, totals: np.ndarray) -> bool:
-    """Adds float32 ``values`` as whole numbers of 2**-FIXED_POINT_BITS units, split into two limbs,
-    to totals[0] (units >> FIXED_POINT_LIMB_BITS) and totals[1] (the units' low bits); True when
-    every value was in the range where those units are exact (else the totals are meaningless)."""
+    """Adds float32 or float64 ``values`` as whole numbers of units, split into limbs, to the
+    limb totals (top first) of their dtype's ``log_loss.FIXED_POINT``; True when every value was
+    in the range where those units are exact (else the totals are meaningless)."""
+    fixed_point = FIXED_POINT[values.dtype]
+    first, end = (fixed_point.unsigned(pattern) for pattern in fixed_point.patterns(values.dtype))
+    patterns = values.view(fixed_point.unsigned)
     # (the constants go in as arguments: numba's disk cache would not see them change in log_loss)
-    return _fixed_point_totals(values, totals, np.float32(2.0 ** FIXED_POINT_BITS), FIXED_POINT_LIMB_BITS,
-                               np.uint32(FIXED_POINT_FIRST_PATTERN), np.uint32(FIXED_POINT_END_PATTERN))
+    if values.dtype == np.float32:  # 51-bit units: converted to int64 whole, then split
+        return _float32_totals(values, patterns, totals, np.float32(2.0 ** fixed_point.fraction_bits),
+                               fixed_point.limb_bits, first, end)
+    low_bits = fixed_point.limb_bits * (fixed_point.limbs - 1)
+    return _float64_totals(values, patterns, totals, 2.0 ** (fixed_point.fraction_bits - low_bits),
+                           2.0 ** fixed_point.limb_bits, first, end)
 
 
 @njit(cache=True, nogil=True)
-def _fixed_point_totals(values, totals, scale, limb_bits, first_pattern, end_pattern):
-    patterns = values.view(np.uint32)
+def _float32_totals(values, patterns, totals, scale, limb_bits, first_pattern, end_pattern):
     limb_mask = (np.int64(1) << np.int64(limb_bits)) - np.int64(1)
-    least, greatest = np.uint32(0xFFFFFFFF), np.uint32(0)
+    least, greatest = patterns.dtype.type(-1), patterns.dtype.type(0)
     high = low = np.int64(0)
     for i in range(values.shape[0]):  # (min, max and sums only: compiles to vector code)
         least = min(least, patterns[i])
@@ -69,6 +74,32 @@ def _fixed_point_totals(values, totals, scale, limb_bits, first_pattern, end_pat
         low += units & limb_mask
     totals[0] += high
     totals[1] += low
+    return values.shape[0] == 0 or (least >= first_pattern and greatest < end_pattern)
+
+
+@njit(cache=True, nogil=True)
+def _float64_totals(values, patterns, totals, top_scale, limb_scale, first_pattern, end_pattern):
+    """Four limbs, split in float64 exactly: the top one truncated, then each remainder (a float
+    minus its integer part toward zero is exact) scaled up by 2**limb_bits."""
+    least, greatest = patterns.dtype.type(-1), patterns.dtype.type(0)
+    top = upper = lower = bottom = np.int64(0)
+    for i in range(values.shape[0]):
+        least = min(least, patterns[i])
+        greatest = max(greatest, patterns[i])
+        scaled = values[i] * top_scale
+        whole = np.trunc(scaled)
+        top += np.int64(whole)
+        scaled = (scaled - whole) * limb_scale
+        whole = np.trunc(scaled)
+        upper += np.int64(whole)
+        scaled = (scaled - whole) * limb_scale
+        whole = np.trunc(scaled)
+        lower += np.int64(whole)
+        bottom += np.int64((scaled - whole) * limb_scale)
+    totals[0] += top
+    totals[1] += upper
+    totals[2] += lower
+    totals[3] += bottom
     return values.shape[0] == 0 or (least >= first_pattern and greatest < end_pattern)
 
 
