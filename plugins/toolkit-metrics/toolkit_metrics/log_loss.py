@@ -82,7 +82,7 @@ def exact_sum(values: np.ndarray) -> int:
         shifted = exponent - lowest
         high = np.bincount(shifted, weights=whole >> 27)
         low = np.bincount(shifted, weights=whole & ((1 << 27) - 1))
-        for offset in np.flatnonzero(high + low != 0).tolist():
+        for offset in np.flatnonzero((high != 0) | (low != 0)).tolist():  # (not high + low: -1/3 has high == -low)
             limbs = (int(high[offset]) << 27) + int(low[offset])
             shift = offset + lowest + UNIT_BITS
             total += limbs << shift if shift >= 0 else limbs >> -shift  # (no value is that small)
