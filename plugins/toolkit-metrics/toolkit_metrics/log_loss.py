@@ -38,8 +38,8 @@ COMPILED_MIN_ROWS = 500_000
 class FixedPoint:
     """How one float dtype's logs add up in fixed point. A value v with least <= -v < bound has
     its unit in the last place at 2**-fraction_bits or above, so v * 2**fraction_bits is a whole
-    number: it is split into ``limbs`` int64 limbs, each but the top one ``limb_bits`` wide, whose
-    totals stay exact for far more rows than a batch holds."""
+    number: it is split into ``limbs`` int64 limbs, each but the top one ``limb_bits`` wide, none
+    above 2**28 in magnitude, so their int64 totals stay exact for 2**35 rows per batch."""
 
     fraction_bits: int
     limbs: int
