@@ -95,6 +95,7 @@ def test_two_workers_rank_one_column_like_one_worker(example):
     scores, y_true, weights = example
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(packed_sort, "SPLIT_MIN_EXAMPLES", 0)
+        patch.setattr(packed_sort, "cpu_idle_now", lambda: True)  # split however busy the machine is
         two = mann_whitney_columns(scores, y_true, weights, [1], workers=2)
     one = mann_whitney_columns(scores, y_true, weights, [1], workers=1)
     if weights is None:
@@ -106,7 +107,9 @@ def test_two_workers_rank_one_column_like_one_worker(example):
 
 @pytest.fixture
 def split_from_one_example(monkeypatch):
+    """Columns split from one example on, however busy the machine is."""
     monkeypatch.setattr(packed_sort, "SPLIT_MIN_EXAMPLES", 1)
+    monkeypatch.setattr(packed_sort, "cpu_idle_now", lambda: True)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -196,6 +199,7 @@ def test_a_forked_child_splits_columns_with_its_own_helper_thread():
     y_true = rng.integers(0, 2, 50_000)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(packed_sort, "SPLIT_MIN_EXAMPLES", 1)
+        patch.setattr(packed_sort, "cpu_idle_now", lambda: True)
         expected = mann_whitney_columns(scores, y_true, None, [1], workers=2).u[0]  # starts the helper
         child = os.fork()
         if child == 0:  # the child: exit status 0 only if the split gives the same U
@@ -210,14 +214,15 @@ def test_a_forked_child_splits_columns_with_its_own_helper_thread():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="the running-thread count is Linux's")
-def test_a_process_running_now_takes_a_thread_away():
-    """A CPU-bound process started a moment ago (before the load average sees it) already
-    leaves one CPU fewer: no split column then waits on a thread that shares a CPU with it."""
-    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def test_processes_running_now_on_every_other_cpu_stop_the_split():
+    """CPU-bound processes started a moment ago (before the load average sees them), one per CPU
+    but this thread's, leave no CPU idle: a split column would wait on a thread sharing a CPU."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(packed_sort.usable_cpus() - 1)]
     try:
         time.sleep(0.3)
-        assert packed_sort.running_elsewhere() >= 1
-        assert packed_sort.workers_for_load(64) <= max(1, packed_sort.usable_cpus() - 1)
+        assert not packed_sort.cpu_idle_now()
     finally:
-        busy.kill()
-        busy.wait()
+        for process in busy:
+            process.kill()
+            process.wait()

@@ -20,7 +20,8 @@ unweighted; weighted, the one-thread path's sums added in another order). This h
 which is most of the cost; a sample that cannot split the column (mostly one value) keeps it
 whole. The two threads take each step's tasks as they come free (``shared_steps``), so that a
 helper thread kept off the CPU by other processes does not hold the caller up; one thread (a
-busy machine, see ``workers_for_load``) takes the one-thread path.
+busy machine, see ``workers_for_load``), or another process running this moment (see
+``cpu_idle_now``), takes the one-thread path.
 
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
@@ -275,27 +276,28 @@ def _float_key(value: np.floating, unsigned) -> int:
 def workers_for_load(tasks: int) -> int:
     """Threads worth starting now: the CPUs this process may run on (its affinity) that the load
     average leaves idle, counting this process's own running thread as one of them (so an idle
-    machine gets every CPU, a busy one a single thread), and no more than the threads running
-    elsewhere right now leave free: the load average takes a minute to see a process that has
-    just started, and a thread sharing a CPU with it holds up the ones waiting for it."""
+    machine gets every CPU, a busy one a single thread)."""
     if tasks <= 1:
         return 1
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not every platform reports a load average
         return 1
-    cpus = usable_cpus()
-    return max(1, min(tasks, cpus, int(cpus - load + 1.5), cpus - running_elsewhere()))
+    return max(1, min(tasks, usable_cpus(), int(usable_cpus() - load + 1.5)))
 
 
-def running_elsewhere() -> int:
-    """Threads running or ready to run on the machine now, besides the one asking (Linux's
-    /proc/loadavg; 0 where there is none)."""
+def cpu_idle_now() -> bool:
+    """Whether a CPU this process may use is idle at this moment besides the asking thread's:
+    fewer threads are running or ready to run elsewhere (Linux's /proc/loadavg) than such CPUs.
+    The load average takes a minute to see a process that has just started; a split column's
+    thread that shares a CPU with one holds the other thread up (independent columns on threads
+    lose less, so ``workers_for_load`` does not ask this). True where there is no such count."""
     try:
         with open("/proc/loadavg") as stats:
-            return max(0, int(stats.read().split()[3].split("/")[0]) - 1)
+            running = int(stats.read().split()[3].split("/")[0])
     except (OSError, IndexError, ValueError):
-        return 0
+        return True
+    return running < usable_cpus()  # (the count includes the asking thread)
 
 
 def usable_cpus() -> int:
@@ -374,7 +376,7 @@ def mann_whitney_columns(
     results = []
     for start in range(0, tasks, per_pass):
         group = columns[start:start + per_pass]
-        splittable = assumed and len(group) == 1 and workers > 1 and n >= SPLIT_MIN_EXAMPLES
+        splittable = assumed and len(group) == 1 and workers > 1 and n >= SPLIT_MIN_EXAMPLES and cpu_idle_now()
         pivot = _split_pivot(bits[:, group[0]], unsigned(sign)) if splittable else None
         if pivot is not None:
             totals = _split_column(bits, y_true, group[0], weights, unsigned(sign), pivot, keys[0])
