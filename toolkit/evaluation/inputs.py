@@ -10,6 +10,8 @@ import numpy as np
 
 # Integer labels spanning at most this many values are encoded with a lookup table (no sort).
 _LOOKUP_TABLE_LIMIT = 1 << 20
+# How many first values are looked at for a zero before a whole array's minimum is read.
+_ZERO_PEEK = 4096
 
 
 def _preview(values: Sequence[Any], limit: int = 5) -> str:
@@ -158,7 +160,8 @@ def _small_integer_union(arrays: list) -> Optional[np.ndarray]:
     largest = [_largest_if_non_negative(array) for array in arrays]
     high = None if None in largest else max(largest)
     if high is not None and high <= 1:
-        has_zero = any(int(array.min()) == 0 for array in arrays)
+        # (a zero among the first values spares a pass over the whole array)
+        has_zero = any(not array[:_ZERO_PEEK].all() or int(array.min()) == 0 for array in arrays)
         return np.array([0, 1][1 - has_zero:high + 1])
     if high is not None and high < _LOOKUP_TABLE_LIMIT:
         low = 0

@@ -218,7 +218,8 @@ def analyse(
     max_points: int = MAX_POINTS,
     deferred: bool = False,
 ) -> ThresholdAnalysis:
-    """The analysis from validated arrays: ``positive`` (bool, N), ``scores`` (float, N), weights or None.
+    """The analysis from validated arrays: ``positive`` (N: bool, or 0/1 integers such as binary
+    class positions), ``scores`` (float, N), weights or None.
 
     With ``deferred`` (and no targets) nothing is computed until the analysis is first used.
     """

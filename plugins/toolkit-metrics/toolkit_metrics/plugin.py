@@ -20,7 +20,8 @@ def _threshold_analysis(scores, labels, target_precision=None, target_recall=Non
 
     weights = scores.sample_weight  # counts in the caller's unit of weight (the table's is scaled)
     weights = weights if weights is None else weights / getattr(scores, "weight_scale", 1.0)
-    return analyse_thresholds(scores.y_true == 1, scores.y_score[:, 1], weights,
+    # (a binary task's class positions are 0/1 already: no mask is formed before the analysis is used)
+    return analyse_thresholds(scores.y_true, scores.y_score[:, 1], weights,
                               positive_label=labels[1], target_precision=target_precision,
                               target_recall=target_recall, deferred=True)
 
