@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.evaluation import bootstrap as resampling, inputs, poisson_sums, slices as slicing
+from toolkit.evaluation import bootstrap as resampling, concurrency, inputs, poisson_sums, slices as slicing
 from toolkit.evaluation.poisson import check_seed
 from toolkit.evaluation.result import EvaluationResult
 from toolkit.evaluation.selection import (
@@ -289,15 +289,27 @@ class Evaluator:
     def _accumulate(self, batch: Batch, raw: dict) -> None:
         """Add a validated batch to the statistics."""
         self._has_scores, self._has_weights = batch.y_score is not None, batch.sample_weight is not None
-        for name in self._statistics:
-            spec = self._statistic_specs[name]
-            if all(getattr(batch, need) is not None for need in spec.requires if need != "labels"):
-                self._states[name] = spec.update(self._states[name], batch)
+        updated = [name for name in self._statistics
+                   if all(getattr(batch, need) is not None for need in self._statistic_specs[name].requires
+                          if need != "labels")]
+        beside = [name for name in updated if self._statistic_specs[name].concurrent]
+        if not beside or len(beside) == len(updated) or batch.y_true.shape[0] < concurrency.CONCURRENT_MIN_ROWS \
+                or not concurrency.cpu_idle_now():
+            beside = []
+        # the concurrent ones on the helper thread while the others run here (each state is its own)
+        running = concurrency.helper_thread().submit(self._updated, beside, batch) if beside else None
+        self._states.update(self._updated([name for name in updated if name not in beside], batch))
+        if running is not None:
+            self._states.update(running.result())
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])
         if self._poisson_sums is not None:
             self._poisson_sums.add(batch, self._statistic_specs)
+
+    def _updated(self, names: list, batch: Batch) -> dict:
+        """The states of the statistics ``names`` with ``batch`` added."""
+        return {name: self._statistic_specs[name].update(self._states[name], batch) for name in names}
 
     def _validate(self, y_true: Any, y_pred: Any, y_score: Any, sample_weight: Any) -> tuple[Batch, dict]:
         true_values = inputs.as_label_array(y_true, "y_true")

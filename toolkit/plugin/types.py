@@ -80,6 +80,12 @@ class StatisticSpec:
     state of any examples with weights ``w`` (the sample weights, 1 without) is
     ``from_sums(sum of w_i * terms_i)``, an (m,) array. The Poisson bootstrap then resamples the
     statistic batch by batch in O(R m) memory, so its metrics get intervals with ``exact=False``.
+
+    ``concurrent`` True lets ``update`` run on a helper thread while the other statistics'
+    updates of the same batch run (batches of 200,000 rows or more, when a CPU is idle at that
+    moment). Set it only for an ``update`` that reads the batch without changing it, touches no
+    state but its own, and does its heavy work where the GIL is released (numpy's array
+    operations, or compiled code with ``nogil``); the results are the same either way.
     """
 
     name: str
@@ -92,11 +98,13 @@ class StatisticSpec:
     bounded: bool = True
     terms: Optional[Callable[[Batch], Any]] = None
     from_sums: Optional[Callable[[Any], Any]] = None
+    concurrent: bool = False
 
     def __post_init__(self) -> None:
         _check_name("statistic", self.name)
-        if not isinstance(self.bounded, bool):
-            raise ValueError(f"statistic {self.name!r}: bounded must be True or False")
+        for flag in ("bounded", "concurrent"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"statistic {self.name!r}: {flag} must be True or False")
         if (self.terms is None) != (self.from_sums is None) or not all(
                 function is None or callable(function) for function in (self.terms, self.from_sums)):
             raise ValueError(f"statistic {self.name!r}: terms and from_sums must both be callables, or both None")

@@ -42,6 +42,7 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 from numba import njit
 
+from toolkit.plugin import cpu_idle_now, usable_cpus
 from toolkit_metrics.mann_whitney import sortable_keys
 from toolkit_metrics.shared_steps import run_steps
 
@@ -284,27 +285,6 @@ def workers_for_load(tasks: int) -> int:
     except (AttributeError, OSError):  # not every platform reports a load average
         return 1
     return max(1, min(tasks, usable_cpus(), int(usable_cpus() - load + 1.5)))
-
-
-def cpu_idle_now() -> bool:
-    """Whether a CPU this process may use is idle at this moment besides the asking thread's:
-    fewer threads are running or ready to run elsewhere (Linux's /proc/loadavg) than such CPUs.
-    The load average takes a minute to see a process that has just started; a split column's
-    thread that shares a CPU with one holds the other thread up (independent columns on threads
-    lose less, so ``workers_for_load`` does not ask this). True where there is no such count."""
-    try:
-        with open("/proc/loadavg") as stats:
-            running = int(stats.read().split()[3].split("/")[0])
-    except (OSError, IndexError, ValueError):
-        return True
-    return running < usable_cpus()  # (the count includes the asking thread)
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container's or ``taskset``'s share, not the host's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def key_layout(y_score: np.ndarray, weighted: bool) -> tuple[int, Optional[type]]:

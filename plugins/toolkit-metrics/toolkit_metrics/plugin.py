@@ -38,6 +38,7 @@ def toolkit_register_statistics() -> list[StatisticSpec]:
     return [
         StatisticSpec("log_loss_terms", log_loss.init, log_loss.update, log_loss.merge,
                       requires=("y_score",), terms=loss_terms.terms, from_sums=loss_terms.from_sums,
+                      concurrent=True,  # (numpy and nogil kernels over its own sums)
                       description="weighted sum of log losses and of weights (two numbers)"),
     ]
 
