@@ -68,9 +68,8 @@ def split(scores, y_true, weights, pivot):
     """``_split_column`` of column 1 at ``pivot`` (a score's bits), as mann_whitney_columns calls it."""
     unsigned = UNSIGNED[scores.dtype.type]
     key_dtype = np.uint64 if weights is not None or scores.dtype == np.float64 else np.uint32
-    keys = np.empty(scores.shape[0] + 2, dtype=key_dtype)
     sign = unsigned(1 << (scores.dtype.itemsize * 8 - 1))
-    return packed_sort._split_column(scores.view(unsigned), y_true, 1, weights, sign, unsigned(pivot), keys)
+    return packed_sort._split_column(scores.view(unsigned), y_true, 1, weights, sign, unsigned(pivot), key_dtype)
 
 
 @settings(max_examples=300, deadline=None)

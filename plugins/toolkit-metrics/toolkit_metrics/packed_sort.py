@@ -54,9 +54,10 @@ _BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 # From this many examples on, the keys of several columns are packed by slices of rows in threads.
 _PARALLEL_PACK_ROWS = 200_000
 # From this many examples on, one column given two threads is split by value and its two parts
-# sorted and counted at once. Below it the extra counting pass and thread hand-offs cost more than
-# half a sort saves: measured (float32, 2 idle CPUs) the split takes 1.4x the one-thread time at
-# 1e5 examples, 0.9x at 2e5 and 0.7x at 1e6 unweighted; weighted 0.7x at 1e5 and 0.5x at 1e6.
+# sorted and counted at once. Below it the thread hand-offs and the slower (scalar) partitioning
+# pack cost more than half a sort saves: measured (float32, 2 idle CPUs, with a counting pass the
+# split no longer needs) it took 1.4x the one-thread time at 1e5 examples, 0.9x at 2e5 and 0.7x
+# at 1e6 unweighted; weighted 0.7x at 1e5 and 0.5x at 1e6.
 SPLIT_MIN_EXAMPLES = 200_000
 # Scores read to choose the value that splits a column (a strided sample).
 _SPLIT_SAMPLE = 4_096
@@ -135,31 +136,21 @@ def _pack_column_indexed(bits, y_true, column, sign, out):
 
 
 @njit(cache=True, nogil=True)
-def _count_below(bits, column, sign, pivot):
-    """How many scores of bits[:, column] (assumed non-negative; -0.0 counts as 0.0) are below
-    ``pivot`` (bits of the same dtype)."""
-    zero = bits.dtype.type(0)
-    below = 0
-    for i in range(bits.shape[0]):
-        score_bits = bits[i, column]
-        below += (score_bits if score_bits != sign else zero) < pivot
-    return below
-
-
-@njit(cache=True, nogil=True)
 def _pack_column_split(bits, y_true, column, sign, pivot, index_shift, first_index, low, low_step, high, high_step, out):
     """``_pack_column``'s keys (with ``index_shift`` = 32, ``_pack_column_indexed``'s, examples
     numbered from ``first_index``), scores below ``pivot`` written at out[low], low + low_step, ...
     and the others at out[high], high + high_step, ...: a partition by value, so equal scores share
     a part. Steps are 1 or -1 (as uint64, which wraps). Branch-free: each key is written at both
     slots and one of them advances, so the slot each pointer ends at receives a stray key (the
-    caller leaves it out). Returns whether any score was negative."""
+    caller leaves it out). Returns (how many scores were below ``pivot``, whether any score was
+    negative)."""
     key = out.dtype.type
     zero = bits.dtype.type(0)
     one = key(1)
     shift = key(index_shift)
     index_mask = key(_INDEX_MASK) if index_shift else key(0)
     highest = zero
+    below_count = 0
     for i in range(bits.shape[0]):
         score_bits = bits[i, column]
         highest = max(highest, score_bits)
@@ -170,7 +161,8 @@ def _pack_column_split(bits, y_true, column, sign, pivot, index_shift, first_ind
         out[high] = packed
         low += below * low_step
         high += (_ONE - below) * high_step
-    return highest > sign
+        below_count += below
+    return below_count, highest > sign
 
 
 @njit(cache=True, nogil=True)
@@ -340,12 +332,12 @@ def mann_whitney_columns(
 
     # Columns per pass over the scores, so that their keys take no more memory than the scores.
     per_pass = max(1, min(tasks, (y_score.shape[1] * y_score.dtype.itemsize) // np.dtype(key_dtype).itemsize))
-    keys = np.empty((per_pass, n + 2), dtype=key_dtype)  # two spare slots for _split_column
+    keys = None  # (made when first needed: a split column packs into a buffer of its own)
     width = y_score.dtype.itemsize * 8
     sign, all_ones = np.uint64(1 << (width - 1)), np.uint64((1 << width) - 1)
 
     def sort_and_count(j: int) -> tuple:
-        row = keys[j, :n]
+        row = keys[j]
         row.sort()
         if weights is None:
             twice_u, n_positive = _count_sorted(row)
@@ -359,12 +351,13 @@ def mann_whitney_columns(
         splittable = assumed and len(group) == 1 and workers > 1 and n >= SPLIT_MIN_EXAMPLES and cpu_idle_now()
         pivot = _split_pivot(bits[:, group[0]], unsigned(sign)) if splittable else None
         if pivot is not None:
-            totals = _split_column(bits, y_true, group[0], weights, unsigned(sign), pivot, keys[0])
+            totals = _split_column(bits, y_true, group[0], weights, unsigned(sign), pivot, key_dtype)
             if totals is not None:
                 results.append(totals)
                 continue
             return mann_whitney_columns(y_score, y_true, weights, columns, workers,
                                         key_layout(y_score, weights is not None))
+        keys = np.empty((per_pass, n), dtype=key_dtype) if keys is None else keys
         if assumed and len(group) == 1:
             pack_column = _pack_column if weights is None else _pack_column_indexed
             negative = pack_column(bits, y_true, group[0], unsigned(sign), keys[0])
@@ -397,52 +390,52 @@ def _split_pivot(column_bits: np.ndarray, sign) -> Optional[np.unsignedinteger]:
     return column_bits.dtype.type(pivot)
 
 
-def _split_column(bits, y_true, column: int, weights, sign, pivot, keys: np.ndarray) -> Optional[tuple]:
+def _split_column(bits, y_true, column: int, weights, sign, pivot, key_dtype: type) -> Optional[tuple]:
     """(U, positive total, negative total) of one column on two threads, split by value at
-    ``pivot``. First the scores below it are counted in each half of the rows; then each half's
-    keys are packed: the low part (L keys) fills keys[:L + 1], the first half's from the front,
-    the second's from the back, and the high part keys[L + 1:], likewise; each part's one slot
-    between the two halves' keys takes both pointers' strays and is then filled with the part's
-    last key, so the parts are keys[:L] and keys[L + 1:n + 1] (``keys`` holds n + 2). Then each
-    part is sorted and counted. Equal scores share a part, so every pair across the parts ranks
-    the high part's score above: U = U_low + U_high + positives_high * negatives_low. None when a
-    score is negative (these keys assumed none)."""
+    ``pivot``: first each half of the rows is packed on its own thread, then each part (the
+    scores below the pivot, the others) is sorted and counted on its own thread. The halves
+    write towards each other so that each part ends up contiguous without counting it first: in
+    a buffer of n + n // 2 + 3 keys, with p = n // 2 and q = p + (n - p) + 2, the first half's
+    low keys go down from p and its high keys up from q, the second half's low keys up from
+    p + 1 and its high keys down from q - 1; the low part is then [p - L1 + 1, p + L2 + 1) and
+    the high part [q - H2, q + H1), and every pointer's stray slot lies outside both. Equal
+    scores share a part, so every pair across the parts ranks the high part's score above:
+    U = U_low + U_high + positives_high * negatives_low. None when a score is negative (these
+    keys assumed none)."""
     n = bits.shape[0]
-    bounds = (0, n // 2, n)
-    below = [0, 0]
-    negative = [False, False]
+    half = n // 2
+    low_start, high_start = half, half + (n - half) + 2
+    keys = np.empty(high_start + half + 1, dtype=key_dtype)
+    rows = (slice(0, half), slice(half, n))
+    # per half: (low pointer, its step, high pointer, its step); steps of -1 wrap as uint64
+    backward = np.uint64(-1 & 0xFFFFFFFFFFFFFFFF)
+    pointers = ((low_start, backward, high_start, _ONE), (low_start + 1, _ONE, high_start - 1, backward))
+    packed: list = [None, None]  # per half: (scores below the pivot, whether any was negative)
     counted: list = [None, None]
-    forward, backward = _ONE, np.uint64(-1 & 0xFFFFFFFFFFFFFFFF)
 
-    def count(half: int) -> None:
-        below[half] = _count_below(bits[bounds[half]:bounds[half + 1]], column, sign, pivot)
-
-    def pack(half: int) -> None:
-        low = below[0] + below[1]
-        pointers = (0, forward, low + 1, forward) if half == 0 else (low, backward, n + 1, backward)
-        rows = slice(bounds[half], bounds[half + 1])
-        negative[half] = _pack_column_split(bits[rows], y_true[rows], column, sign, pivot,
-                                            0 if weights is None else 32, bounds[half],
-                                            *(np.uint64(value) for value in pointers), keys)
+    def pack(part: int) -> None:
+        low, low_step, high, high_step = pointers[part]
+        packed[part] = _pack_column_split(bits[rows[part]], y_true[rows[part]], column, sign, pivot,
+                                          0 if weights is None else 32, rows[part].start,
+                                          np.uint64(low), low_step, np.uint64(high), high_step, keys)
 
     def rank(part: int) -> None:
-        if negative[0] or negative[1]:
+        if packed[0][1] or packed[1][1]:
             return
-        low = below[0] + below[1]
-        own = keys[:low + 1] if part == 0 else keys[low + 1:]
-        own[below[0] if part == 0 else bounds[1] - below[0]] = own[-1]  # the slot between the halves
-        own = own[:-1]
+        (first_low, _), (second_low, _) = packed
+        first_high, second_high = half - first_low, n - half - second_low
+        own = (keys[low_start - first_low + 1:low_start + second_low + 1] if part == 0
+               else keys[high_start - second_high:high_start + first_high])
         own.sort()
-        counted[part] = _count_sorted(own) if weights is None else _weigh_sorted(own, weights)
+        counted[part] = (own.shape[0], _count_sorted(own) if weights is None else _weigh_sorted(own, weights))
 
-    run_steps([[functools.partial(step, half) for half in (0, 1)] for step in (count, pack, rank)])
-    if negative[0] or negative[1]:
+    run_steps([[functools.partial(step, part) for part in (0, 1)] for step in (pack, rank)])
+    if packed[0][1] or packed[1][1]:
         return None
-    low, high = counted
+    (low_size, low), (_, high) = counted
     if weights is None:  # (twice U, positives): exact integers
-        low_negatives = below[0] + below[1] - low[1]
         positives = low[1] + high[1]
-        return (low[0] + high[0] + 2 * high[1] * low_negatives) / 2, positives, n - positives
+        return (low[0] + high[0] + 2 * high[1] * (low_size - low[1])) / 2, positives, n - positives
     return low[0] + high[0] + high[1] * low[2], low[1] + high[1], low[2] + high[2]
 
 
