@@ -66,9 +66,14 @@ class CountingProxy:
             with connection:
                 connection.settimeout(1)
                 try:
-                    self.requests.append(connection.recv(4096).split(b"\r\n", 1)[0].decode("latin-1"))
+                    data = connection.recv(4096)
                 except OSError:
                     self.requests.append("(a connection without a request)")
+                    continue
+                # Chromium may open a spare socket to its proxy and close it unused as it exits: a
+                # connection closed without one byte sent asked for nothing (seen once in CI)
+                if data:
+                    self.requests.append(data.split(b"\r\n", 1)[0].decode("latin-1"))
 
     def close(self) -> None:
         self._stop.set()
