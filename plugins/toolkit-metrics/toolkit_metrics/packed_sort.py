@@ -395,7 +395,7 @@ def _split_column(bits, y_true, column: int, weights, sign, pivot, key_dtype: ty
     ``pivot``: first each half of the rows is packed on its own thread, then each part (the
     scores below the pivot, the others) is sorted and counted on its own thread. The halves
     write towards each other so that each part ends up contiguous without counting it first: in
-    a buffer of n + n // 2 + 3 keys, with p = n // 2 and q = p + (n - p) + 2, the first half's
+    a buffer of n + n // 2 + 3 keys, with p = n // 2 and q = n + 2, the first half's
     low keys go down from p and its high keys up from q, the second half's low keys up from
     p + 1 and its high keys down from q - 1; the low part is then [p - L1 + 1, p + L2 + 1) and
     the high part [q - H2, q + H1), and every pointer's stray slot lies outside both. Equal
@@ -404,7 +404,7 @@ def _split_column(bits, y_true, column: int, weights, sign, pivot, key_dtype: ty
     keys assumed none)."""
     n = bits.shape[0]
     half = n // 2
-    low_start, high_start = half, half + (n - half) + 2
+    low_start, high_start = half, n + 2  # (the second half's n - half keys fit between, with both strays)
     keys = np.empty(high_start + half + 1, dtype=key_dtype)
     rows = (slice(0, half), slice(half, n))
     # per half: (low pointer, its step, high pointer, its step); steps of -1 wrap as uint64
