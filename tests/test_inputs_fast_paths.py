@@ -136,3 +136,23 @@ def test_evaluate_reads_each_label_array_bound_once_and_only_within_the_call(mon
     assert inputs._largest_if_non_negative(y_true) == 7
     with pytest.raises(ValueError, match="y_true contains"):
         toolkit.evaluate(y_true, y_pred, labels=[0, 1, 2], metrics=["accuracy"])
+
+
+@SETTINGS
+@given(st.sampled_from(["float16", "float32", "float64", ">f4", ">f8"]), st.sampled_from([(7,), (5, 3)]),
+       st.lists(st.sampled_from([0.0, -0.0, 1e-30, 0.5, 1.0, np.nextafter(1.0, 2.0), -1e-30, 2.0,
+                                 np.inf, -np.inf, np.nan]), min_size=1, max_size=3), st.data())
+def test_the_unit_interval_screen_decides_as_min_and_max(dtype, shape, specials, data):
+    scores = np.full(shape, 0.25).astype(dtype)
+    for value in specials:
+        scores[tuple(data.draw(st.integers(0, size - 1)) for size in shape)] = value
+    scores = np.asarray(scores, order=data.draw(st.sampled_from(["C", "F"])))
+    with np.errstate(invalid="ignore"):
+        expected = bool(np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1
+                        and not np.signbit(scores).any())  # (-0.0 takes the slower road, which accepts it)
+    assert inputs._in_unit_interval(scores) == expected
+
+
+def test_negative_zero_probabilities_are_accepted():
+    widened = inputs.check_scores(np.array([-0.0, 0.5, 1.0]), 3, (0, 1))
+    assert np.array_equal(widened[:, 1], [0.0, 0.5, 1.0])

@@ -198,7 +198,7 @@ def evaluate(
         evaluator = pipeline.evaluator(collections.labels(labels), has_scores=y_score is not None)
         collections.fill(evaluator, scheduler)
         return pipeline.finish(evaluator)
-    with inputs.bounds_read_once():
+    with inputs.bounds_read_once(), inputs.scores_checked_ahead(y_score, score_type):
         if labels is None:
             true_values = inputs.as_label_array(y_true, "y_true")
             pred_values = None if y_pred is None else inputs.as_label_array(y_pred, "y_pred")

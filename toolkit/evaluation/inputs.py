@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
+
+from toolkit.evaluation import concurrency
 
 # Integer labels spanning at most this many values are encoded with a lookup table (no sort).
 _LOOKUP_TABLE_LIMIT = 1 << 20
@@ -266,6 +269,38 @@ def row_sum_tolerance(dtype: np.dtype) -> float:
     return float(np.sqrt(max(np.finfo(dtype).eps, np.finfo(np.float32).eps)))
 
 
+class _ScoresAhead(NamedTuple):
+    y_score: np.ndarray
+    score_type: str
+    values: Future  # of _checked_values
+
+
+# The checks of one y_score started early, inside a ``scores_checked_ahead`` block only
+_SCORES_AHEAD: ContextVar[Optional[_ScoresAhead]] = ContextVar("toolkit_scores_ahead", default=None)
+
+
+@contextmanager
+def scores_checked_ahead(y_score: Any, score_type: str) -> Iterator[None]:
+    """Within the block, the checks of a large ``y_score`` that read every score (and the
+    widening of a binary column) start at once on the helper thread when a CPU is idle, so that
+    they run while the labels are read on this one (``toolkit.evaluate``); ``check_scores`` of
+    the same array then makes its checks of shape and takes their outcome. Errors come in the
+    same order as without: an error in the labels or the shape is raised first. Only for a block
+    that does not change ``y_score``."""
+    ahead = None
+    if (type(y_score) is np.ndarray and y_score.dtype.kind == "f" and y_score.ndim in (1, 2)
+            and y_score.shape[0] >= concurrency.CONCURRENT_MIN_ROWS and concurrency.cpu_idle_now()):
+        scores = y_score.reshape(-1) if y_score.ndim == 2 and y_score.shape[1] == 1 else y_score
+        ahead = _ScoresAhead(y_score, score_type, concurrency.helper_thread().submit(_checked_values, scores, score_type))
+    token = _SCORES_AHEAD.set(ahead)
+    try:
+        yield
+    finally:
+        _SCORES_AHEAD.reset(token)
+        if ahead is not None:
+            ahead.values.exception()  # (waits: nothing runs on after the block, whatever raised)
+
+
 def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probability") -> np.ndarray:
     """``y_score`` as a float (n, K) array with one column per label.
 
@@ -296,14 +331,25 @@ def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probabi
             f"y_score has {scores.shape[1]} columns but there are {len(labels)} labels "
             f"{_preview(labels)}: give one column per label, in the order of labels"
         )
-    # One reduction pass tells whether every score is finite (NaN and inf propagate through min,
-    # max and sum): probabilities need their least and greatest value anyway; other scores are
-    # summed. The slower element-wise check runs only to report the problem (or after an overflow).
+    ahead = _SCORES_AHEAD.get()
+    if ahead is not None and ahead.y_score is y_score and ahead.score_type == score_type:
+        return ahead.values.result()  # (the same checks, started on the helper thread)
+    return _checked_values(scores, score_type)
+
+
+def _checked_values(scores: np.ndarray, score_type: str) -> np.ndarray:
+    """The checks of ``check_scores`` that read every score, and the scores made ready: float
+    (N,) or (N, K) ``scores`` of a shape already checked."""
+    # Every probability in [+0, 1] is settled by one pass over the bits; otherwise the least and
+    # greatest value tell what is wrong (NaN and inf propagate through min and max). Other scores
+    # are summed, for the same reason. The slower element-wise check runs only to name the row.
     if score_type == "probability":
-        low, high = scores.min(), scores.max()
-        if not (np.isfinite(low) and np.isfinite(high)):
-            _raise_not_finite(scores)
-        _check_probabilities(scores, low, high)
+        if not _in_unit_interval(scores):
+            low, high = scores.min(), scores.max()
+            if not (np.isfinite(low) and np.isfinite(high)):
+                _raise_not_finite(scores)
+            _check_range(low, high)
+        _check_row_sums(scores)
     elif not np.isfinite(scores.sum()):
         _raise_not_finite(scores)
     if score_type == "logits":
@@ -319,6 +365,16 @@ def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probabi
     return scores
 
 
+def _in_unit_interval(scores: np.ndarray) -> bool:
+    """Whether every score lies in [+0, 1], in one pass over the bits read as unsigned integers
+    (a view, no copy): those of +0 to 1 order like the floats, and every other pattern (negative,
+    -0.0, NaN, above 1) is larger than 1's. About half the cost of a minimum and a maximum."""
+    if scores.size == 0:
+        return False
+    unsigned = scores.dtype.str.replace("f", "u")  # (keeps the byte order)
+    return scores.view(unsigned).max() <= np.array(1, dtype=scores.dtype).view(unsigned)
+
+
 def _raise_not_finite(scores: np.ndarray) -> None:
     """The ValueError naming the first row with NaN or inf, when there is one."""
     finite = np.isfinite(scores)
@@ -327,15 +383,18 @@ def _raise_not_finite(scores: np.ndarray) -> None:
         raise ValueError(f"y_score contains NaN or inf (first at row {row})")
 
 
-def _check_probabilities(scores: np.ndarray, low: Any, high: Any) -> None:
-    """Probabilities (least ``low``, greatest ``high``) lie in [0, 1] and (N, K) rows sum to 1;
-    a ValueError says what was found."""
+def _check_range(low: Any, high: Any) -> None:
+    """Probabilities (least ``low``, greatest ``high``) lie in [0, 1]; a ValueError says what was found."""
     if low < 0 or high > 1:
         raise ValueError(
             f"y_score must hold probabilities in [0, 1], found values from {low:.6g} to {high:.6g}: "
             "for logits pass score_type='logits' (sigmoid/softmax is applied), for margins such as "
             "decision_function output pass score_type='decision' (ranking metrics only)"
         )
+
+
+def _check_row_sums(scores: np.ndarray) -> None:
+    """(N, K) probabilities in [0, 1] sum to 1 along each row; a ValueError names the worst row."""
     if scores.ndim == 1:
         return
     tolerance = row_sum_tolerance(scores.dtype)

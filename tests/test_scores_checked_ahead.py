@@ -1,0 +1,78 @@
+"""``toolkit.evaluate`` checks a large ``y_score`` on the helper thread while it reads the labels:
+the same result, the same errors in the same order, and nothing left running after the call."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, roc_auc_score
+
+import toolkit
+from toolkit.evaluation import concurrency, inputs
+
+ROWS = 2_000
+
+
+@pytest.fixture
+def ahead(monkeypatch):
+    """Arrays of ROWS rows or more take the early road as on an idle machine, and the threads the
+    score checks ran on are recorded. (The machine's idleness is what a test cannot arrange: the
+    probe of it stands in, and only it.)"""
+    monkeypatch.setattr(concurrency, "CONCURRENT_MIN_ROWS", ROWS)
+    monkeypatch.setattr(concurrency, "cpu_idle_now", lambda: True)
+    threads = []
+    checked_values = inputs._checked_values
+
+    def recorded(scores, score_type):
+        threads.append(threading.current_thread().name)
+        return checked_values(scores, score_type)
+
+    monkeypatch.setattr(inputs, "_checked_values", recorded)
+    return threads
+
+
+def _binary(n: int = ROWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 2, n)
+    return y_true, np.clip(0.3 * y_true + 0.7 * rng.random(n), 0, 1).astype(np.float32)
+
+
+def test_large_scores_are_checked_on_the_helper_thread_with_the_same_result(ahead):
+    y_true, y_score = _binary()
+    result = toolkit.evaluate(y_true, y_score=y_score, metrics=["roc_auc", "log_loss"])
+    assert ahead == ["toolkit-statistics_0"]
+    assert result.metrics["roc_auc"] == pytest.approx(roc_auc_score(y_true, y_score), abs=1e-12)
+    assert result.metrics["log_loss"] == pytest.approx(log_loss(y_true, y_score.astype(np.float64)), rel=1e-6)
+
+
+def test_small_scores_and_streamed_batches_are_checked_here(ahead):
+    y_true, y_score = _binary(ROWS - 1)
+    toolkit.evaluate(y_true, y_score=y_score, metrics=["roc_auc"])
+    evaluator = toolkit.Evaluator([0, 1], metrics=["roc_auc"])
+    y_true, y_score = _binary()
+    evaluator.update(y_true, y_score=y_score)
+    assert ahead == [threading.current_thread().name] * 2
+
+
+def test_a_label_error_comes_before_the_scores_error_and_nothing_runs_on(ahead):
+    y_true, y_score = _binary()
+    y_true[5] = 7  # three labels for one score column
+    y_score[9] = np.nan
+    with pytest.raises(ValueError, match="holds one score per example"):
+        toolkit.evaluate(y_true, y_score=y_score, labels=[0, 1, 7])
+    assert ahead == ["toolkit-statistics_0"]
+    # the early check was waited for: the helper thread is free at once
+    assert concurrency.helper_thread().submit(lambda: "free").result(timeout=0.01) == "free"
+
+
+def test_the_scores_error_found_early_is_raised_with_its_row(ahead):
+    y_true, y_score = _binary()
+    y_score[1234] = np.nan
+    with pytest.raises(ValueError, match=r"y_score contains NaN or inf \(first at row 1234\)"):
+        toolkit.evaluate(y_true, y_score=y_score)
+    y_score[1234] = 1.5
+    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\], found values from .* to 1.5"):
+        toolkit.evaluate(y_true, y_score=y_score)
+    assert ahead == ["toolkit-statistics_0"] * 2
