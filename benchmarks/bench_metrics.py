@@ -23,7 +23,7 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
   suite's "weighted AUROC") alone over the unweighted mean (``roc_auc_ovr_macro``) alone.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
-machine slows them alike; medians are printed, with ratios to the floor. Peak memory is what
+machine slows them alike (each waits, up to 50 ms, for the threads of the one before to stop); medians are printed, with ratios to the floor. Peak memory is what
 numpy allocated beyond the inputs during one untimed run, over the size of the scores
 (tracemalloc sees numpy's arrays, not torch's). Every numpy and toolkit value is first checked
 against scikit-learn's (to 1e-9; above N = 1e6 without --slow-peers, toolkit's against the numpy
@@ -201,7 +201,26 @@ def peak_memory(function: Callable, data: tuple) -> float:
         tracemalloc.stop()
 
 
-def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str) -> dict:
+def settle(background: int, longest: float = 0.05) -> None:
+    """Waits, busy (a sleeping CPU of a VM wakes up slowly), up to ``longest`` seconds until no
+    more threads run than this one and the ``background`` processes: a peer's thread pool spins
+    for some milliseconds after its work (torch's OpenMP threads do), which would slow, or keep
+    off a second CPU, the column timed next."""
+    deadline = time.perf_counter() + longest
+    while running_threads() > 1 + background and time.perf_counter() < deadline:
+        pass
+
+
+def running_threads() -> int:
+    """Threads running or ready to run on the machine now (Linux's /proc/loadavg; 1 elsewhere)."""
+    try:
+        with open("/proc/loadavg") as stats:
+            return int(stats.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return 1
+
+
+def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str, background: int = 0) -> dict:
     data = make_data(n, n_classes, dtype)
     case = f"N={n:.0e} K={n_classes}"
     if "scikit-learn" in columns:
@@ -219,6 +238,7 @@ def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str) ->
         for name in order:
             if name in SLOW_PEERS and len(timings[name]) >= (1 if n > SLOW_PEER_LIMIT else 3):
                 continue  # (seconds to minutes each: three timings, one above the limit)
+            settle(background)
             start = time.perf_counter()
             columns[name](*data)
             timings[name].append(time.perf_counter() - start)
@@ -302,7 +322,8 @@ def main(argv: Optional[list] = None) -> int:
                 chosen = {name: function for name, function in columns.items()
                           if (args.slow_peers or n <= SLOW_PEER_LIMIT or name not in SLOW_PEERS)
                           and (n_classes > 2 or name != "toolkit AUROC support-weighted")}
-                print_case(n, n_classes, run_case(n, n_classes, chosen, repeats, args.dtype), shown)
+                print_case(n, n_classes, run_case(n, n_classes, chosen, repeats, args.dtype, int(other is not None)),
+                           shown)
     finally:
         if other is not None:
             other.kill()
