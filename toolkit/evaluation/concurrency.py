@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
 
 # From this many rows in a batch on, a concurrent statistic's update is handed to the helper
 # thread: below it the hand-off (about 0.1 ms) costs more than running beside the others saves.
@@ -18,18 +19,24 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def cpu_idle_now() -> bool:
-    """Whether a CPU this process may use is idle at this moment besides the asking thread's:
-    fewer threads are running or ready to run (Linux's /proc/loadavg, which counts the asking
-    one) than such CPUs. The load average would take a minute to see a process that has just
-    started; a helper thread sharing a CPU with one would hold the caller up. False where there
-    is no such count (work then stays on the calling thread)."""
+def idle_cpus() -> Optional[int]:
+    """How many of the CPUs this process may use are idle at this moment besides the asking
+    thread's: those CPUs less the threads running or ready to run (Linux's /proc/loadavg, which
+    counts the asking one). The load average would take a minute to see a process that has just
+    started, or stopped. None where there is no such count."""
     try:
         with open("/proc/loadavg") as stats:
             running = int(stats.read().split()[3].split("/")[0])
     except (OSError, IndexError, ValueError):
-        return False
-    return running < usable_cpus()
+        return None
+    return max(0, usable_cpus() - running)
+
+
+def cpu_idle_now() -> bool:
+    """Whether a CPU this process may use is idle at this moment besides the asking thread's
+    (``idle_cpus``): a helper thread sharing a CPU with another process would hold the caller
+    up. False where there is no such count (work then stays on the calling thread)."""
+    return bool(idle_cpus())
 
 
 @functools.lru_cache(maxsize=None)

@@ -4,7 +4,7 @@ A plugin, first-party or a stranger's, imports from here and nowhere else in the
 enforces it for the plugins under plugins/): metric plugins get ``MetricSpec``,
 ``StatisticSpec``, ``ScoreTable``, ``Resamples``, curves and the threshold analysis,
 ``SparseConfusion`` (the confusion counts beyond 1,024 labels), ``weight_scale`` (scale-free
-weights) and ``cpu_idle_now``/``usable_cpus`` (whether threads would find a free CPU); tracker
+weights) and ``cpu_idle_now``/``idle_cpus``/``usable_cpus`` (whether threads would find a free CPU); tracker
 plugins get ``TrackerSpec``, ``TrackerLink``, ``EvaluationReport``, ``RunRecord`` (reading runs
 back; ``Predictions`` and ``read_predictions`` for an evaluation's stored inputs), ``RUN_STATUSES``
 and the value/param policy helpers, ``DatasetDescription`` and
@@ -16,7 +16,7 @@ See docs/architecture.md for where each kind of extension goes.
 
 from toolkit.importing import ESTIMATOR_SOURCES, import_class
 from toolkit.errors import UsageError
-from toolkit.evaluation.concurrency import cpu_idle_now, usable_cpus
+from toolkit.evaluation.concurrency import cpu_idle_now, idle_cpus, usable_cpus
 from toolkit.evaluation.confusion import SparseConfusion
 from toolkit.evaluation.curves import MAX_CURVE_POINTS, Curve, Curves, downsample
 from toolkit.evaluation.gates import GATE_TAG_PREFIX, OUTCOME_TAG as GATE_OUTCOME_TAG
@@ -72,7 +72,8 @@ __all__ = [
     "evaluation_folder_name", "is_readable_logged_file", "latest_evaluation_folder", "read_logged_files",
     "RunView", "ScoreTable", "ScriptMetric", "SparseConfusion", "StatisticSpec", "ThresholdAnalysis", "ToolkitPluginManager",
     "Tracker", "TrackerLink", "TrackerReader", "TrackerSpec", "TrackingWarning", "UsageError", "analyse_thresholds",
-    "cpu_idle_now", "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "import_class", "json_ready",
+    "cpu_idle_now", "create_plugin_manager", "downsample", "get_plugin_manager", "hookimpl", "hookspec", "idle_cpus",
+    "import_class", "json_ready",
     "metric", "param_text", "read_evaluation_folder", "read_predictions", "reset_plugin_manager", "strip_url_credentials",
     "unregister_metric", "usable_cpus", "use_plugin_manager", "weight_scale",
 ]

@@ -215,12 +215,14 @@ def test_a_forked_child_splits_columns_with_its_own_helper_thread():
 @pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="the running-thread count is Linux's")
 def test_processes_running_now_on_every_other_cpu_stop_the_split():
     """CPU-bound processes started a moment ago (before the load average sees them), one per CPU
-    but this thread's, leave no CPU idle: a split column would wait on a thread sharing a CPU."""
+    but this thread's, leave no CPU idle: a split column would wait on a thread sharing a CPU,
+    and columns get one thread."""
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
             for _ in range(packed_sort.usable_cpus() - 1)]
     try:
         time.sleep(0.3)
         assert not packed_sort.cpu_idle_now()
+        assert packed_sort.workers_for_load(64) == 1  # (the load average has not seen them yet)
     finally:
         for process in busy:
             process.kill()

@@ -20,8 +20,8 @@ unweighted; weighted, the one-thread path's sums added in another order). This h
 which is most of the cost; a sample that cannot split the column (mostly one value) keeps it
 whole. The two threads take each step's tasks as they come free (``shared_steps``), so that a
 helper thread kept off the CPU by other processes does not hold the caller up; one thread (a
-busy machine, see ``workers_for_load``), or another process running this moment (see
-``cpu_idle_now``), takes the one-thread path.
+busy machine: another process running this moment, see ``workers_for_load``) takes the
+one-thread path.
 
 Weighted, the key also carries the example's index in its low 32 bits (so that the pass can read
 each example's weight), which needs the score keys to span fewer than 2**31 values: every float32
@@ -42,7 +42,7 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 from numba import njit
 
-from toolkit.plugin import cpu_idle_now, usable_cpus
+from toolkit.plugin import cpu_idle_now, idle_cpus, usable_cpus
 from toolkit_metrics.mann_whitney import sortable_keys
 from toolkit_metrics.shared_steps import run_steps
 
@@ -267,16 +267,19 @@ def _float_key(value: np.floating, unsigned) -> int:
 
 
 def workers_for_load(tasks: int) -> int:
-    """Threads worth starting now: the CPUs this process may run on (its affinity) that the load
-    average leaves idle, counting this process's own running thread as one of them (so an idle
-    machine gets every CPU, a busy one a single thread)."""
+    """Threads worth starting now: the CPUs this process may run on (its affinity) that are idle
+    this moment (``idle_cpus``), plus this thread's own; an idle machine gets every CPU, a busy
+    one a single thread. Where there is no count of running threads, the load average stands in
+    (it lags a minute behind a process starting or stopping)."""
     if tasks <= 1:
         return 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not every platform reports a load average
-        return 1
-    return max(1, min(tasks, usable_cpus(), int(usable_cpus() - load + 1.5)))
+    idle = idle_cpus()
+    if idle is None:
+        try:
+            idle = int(usable_cpus() - os.getloadavg()[0] + 0.5)
+        except (AttributeError, OSError):  # not every platform reports a load average
+            return 1
+    return max(1, min(tasks, usable_cpus(), 1 + idle))
 
 
 def key_layout(y_score: np.ndarray, weighted: bool) -> tuple[int, Optional[type]]:
