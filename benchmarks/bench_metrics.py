@@ -46,6 +46,7 @@ from typing import Callable, Optional
 import numpy as np
 
 import toolkit
+from toolkit.evaluation.concurrency import running_threads
 from synthetic import skilled_predictions  # noqa: E402  (benchmarks/ is on sys.path)
 
 TOLERANCE = 1e-9
@@ -207,17 +208,8 @@ def settle(background: int, longest: float = 0.05) -> None:
     for some milliseconds after its work (torch's OpenMP threads do), which would slow, or keep
     off a second CPU, the column timed next."""
     deadline = time.perf_counter() + longest
-    while running_threads() > 1 + background and time.perf_counter() < deadline:
+    while (running_threads() or 1) > 1 + background and time.perf_counter() < deadline:
         pass
-
-
-def running_threads() -> int:
-    """Threads running or ready to run on the machine now (Linux's /proc/loadavg; 1 elsewhere)."""
-    try:
-        with open("/proc/loadavg") as stats:
-            return int(stats.read().split()[3].split("/")[0])
-    except (OSError, IndexError, ValueError):
-        return 1
 
 
 def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str, background: int = 0) -> dict:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -110,3 +114,21 @@ def test_concurrent_must_be_a_boolean():
     with pytest.raises(ValueError, match="statistic 'odd': concurrent must be True or False"):
         StatisticSpec("odd", init=lambda labels: 0, update=lambda state, batch: state, merge=lambda a, b: a,
                       concurrent="yes")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="the running-thread count is Linux's")
+def test_processes_started_a_moment_ago_leave_no_cpu_idle():
+    """The count of idle CPUs sees CPU-bound processes at once (the load average would take a
+    minute): one per CPU but this thread's leaves none, and the concurrent road closes."""
+    assert concurrency.running_threads() >= 1
+    assert 0 <= concurrency.idle_cpus() < concurrency.usable_cpus()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(concurrency.usable_cpus() - 1)]
+    try:
+        time.sleep(0.3)
+        assert concurrency.running_threads() >= concurrency.usable_cpus()
+        assert concurrency.idle_cpus() == 0 and not concurrency.cpu_idle_now()
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()

@@ -1,4 +1,4 @@
-"""One helper thread for the statistic updates that may run beside the others, when a CPU is idle."""
+"""How many CPUs are idle this moment, and one helper thread for work that may run beside the caller's when one is."""
 
 from __future__ import annotations
 
@@ -19,17 +19,22 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def idle_cpus() -> Optional[int]:
-    """How many of the CPUs this process may use are idle at this moment besides the asking
-    thread's: those CPUs less the threads running or ready to run (Linux's /proc/loadavg, which
-    counts the asking one). The load average would take a minute to see a process that has just
-    started, or stopped. None where there is no such count."""
+def running_threads() -> Optional[int]:
+    """Threads running or ready to run on the machine this moment, the asking one included
+    (Linux's /proc/loadavg); None where there is no such count."""
     try:
         with open("/proc/loadavg") as stats:
-            running = int(stats.read().split()[3].split("/")[0])
+            return int(stats.read().split()[3].split("/")[0])
     except (OSError, IndexError, ValueError):
         return None
-    return max(0, usable_cpus() - running)
+
+
+def idle_cpus() -> Optional[int]:
+    """How many of the CPUs this process may use are idle at this moment besides the asking
+    thread's: those CPUs less the ``running_threads``. The load average would take a minute to
+    see a process that has just started, or stopped. None where there is no such count."""
+    running = running_threads()
+    return None if running is None else max(0, usable_cpus() - running)
 
 
 def cpu_idle_now() -> bool:
