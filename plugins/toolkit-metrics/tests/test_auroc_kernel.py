@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from toolkit_metrics.mann_whitney import mann_whitney_packed, mann_whitney_sorted, sortable_keys
-from toolkit_metrics.packed_sort import key_layout, mann_whitney_columns, usable_cpus, workers_for_load
+from toolkit_metrics.packed_sort import (key_layout, mann_whitney_columns, usable_cpus, workers_for_columns,
+                                         workers_for_load)
 
 TOLERANCE = 1e-9
 # Scores that stress the keys: both zeros, signs, denormals, the float extremes, repeats.
@@ -149,13 +150,14 @@ def test_sortable_keys_order_like_the_floats(values):
 def test_threads_follow_the_cpus_this_process_may_use():
     """One task never gets a thread pool; a process limited to one CPU (its affinity, as in a
     container or under taskset) gets one thread however idle the machine is."""
-    assert workers_for_load(1) == 1
+    assert workers_for_load(1) == workers_for_columns(1) == 1
     assert 1 <= workers_for_load(64) <= usable_cpus()
+    assert workers_for_columns(64) == usable_cpus()
     script = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-              "from toolkit_metrics.packed_sort import usable_cpus, workers_for_load; "
-              "print(usable_cpus(), workers_for_load(64))")
+              "from toolkit_metrics.packed_sort import usable_cpus, workers_for_columns, workers_for_load; "
+              "print(usable_cpus(), workers_for_load(64), workers_for_columns(64))")
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert completed.stdout.split() == ["1", "1"]
+    assert completed.stdout.split() == ["1", "1", "1"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -172,3 +174,26 @@ def test_numpy_packed_keys_count_as_the_sorting_reference(dtype, data):
     scores[~np.isfinite(scores)] = 0.0
     positive = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
     assert mann_whitney_packed(scores, positive) == mann_whitney_sorted(scores.astype(np.float64), positive)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_columns_packed_by_slices_on_two_threads_equal_one_thread(monkeypatch, weighted):
+    """Rows packed in slices taken by two threads (a slice's example indices offset by its first
+    row, weighted) give the one-thread totals exactly, and scikit-learn's AUROC."""
+    from toolkit_metrics import packed_sort
+
+    monkeypatch.setattr(packed_sort, "_PARALLEL_PACK_ROWS", 1_000)
+    rng = np.random.default_rng(11)
+    n, k = 5_003, 4  # (rows not divisible by the slices)
+    y_true = rng.integers(0, k, n)
+    scores = rng.dirichlet(np.ones(k), n)
+    scores = np.round(scores + 0.3 * np.eye(k)[y_true], 2).astype(np.float32)  # ties
+    weights = rng.exponential(size=n) if weighted else None
+    one = mann_whitney_columns(scores, y_true, weights, range(k), workers=1)
+    two = mann_whitney_columns(scores, y_true, weights, range(k), workers=2)
+    for field in ("u", "positive_total", "negative_total"):
+        assert np.array_equal(getattr(one, field), getattr(two, field))
+    for column in range(k):
+        auc = two.u[column] / (two.positive_total[column] * two.negative_total[column])
+        assert auc == pytest.approx(sklearn_auc(scores[:, column].astype(np.float64), y_true == column, weights),
+                                    abs=TOLERANCE)

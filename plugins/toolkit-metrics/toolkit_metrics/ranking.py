@@ -45,12 +45,18 @@ def area_by_column(score_table, columns: Sequence[int]) -> OneVsRest:
                    for k in columns]
         u, positives, negatives = (np.array(values, dtype=np.float64) for values in zip(*results))
     else:
-        from toolkit_metrics.packed_sort import mann_whitney_columns, workers_for_load
+        from toolkit_metrics.packed_sort import mann_whitney_columns, workers_for_columns, workers_for_load
 
         if y_score.dtype.itemsize not in (2, 4, 8):  # long double: compared in float64, as scikit-learn does
             y_score = y_score.astype(np.float64)
-        # threads for several columns, or for the two parts of one column split by value
-        workers = workers_for_load(max(len(columns), 2)) if n >= _PARALLEL_MIN_EXAMPLES else 1
+        # threads for several columns (every CPU), or for the two parts of one column split by
+        # value (when a CPU is idle this moment)
+        if n < _PARALLEL_MIN_EXAMPLES:
+            workers = 1
+        elif len(columns) > 1:
+            workers = workers_for_columns(len(columns))
+        else:
+            workers = workers_for_load(2)
         u, positives, negatives = mann_whitney_columns(y_score, y_true, weights, columns, workers)
     with np.errstate(invalid="ignore", divide="ignore"):
         auc = np.where((positives > 0) & (negatives > 0), u / (positives * negatives), np.nan)
