@@ -68,7 +68,8 @@ def _scores_finalize(state: list) -> ScoreTable:
     if weights is None:
         return ScoreTable(y_true, y_score, None)
     scale = weight_scale(weights)
-    return ScoreTable(y_true, y_score, weights * scale, weight_scale=scale)
+    # (a scale of 1, weights already in [1, 2), multiplies nothing: no copy of the weights)
+    return ScoreTable(y_true, y_score, weights * scale if scale != 1.0 else weights, weight_scale=scale)
 
 
 def normalised(weights: np.ndarray) -> np.ndarray:
