@@ -23,8 +23,9 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
   suite's "weighted AUROC") alone over the unweighted mean (``roc_auc_ovr_macro``) alone.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
-machine slows them alike (each waits, up to 50 ms, for the threads of the one before to stop); medians are printed, with ratios to the floor. Peak memory is what
-numpy allocated beyond the inputs during one untimed run, over the size of the scores
+machine slows them alike (each waits, up to 50 ms, for the threads of the one before to stop);
+medians are printed, with ratios to the floor. Peak memory is what numpy allocated beyond the
+inputs during one untimed run, over the size of the scores
 (tracemalloc sees numpy's arrays, not torch's). Every numpy and toolkit value is first checked
 against scikit-learn's (to 1e-9; above N = 1e6 without --slow-peers, toolkit's against the numpy
 reference's). The load average (``uptime``) is printed with every row: on a shared machine the

@@ -54,6 +54,8 @@ _MAX_INDEXED_EXAMPLES = 1 << 32
 _BITS_OF = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 # From this many examples on, the keys of several columns are packed by slices of rows in threads.
 _PARALLEL_PACK_ROWS = 200_000
+# Slices of rows per packing thread: a thread that another process keeps off its CPU a while
+# leaves its later slices to the others.
 _SLICES_PER_THREAD = 4
 # From this many examples on, one column given two threads is split by value and its two parts
 # sorted and counted at once. Below it the thread hand-offs and the slower (scalar) partitioning
@@ -289,7 +291,7 @@ def workers_for_columns(columns: int) -> int:
     most one per column, however busy the machine. Their work is cut into tasks (slices of rows
     to pack, then columns to sort) that the threads take as they come free, so a thread that
     another process keeps off its CPU delays only the task it holds: measured at 1e6 x 10 on 2
-    CPUs with one CPU-bound process beside it, two threads took 0.85-0.9x the time of one. (One
+    CPUs with one CPU-bound process beside it, two threads took 0.86-0.91x the time of one. (One
     column split by value is not so: two threads on a busy machine took as long as one or
     longer, so the split waits for an idle CPU; see ``workers_for_load``.)"""
     return max(1, min(columns, usable_cpus()))
@@ -460,7 +462,6 @@ def _pack_rows(bits, y_true, group, constants: tuple, index_shift: int, keys: np
     of several columns; it costs about as much as sorting one of them). Returns whether any score
     was negative."""
     n = bits.shape[0]
-    # (several slices a thread: a thread kept off its CPU a while leaves its later slices to the others)
     slices = _SLICES_PER_THREAD * workers if n >= _PARALLEL_PACK_ROWS and workers > 1 else 1
     bounds = [n * part // slices for part in range(slices + 1)]
     return any(_map(lambda part: _pack(bits[bounds[part]:bounds[part + 1]], y_true[bounds[part]:bounds[part + 1]],
