@@ -29,13 +29,21 @@ def _probabilities(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 class _Threads:
     """A plugin whose two statistics record the thread each update ran on; one is ``concurrent``."""
 
-    def __init__(self, fail: bool = False):
+    def __init__(self, fail: bool = False, here_awaits_beside: bool = False):
         self.threads: dict[str, list[str]] = {"beside": [], "here": []}
         self.fail = fail
+        # the caller's update waits until the helper has begun the concurrent one (which the
+        # caller would otherwise take back, done first with so small a batch)
+        self.beside_began = threading.Event() if here_awaits_beside else None
 
     def _update(self, name: str):
         def update(state, batch):
             self.threads[name].append(threading.current_thread().name)
+            if self.beside_began is not None:
+                if name == "beside":
+                    self.beside_began.set()
+                else:
+                    assert self.beside_began.wait(30), "the helper did not begin the concurrent update"
             if self.fail and name == "beside":
                 raise ValueError("beside: this batch cannot be added")
             return state + int(batch.y_true.shape[0])
@@ -61,7 +69,7 @@ def idle_cpu(monkeypatch):
 
 
 def test_a_concurrent_statistic_updates_on_the_helper_thread_and_the_others_here(idle_cpu):
-    plugin = _Threads()
+    plugin = _Threads(here_awaits_beside=True)
     manager = create_plugin_manager()
     manager.register(plugin, "threads")
     y_true, y_score = _probabilities(ROWS)
@@ -132,3 +140,31 @@ def test_processes_started_a_moment_ago_leave_no_cpu_idle():
         for process in busy:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def busy_helper():
+    """The helper thread held by another task (as by another thread's evaluation) until the test ends."""
+    release = threading.Event()
+    holding = concurrency.helper_thread().submit(release.wait, 60)
+    yield
+    release.set()
+    holding.result(timeout=60)
+
+
+def test_an_update_the_busy_helper_has_not_begun_runs_on_the_caller(idle_cpu, busy_helper):
+    plugin = _Threads()
+    manager = create_plugin_manager()
+    manager.register(plugin, "threads")
+    y_true, y_score = _probabilities(ROWS)
+    result = toolkit.evaluate(y_true, y_score.argmax(axis=1), plugin_manager=manager,
+                              metrics=["rows_beside", "rows_here"])
+    assert plugin.threads["beside"] == plugin.threads["here"] == [threading.current_thread().name]
+    assert result.metrics["rows_beside"] == ROWS
+
+
+def test_an_evaluation_run_on_the_helper_thread_itself_does_not_wait_for_it(idle_cpu):
+    y_true, y_score = _probabilities(2 * ROWS)
+    on_helper = concurrency.helper_thread().submit(
+        lambda: toolkit.evaluate(y_true, y_score=y_score, metrics=["log_loss"]).metrics["log_loss"])
+    assert on_helper.result(timeout=60) == pytest.approx(log_loss(y_true, y_score), rel=1e-12)

@@ -15,24 +15,42 @@ from toolkit.evaluation import concurrency, inputs
 ROWS = 2_000
 
 
+class _Recorded(list):
+    """The threads the checks ran on ("finished" after each), and whether the helper began them."""
+
+    def __init__(self):
+        super().__init__()
+        self.began = threading.Event()
+
+
 @pytest.fixture
 def ahead(monkeypatch):
     """Arrays of ROWS rows or more take the early road as on an idle machine, and the threads the
     score checks ran on are recorded. (The machine's idleness is what a test cannot arrange: the
-    probe of it stands in, and only it.)"""
+    probe of it stands in, and only it.) While checks were handed to the helper, reading the
+    labels waits until the helper has begun them: with so small an array the caller would
+    otherwise be done first and take them back."""
     monkeypatch.setattr(concurrency, "CONCURRENT_MIN_ROWS", ROWS)
     monkeypatch.setattr(concurrency, "cpu_idle_now", lambda: True)
-    threads = []
-    checked_values = inputs._checked_values
+    threads = _Recorded()
+    began = threads.began
+    checked_values, as_label_array = inputs._checked_values, inputs.as_label_array
 
     def recorded(scores, score_type):
         threads.append(threading.current_thread().name)
+        began.set()
         try:
             return checked_values(scores, score_type)
         finally:
             threads.append("finished")
 
+    def after_the_helper_began(values, argument):
+        if inputs._SCORES_AHEAD.get() is not None:
+            assert began.wait(30), "the helper did not begin the checks"
+        return as_label_array(values, argument)
+
     monkeypatch.setattr(inputs, "_checked_values", recorded)
+    monkeypatch.setattr(inputs, "as_label_array", after_the_helper_began)
     return threads
 
 
@@ -77,3 +95,17 @@ def test_the_scores_error_found_early_is_raised_with_its_row(ahead):
     with pytest.raises(ValueError, match="probabilities in \\[0, 1\\], found values from .* to 1.5"):
         toolkit.evaluate(y_true, y_score=y_score)
     assert ahead == ["toolkit-statistics_0", "finished"] * 2
+
+
+def test_checks_the_busy_helper_has_not_begun_run_here(ahead):
+    ahead.began.set()  # (the labels are read at once)
+    release = threading.Event()
+    holding = concurrency.helper_thread().submit(release.wait, 60)
+    try:
+        y_true, y_score = _binary()
+        result = toolkit.evaluate(y_true, y_score=y_score, metrics=["roc_auc"])
+    finally:
+        release.set()
+        holding.result(timeout=60)
+    assert ahead == [threading.current_thread().name, "finished"]
+    assert result.metrics["roc_auc"] == pytest.approx(roc_auc_score(y_true, y_score), abs=1e-12)

@@ -296,11 +296,12 @@ class Evaluator:
         if not beside or len(beside) == len(updated) or batch.y_true.shape[0] < concurrency.CONCURRENT_MIN_ROWS \
                 or not concurrency.cpu_idle_now():
             beside = []
-        # the concurrent ones on the helper thread while the others run here (each state is its own)
-        running = concurrency.helper_thread().submit(self._updated, beside, batch) if beside else None
+        # the concurrent ones on the helper thread while the others run here (each state is its
+        # own); taken back here if the helper has not begun them by then
+        task = concurrency.HelperTask(self._updated, beside, batch) if beside else None
         self._states.update(self._updated([name for name in updated if name not in beside], batch))
-        if running is not None:
-            self._states.update(running.result())
+        if task is not None:
+            self._states.update(task.outcome())
         for name in self._raw_needed:
             if name != "labels" and raw[name] is not None:
                 self._raw[name].append(raw[name])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Iterator, NamedTuple, Optional, Sequence
@@ -272,7 +271,7 @@ def row_sum_tolerance(dtype: np.dtype) -> float:
 class _ScoresAhead(NamedTuple):
     y_score: np.ndarray
     score_type: str
-    values: Future  # of _checked_values
+    values: concurrency.HelperTask  # of _checked_values
 
 
 # The checks of one y_score started early, inside a ``scores_checked_ahead`` block only
@@ -284,21 +283,21 @@ def scores_checked_ahead(y_score: Any, score_type: str) -> Iterator[None]:
     """Within the block, the checks of a large ``y_score`` that read every score (and the
     widening of a binary column) start at once on the helper thread when a CPU is idle, so that
     they run while the labels are read on this one (``toolkit.evaluate``); ``check_scores`` of
-    the same array then makes its checks of shape and takes their outcome. Errors come in the
-    same order as without: an error in the labels or the shape is raised first. Only for a block
-    that does not change ``y_score``."""
+    the same array then makes its checks of shape and takes their outcome (or runs them itself
+    if the helper has not begun). Errors come in the same order as without: an error in the
+    labels or the shape is raised first. Only for a block that does not change ``y_score``."""
     ahead = None
     if (type(y_score) is np.ndarray and y_score.dtype.kind == "f" and y_score.ndim in (1, 2)
             and y_score.shape[0] >= concurrency.CONCURRENT_MIN_ROWS and concurrency.cpu_idle_now()):
         scores = y_score.reshape(-1) if y_score.ndim == 2 and y_score.shape[1] == 1 else y_score
-        ahead = _ScoresAhead(y_score, score_type, concurrency.helper_thread().submit(_checked_values, scores, score_type))
+        ahead = _ScoresAhead(y_score, score_type, concurrency.HelperTask(_checked_values, scores, score_type))
     token = _SCORES_AHEAD.set(ahead)
     try:
         yield
     finally:
         _SCORES_AHEAD.reset(token)
         if ahead is not None:
-            ahead.values.exception()  # (waits: nothing runs on after the block, whatever raised)
+            ahead.values.drop()  # (nothing runs on after the block, whatever raised)
 
 
 def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probability") -> np.ndarray:
@@ -333,7 +332,7 @@ def check_scores(y_score: Any, n: int, labels: tuple, score_type: str = "probabi
         )
     ahead = _SCORES_AHEAD.get()
     if ahead is not None and ahead.y_score is y_score and ahead.score_type == score_type:
-        return ahead.values.result()  # (the same checks, started on the helper thread)
+        return ahead.values.outcome()  # (the same checks, started on the helper thread)
     return _checked_values(scores, score_type)
 
 
