@@ -159,7 +159,9 @@ def _plant(secret):
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_no_secret_planted_in_any_form_survives_at_any_depth(data):
-    secret = data.draw(_secret_texts)
+    # (with a letter: digits alone, such as 000000000000, can be part of a plain integer leaf's
+    # text, which holds no secret; found by this test in CI)
+    secret = data.draw(_secret_texts.filter(lambda text: any(character.isalpha() for character in text)))
     leaves = st.one_of(_plain_leaves, _plant(secret))
     tree = data.draw(st.recursive(leaves, _plain, max_leaves=20))
     assert secret not in json.dumps(redact({"params": tree}))
