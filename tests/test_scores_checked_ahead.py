@@ -29,7 +29,7 @@ def ahead(monkeypatch):
     score checks ran on are recorded. (The machine's idleness is what a test cannot arrange: the
     probe of it stands in, and only it.) While checks were handed to the helper, reading the
     labels waits until the helper has begun them: with so small an array the caller would
-    otherwise be done first and take them back."""
+    otherwise be done first and take them back. (The wait is for one evaluation per test.)"""
     monkeypatch.setattr(concurrency, "CONCURRENT_MIN_ROWS", ROWS)
     monkeypatch.setattr(concurrency, "cpu_idle_now", lambda: True)
     threads = _Recorded()
@@ -86,15 +86,15 @@ def test_a_label_error_comes_before_the_scores_error_and_nothing_runs_on(ahead):
     assert ahead == ["toolkit-statistics_0", "finished"]  # (the early check was waited for)
 
 
-def test_the_scores_error_found_early_is_raised_with_its_row(ahead):
+@pytest.mark.parametrize("bad, message", [(np.nan, r"y_score contains NaN or inf \(first at row 1234\)"),
+                                          (1.5, r"probabilities in \[0, 1\], found values from .* to 1.5")])
+def test_the_scores_error_found_early_is_raised_with_its_row(ahead, bad, message):
+    # (one evaluation per test: the fixture's wait for the helper holds for one call)
     y_true, y_score = _binary()
-    y_score[1234] = np.nan
-    with pytest.raises(ValueError, match=r"y_score contains NaN or inf \(first at row 1234\)"):
+    y_score[1234] = bad
+    with pytest.raises(ValueError, match=message):
         toolkit.evaluate(y_true, y_score=y_score)
-    y_score[1234] = 1.5
-    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\], found values from .* to 1.5"):
-        toolkit.evaluate(y_true, y_score=y_score)
-    assert ahead == ["toolkit-statistics_0", "finished"] * 2
+    assert ahead == ["toolkit-statistics_0", "finished"]
 
 
 def test_checks_the_busy_helper_has_not_begun_run_here(ahead):
