@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Callable, Optional
 
 # From this many rows in a batch on, work is handed to the helper thread (a concurrent
@@ -46,6 +45,13 @@ def cpu_idle_now() -> bool:
     return bool(idle_cpus())
 
 
+def worth_handing_over(rows: int) -> bool:
+    """Whether work on ``rows`` rows goes to the helper thread: enough rows to repay the
+    hand-off, and a CPU idle this moment (measured with one CPU-bound process beside it on 2
+    CPUs, handing work over anyway made ``evaluate`` at 1e6 rows 5-15% slower)."""
+    return rows >= CONCURRENT_MIN_ROWS and cpu_idle_now()
+
+
 @functools.lru_cache(maxsize=None)
 def helper_thread() -> ThreadPoolExecutor:
     """The helper thread, started on first use, once per process; it waits on a queue while idle."""
@@ -58,9 +64,7 @@ if hasattr(os, "register_at_fork"):  # a forked child has no helper thread: it s
 
 class HelperTask:
     """``function(*args)`` handed to the helper thread at once, to run while the caller does
-    other work (hand work over only when a CPU is idle this moment, ``cpu_idle_now``: measured
-    with one CPU-bound process beside it on 2 CPUs, handing it over anyway made ``evaluate`` at
-    1e6 rows 5-15% slower); ``outcome`` takes it back to run on the calling thread when the
+    other work (when ``worth_handing_over``); ``outcome`` takes it back to run on the calling thread when the
     helper has not begun it (busy with another task, or called from the helper itself), so the
     caller never waits for a task that is not running."""
 
@@ -77,4 +81,4 @@ class HelperTask:
     def drop(self) -> None:
         """Cancels the task if it has not begun, else waits for it to end: nothing runs on."""
         if not self._future.cancel():
-            futures.wait([self._future])
+            wait([self._future])

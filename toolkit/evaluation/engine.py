@@ -293,8 +293,7 @@ class Evaluator:
                    if all(getattr(batch, need) is not None for need in self._statistic_specs[name].requires
                           if need != "labels")]
         beside = [name for name in updated if self._statistic_specs[name].concurrent]
-        if not beside or len(beside) == len(updated) or batch.y_true.shape[0] < concurrency.CONCURRENT_MIN_ROWS \
-                or not concurrency.cpu_idle_now():
+        if not beside or len(beside) == len(updated) or not concurrency.worth_handing_over(batch.y_true.shape[0]):
             beside = []
         # the concurrent ones on the helper thread while the others run here (each state is its
         # own); taken back here if the helper has not begun them by then

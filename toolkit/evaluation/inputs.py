@@ -288,7 +288,7 @@ def scores_checked_ahead(y_score: Any, score_type: str) -> Iterator[None]:
     labels or the shape is raised first. Only for a block that does not change ``y_score``."""
     ahead = None
     if (type(y_score) is np.ndarray and y_score.dtype.kind == "f" and y_score.ndim in (1, 2)
-            and y_score.shape[0] >= concurrency.CONCURRENT_MIN_ROWS and concurrency.cpu_idle_now()):
+            and concurrency.worth_handing_over(y_score.shape[0])):
         scores = y_score.reshape(-1) if y_score.ndim == 2 and y_score.shape[1] == 1 else y_score
         ahead = _ScoresAhead(y_score, score_type, concurrency.HelperTask(_checked_values, scores, score_type))
     token = _SCORES_AHEAD.set(ahead)
