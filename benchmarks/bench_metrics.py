@@ -20,7 +20,12 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
   times over toolkit classic's;
 - w/unw: toolkit's AUROC alone with sample weights over without;
 - wavg/mac (K > 2): the support-weighted one-vs-rest AUROC (``roc_auc_ovr_weighted``, the default
-  suite's "weighted AUROC") alone over the unweighted mean (``roc_auc_ovr_macro``) alone.
+  suite's "weighted AUROC") alone over the unweighted mean (``roc_auc_ovr_macro``) alone;
+- cpu: the CPUs' worth that toolkit classic and default ran on (the process's CPU time over the
+  wall time, summed over the timed runs). Idle, it is the speed-up the threads bring; with
+  --contention, the share of the machine the scheduler gave them. Work that runs on every CPU
+  has its time grow by about the idle figure over the contended one: on 2 CPUs, two threads
+  beside one busy process get a fair share of 4/3 of a CPU against 2 idle, 1.5x.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
 machine slows them alike (each waits, up to 50 ms, for the threads of the one before to stop);
@@ -57,6 +62,8 @@ SLOW_PEERS = ("scikit-learn", "torchmetrics")
 MEMORY_LABELS = (("toolkit classic", "classic"), ("toolkit default", "default"), ("numpy", "numpy"),
                  ("scikit-learn", "sklearn"))
 MEMORY_COLUMNS = tuple(name for name, _ in MEMORY_LABELS)
+# the CPUs' worth these ran on is printed (process CPU time over wall time)
+CPU_COLUMNS = ("toolkit classic", "toolkit default")
 
 
 def make_data(n: int, n_classes: int, dtype: str, seed: int = 0):
@@ -226,18 +233,21 @@ def run_case(n: int, n_classes: int, columns: dict, repeats: int, dtype: str, ba
         if name not in ("scikit-learn", "toolkit classic", "numpy"):
             columns[name](*data)  # warm-up: imports, compiled code, caches
     timings: dict[str, list] = {name: [] for name in columns}
+    cpu_times: dict[str, list] = {name: [] for name in columns}
     for repetition in range(repeats):
         order = list(columns) if repetition % 2 == 0 else list(columns)[::-1]
         for name in order:
             if name in SLOW_PEERS and len(timings[name]) >= (1 if n > SLOW_PEER_LIMIT else 3):
                 continue  # (seconds to minutes each: three timings, one above the limit)
             settle(background)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             columns[name](*data)
             timings[name].append(time.perf_counter() - start)
+            cpu_times[name].append(time.process_time() - cpu_start)
     medians = {name: statistics.median(values) for name, values in timings.items()}
+    cpus = {name: sum(cpu_times[name]) / sum(timings[name]) for name in CPU_COLUMNS if name in columns}
     memory = {name: peak_memory(columns[name], data) for name in MEMORY_COLUMNS if name in columns}
-    return {"medians": medians, "memory": memory, "score_bytes": data[2].nbytes}
+    return {"medians": medians, "cpus": cpus, "memory": memory, "score_bytes": data[2].nbytes}
 
 
 def load() -> str:
@@ -256,6 +266,7 @@ def print_case(n: int, n_classes: int, outcome: dict, names: list) -> None:
     for peer in ("numpy", "torchmetrics"):
         if peer in names:
             row += (f" {medians[peer] / medians['toolkit classic']:>7.1f}x" if peer in medians else f" {'-':>8}")
+    row += "  " + "/".join(f"{outcome['cpus'][name]:.2f}" for name in CPU_COLUMNS)
     scores = outcome["score_bytes"]
     row += "  " + " ".join(f"{memory[name] / scores:>5.2f}" if name in memory else "  n/a"
                            for name in MEMORY_COLUMNS)
@@ -304,11 +315,11 @@ def main(argv: Optional[list] = None) -> int:
               f"{args.dtype} scores; medians of {args.repeats} interleaved runs (3 above N={SLOW_PEER_LIMIT:.0e}, "
               "where scikit-learn and torchmetrics run only with --slow-peers, once); ms and ratio to the floor; "
               "w/unw: AUROC with sample weights over without; wavg/mac: roc_auc_ovr_weighted over _macro; numpy/tk, torch/tk: their time over toolkit classic's; "
-              "mem: peak numpy allocation / size of the scores")
+              "cpu: CPUs' worth toolkit classic/default ran on; mem: peak numpy allocation / size of the scores")
         print(f"{'N':>6} {'K':>3} {'floor':>8}" + "".join(f" {name[:16]:>17}" for name in shown)
               + f" {'w/unw':>9} {'wavg/mac':>9}" + "".join(f" {label:>8}" for peer, label in
                                            (("numpy", "numpy/tk"), ("torchmetrics", "torch/tk")) if peer in shown)
-              + "  mem: " + " ".join(label for _, label in MEMORY_LABELS))
+              + f"  {'cpu':>9}" + "  mem: " + " ".join(label for _, label in MEMORY_LABELS))
         for n in args.sizes:
             for n_classes in args.classes:
                 repeats = args.repeats if n <= SLOW_PEER_LIMIT else min(args.repeats, 3)
