@@ -3,6 +3,7 @@
     python benchmarks/bench_metrics.py                  # N = 1e5, 1e6, 1e7; K = 2 and 10 (about 3 minutes)
     python benchmarks/bench_metrics.py --sizes 1e6      # one size
     python benchmarks/bench_metrics.py --contention     # the same with one CPU-bound process beside it
+    python benchmarks/bench_metrics.py --one-cpu        # the same held to one CPU (to compare with --contention)
     python benchmarks/bench_metrics.py --slow-peers     # scikit-learn and torchmetrics at N = 1e7 too (minutes)
     python benchmarks/bench_metrics.py --dtype float64  # float64 scores instead of float32
 
@@ -25,7 +26,9 @@ Columns, all on float32 softmax scores with y_pred given (as a model's output wo
   wall time, summed over the timed runs). Idle, it is the speed-up the threads bring; with
   --contention, the share of the machine the scheduler gave them. Work that runs on every CPU
   has its time grow by about the idle figure over the contended one: on 2 CPUs, two threads
-  beside one busy process get a fair share of 4/3 of a CPU against 2 idle, 1.5x.
+  beside one busy process get a fair share of 4/3 of a CPU against 2 idle, 1.5x. ``--one-cpu``
+  holds the process to one CPU (its affinity, which the toolkit's threads follow): contended
+  ratios over its ratios tell whether anything beyond the second CPU is lost.
 
 Each repetition runs every column back to back, the order alternating, so that other work on the
 machine slows them alike (each waits, up to 50 ms, for the threads of the one before to stop);
@@ -288,6 +291,8 @@ def main(argv: Optional[list] = None) -> int:
                         help=f"timed repetitions per case (default 5; 3 above N={SLOW_PEER_LIMIT:.0e})")
     parser.add_argument("--dtype", choices=["float16", "float32", "float64"], default="float32")
     parser.add_argument("--contention", action="store_true", help="run one CPU-bound process alongside")
+    parser.add_argument("--one-cpu", action="store_true",
+                        help="hold this process to one CPU (its affinity): the toolkit's one-thread time")
     parser.add_argument("--slow-peers", action="store_true",
                         help=f"also time scikit-learn and torchmetrics above N={SLOW_PEER_LIMIT:.0e} (once; minutes)")
     args = parser.parse_args(argv)
@@ -307,6 +312,8 @@ def main(argv: Optional[list] = None) -> int:
              if name in columns]
 
     other = competitor() if args.contention else None
+    if args.one_cpu:  # (after the competitor starts, which would take it too; before any thread does)
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     try:
         if other is not None:
             time.sleep(5)  # let the load average notice it
