@@ -1,4 +1,5 @@
-"""Shared fixtures of the core tests: distributions installed for real into folders on sys.path."""
+"""Shared fixtures of the core tests: distributions installed for real into folders on sys.path,
+and the engine's helper thread held busy."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -107,3 +109,15 @@ def uninstall(site: Path, distribution_prefix: str) -> list[Path]:
 def uninstall_distribution() -> Callable[[Path, str], list[Path]]:
     """``uninstall_distribution(site, "toolkit_custom_metrics")``: remove it the way pip does."""
     return uninstall
+
+
+@pytest.fixture
+def busy_helper() -> Iterator[None]:
+    """The engine's helper thread held by another task (as by another thread's evaluation) until the test ends."""
+    from toolkit.evaluation import concurrency
+
+    release = threading.Event()
+    holding = concurrency.helper_thread().submit(release.wait, 60)
+    yield
+    release.set()
+    holding.result(timeout=60)

@@ -142,16 +142,6 @@ def test_processes_started_a_moment_ago_leave_no_cpu_idle():
             process.wait()
 
 
-@pytest.fixture
-def busy_helper():
-    """The helper thread held by another task (as by another thread's evaluation) until the test ends."""
-    release = threading.Event()
-    holding = concurrency.helper_thread().submit(release.wait, 60)
-    yield
-    release.set()
-    holding.result(timeout=60)
-
-
 def test_an_update_the_busy_helper_has_not_begun_runs_on_the_caller(idle_cpu, busy_helper):
     plugin = _Threads()
     manager = create_plugin_manager()

@@ -64,9 +64,9 @@ if hasattr(os, "register_at_fork"):  # a forked child has no helper thread: it s
 
 class HelperTask:
     """``function(*args)`` handed to the helper thread at once, to run while the caller does
-    other work (when ``worth_handing_over``); ``outcome`` takes it back to run on the calling thread when the
-    helper has not begun it (busy with another task, or called from the helper itself), so the
-    caller never waits for a task that is not running."""
+    other work (when ``worth_handing_over``); ``outcome`` takes it back to run on the calling
+    thread when the helper has not begun it (busy with another task, or called from the helper
+    itself), so the caller never waits for a task that is not running."""
 
     def __init__(self, function: Callable[..., Any], *args: Any):
         self._call = functools.partial(function, *args)
